@@ -1,0 +1,183 @@
+"""Raw blocks -> the story's own text: boilerplate out, encoding repaired. Pure."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import replace
+
+import ftfy
+
+from digest.models import Block, Document
+
+# Characters that change how text displays without being text: zero-width
+# marks and bidirectional overrides (used to disguise words and file names).
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e"
+        "\u2066\u2067\u2068\u2069",
+    ),
+    None,
+)
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+# U+FFFD where an apostrophe was lost ("Putin\ufffds", "don\ufffdt")
+_LOST_APOSTROPHE = re.compile(r"(?<=\w)\ufffd(?=(?:s|t|re|ve|ll|d|m)\b)")
+
+
+def repair_text(text: str) -> str:
+    """Fix mojibake, entities, stray markup and odd spacing in one piece of text."""
+    text = ftfy.fix_text(text, unescape_html=False, normalization="NFC")
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    text = _LOST_APOSTROPHE.sub("\u2019", text)
+    text = text.replace("\ufffd", "")
+    text = text.translate(_INVISIBLE)
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return _SPACES.sub(" ", text).strip()
+
+
+def analysis_text(text: str) -> str:
+    """Display text -> the normalised copy used for analysis (NFKC, plain quotes/dashes)."""
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_PLAIN)
+
+
+_PLAIN = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+
+# ---------------------------------------------------------------------- boilerplate
+
+_PROMO_PHRASES = [
+    r"follow (?:the|our) (?:latest|live)(?: news| updates| coverage| blog)?(?: here| live)?",
+    r"(?:most read|trending|popular|top stories|latest news|more stories|recommended)"
+    r"(?: (?:in|on|from) [\w&' .-]{1,40})?",
+    r"read (?:more|next|also)\b.{0,120}",
+    r"(?:click|tap) here\b.{0,120}",
+    r"(?:sign up|subscribe|register)\b.{0,40}\b(?:newsletter|updates|alerts|email|free)\b.{0,80}",
+    r"(?:share|email|print) this (?:article|story|page)",
+    r"advertisement|sponsored(?: content)?|skip advert(?:isement)?|continue reading(?: below)?",
+    r"listen to (?:this|the) (?:article|story)\b.{0,40}",
+    r"related(?: articles| stories| coverage| content| reading)?:.{0,120}",
+    r"related (?:articles|stories|coverage|content|reading)",
+    r"watch(?: live)?:.{0,120}",
+    r"(?:image|photo|picture|video) (?:source|caption|credit):?.{0,200}",
+    r"©.{0,120}|copyright (?:©|\(c\)|\d{4}).{0,120}",
+    r"all rights reserved\.?",
+]
+_PROMO = re.compile(r"^(?:" + "|".join(_PROMO_PHRASES) + r")[.!:]?$", re.IGNORECASE)
+# A promo that starts a paragraph without punctuation after it ("Follow the
+# latest news here The chief of …"), as HTML fragments often come.
+_PROMO_PREFIX = re.compile(
+    r"^follow (?:the|our) (?:latest|live) (?:news|updates|coverage)(?: here)?[.:!]?\s+"
+    r"(?-i:(?=[A-Z\"“]))",
+    re.IGNORECASE,
+)
+_AGENCIES = (
+    r"AFP|AP|Reuters|Getty(?: Images)?|EPA(?:-EFE)?|PA(?: Wire| Media)?|Shutterstock|Alamy|"
+    r"Bloomberg|Sputnik|TASS|Anadolu(?: Agency)?|SOPA Images|LightRocket|NurPhoto|ZUMA(?: Wire)?|"
+    r"Xinhua|Rex Features|WireImage|Pool|Handout"
+)
+_CREDIT = re.compile(
+    rf"(?:^(?:photo|photograph|picture|image|credit|pictured)s?(?: by)?:)|"
+    rf"(?:/\s*(?:{_AGENCIES})\b)|(?:\bvia (?:{_AGENCIES})\b)|"
+    rf"(?:^\(?(?:{_AGENCIES})(?: photo)?\)?$)",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
+_SOCIAL = re.compile(
+    r"^(?:follow|find|like|join) (?:[\w.@'-]+ ){0,4}(?:on|at) (?:twitter|x|facebook|instagram|"
+    r"threads|tiktok|linkedin|bluesky|mastodon|telegram|youtube)\b",
+    re.IGNORECASE,
+)
+_COMMENTS_START = re.compile(
+    r"^(?:\d+ )?(?:comments?|show comments|view comments|leave a comment|join the "
+    r"(?:conversation|discussion)|discussion|reader comments|have your say|"
+    r"comments? \(\d+\))[.:!]?$",
+    re.IGNORECASE,
+)
+_COMMENT_CHATTER = re.compile(
+    r"(?:having (?:issues|trouble|problems) with comment|comment(?:s|ing)? (?:policy|guidelines)|"
+    r"log ?in to comment|sign in to comment|be the first to comment)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?\"”’)]$")
+
+
+def is_boilerplate(text: str) -> bool:
+    """True for a line that is not part of the story: promos, credits, plugs."""
+    if _PROMO.match(text) or _COMMENT_CHATTER.search(text):
+        return True
+    if _CREDIT.search(text) and len(text.split()) <= 14:
+        return True
+    if _SOCIAL.match(text):
+        return True
+    return bool(_EMAIL.search(text)) and len(text.split()) <= 30
+
+
+def clean_document(doc: Document) -> Document:
+    """A loaded document -> the same document with only the story's text left."""
+    repaired: list[Block] = []
+    for block in doc.blocks:
+        if block.kind in ("ul", "ol"):
+            items = tuple(t for t in (repair_text(i) for i in block.items) if t)
+            if items:
+                repaired.append(Block(block.kind, items=items))
+        else:
+            text = repair_text(block.text)
+            if text:
+                repaired.append(Block(block.kind, text))
+    kept: list[Block] = []
+    for i, block in enumerate(repaired):
+        if block.kind in ("ul", "ol"):
+            items = tuple(t for t in block.items if not is_boilerplate(t))
+            if items:
+                kept.append(Block(block.kind, items=items))
+            continue
+        text = _PROMO_PREFIX.sub("", block.text)
+        if _COMMENTS_START.match(text):
+            break  # the comment section: nothing after it is the story
+        if is_boilerplate(text):
+            continue
+        next_text = repaired[i + 1].text if i + 1 < len(repaired) else ""
+        if _is_caption(text, next_text):
+            continue
+        text = _drop_plug_sentences(text)
+        if text:
+            kept.append(Block(block.kind, text))
+    meta = doc.meta
+    if meta.title:
+        meta = replace(meta, title=repair_text(meta.title))
+    if meta.author:
+        meta = replace(meta, author=repair_text(meta.author))
+    if meta.source:
+        meta = replace(meta, source=repair_text(meta.source))
+    headline = None
+    if kept and kept[0].kind == "h" and not meta.title:
+        headline = kept.pop(0).text
+    return replace(doc, meta=meta, blocks=tuple(kept), headline=headline)
+
+
+def _is_caption(text: str, next_text: str) -> bool:
+    """A photo caption: the line just above a credit, unless it ends a sentence
+    (captions pasted from a page are often cut off mid-word)."""
+    if not next_text or not _CREDIT.search(next_text) or len(next_text.split()) > 14:
+        return False
+    return not _SENTENCE_END.search(text) or len(text.split()) <= 30
+
+
+_PLUG_SENTENCE = re.compile(
+    r"(?:^|(?<=[.!?]\s))(?:follow|contact|e-?mail|reach) [^.!?]{0,120}"
+    r"(?:twitter|facebook|instagram|@|e-?mail)[^.!?]*[.!?]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _drop_plug_sentences(text: str) -> str:
+    """Remove an author or social plug that trails a paragraph."""
+    return _PLUG_SENTENCE.sub("", text).strip()

@@ -1,0 +1,183 @@
+"""Articles -> groups covering one story. Deterministic; story ids are stable.
+
+Similarity is TF-IDF cosine over content terms. Only pairs that share a
+distinctive term are compared (an inverted index over each article's top
+terms), so the work grows with the number of related pairs rather than with
+every pair. Groups are merged by average linkage: two groups join when the
+mean similarity of all their article pairs reaches `story_threshold`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import heapq
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from digest.config import Config
+from digest.models import Article
+from digest.slugs import slugify
+from digest.terms import Vector, containment, cosine, idf_table, tfidf
+
+# Terms an article is indexed under: its most distinctive ones.
+INDEX_TERMS = 40
+# A term found in more than this share of articles is too common to propose pairs.
+MAX_POSTING_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class Group:
+    """Articles of one story (indices into the input), and their duplicate pairs."""
+
+    members: tuple[int, ...]
+    duplicates: tuple[tuple[int, int], ...]  # (index of a version, index of the one it repeats)
+    cohesion: float
+
+
+def article_vectors(articles: Sequence[Article]) -> list[Vector]:
+    """Articles -> normalised TF-IDF vectors over their content terms."""
+    idf, _ = idf_table([t for t, _ in a.terms] for a in articles)
+    return [tfidf(dict(a.terms), idf) for a in articles]
+
+
+def group_articles(articles: Sequence[Article], config: Config) -> list[Group]:
+    """Articles -> story groups, each a tuple of indices, in a deterministic order."""
+    vectors = article_vectors(articles)
+    days = [day_number(a.meta.date) for a in articles]
+    pinned: dict[str, list[int]] = defaultdict(list)
+    free: list[int] = []
+    for i, a in enumerate(articles):
+        (pinned[a.meta.story].append(i) if a.meta.story else free.append(i))
+    edges = _candidate_similarities(free, vectors, days, config.story_window_days)
+    clusters = _average_link(free, edges, config.story_threshold)
+    clusters.extend(sorted(members) for _, members in sorted(pinned.items()))
+    groups = []
+    for members in clusters:
+        members = sorted(members)
+        groups.append(
+            Group(
+                members=tuple(members),
+                duplicates=tuple(_duplicates(members, articles, config.duplicate_threshold)),
+                cohesion=_cohesion(members, vectors),
+            )
+        )
+    return groups
+
+
+def day_number(date: str | None) -> int | None:
+    if not date:
+        return None
+    try:
+        return dt.date.fromisoformat(date[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def _candidate_similarities(
+    indices: list[int], vectors: list[Vector], days: list[int | None], window: int
+) -> dict[tuple[int, int], float]:
+    """Similarity of every pair of articles that share a distinctive term."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i in indices:
+        top = sorted(vectors[i].items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]
+        for term, _ in top:
+            postings[term].append(i)
+    limit = max(50, int(MAX_POSTING_SHARE * len(indices)))
+    pairs: set[tuple[int, int]] = set()
+    for members in postings.values():
+        if len(members) > limit:
+            continue
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                pairs.add((i, j) if i < j else (j, i))
+    edges = {}
+    for i, j in sorted(pairs):
+        day_i, day_j = days[i], days[j]
+        if window and day_i is not None and day_j is not None and abs(day_i - day_j) > window:
+            continue
+        sim = cosine(vectors[i], vectors[j])
+        if sim > 0:
+            edges[(i, j)] = sim
+    return edges
+
+
+def _average_link(
+    indices: list[int], edges: dict[tuple[int, int], float], threshold: float
+) -> list[list[int]]:
+    """Agglomerative clustering with average linkage over a sparse similarity graph
+    (absent pairs count as 0), merging the most similar pair first."""
+    members: dict[int, list[int]] = {i: [i] for i in indices}
+    link: dict[int, dict[int, float]] = defaultdict(dict)  # summed similarity between clusters
+    for (i, j), sim in edges.items():
+        link[i][j] = sim
+        link[j][i] = sim
+    heap = [(-sim, i, j) for (i, j), sim in edges.items() if sim >= threshold]
+    heapq.heapify(heap)
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if a not in members or b not in members:
+            continue
+        current = link[a].get(b, 0.0) / (len(members[a]) * len(members[b]))
+        if abs(current + neg) > 1e-12:
+            continue  # stale entry: this pair's average changed after a merge
+        # merge b into a (a < b keeps ids deterministic)
+        a, b = min(a, b), max(a, b)
+        members[a].extend(members.pop(b))
+        for c, s in link.pop(b).items():
+            link[c].pop(b, None)
+            if c == a:
+                continue
+            total = link[a].get(c, 0.0) + s
+            link[a][c] = total
+            link[c][a] = total
+        for c, total in link[a].items():
+            avg = total / (len(members[a]) * len(members[c]))
+            if avg >= threshold:
+                heapq.heappush(heap, (-avg, min(a, c), max(a, c)))
+    return [sorted(m) for _, m in sorted(members.items())]
+
+
+def _duplicates(
+    members: list[int], articles: Sequence[Article], threshold: float
+) -> list[tuple[int, int]]:
+    """Versions of one report inside a story: pairs whose word 3-grams overlap by at
+    least `threshold`. Each version points at the fullest one (most words)."""
+    if len(members) < 2:
+        return []
+    parent = {i: i for i in members}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for x, i in enumerate(members):
+        for j in members[x + 1 :]:
+            if containment(articles[i].shingles, articles[j].shingles) >= threshold:
+                parent[find(i)] = find(j)
+    families: dict[int, list[int]] = defaultdict(list)
+    for i in members:
+        families[find(i)].append(i)
+    out: list[tuple[int, int]] = []
+    for family in families.values():
+        if len(family) < 2:
+            continue
+        main = max(family, key=lambda i: (articles[i].word_count, -i))
+        out.extend((i, main) for i in sorted(family) if i != main)
+    return sorted(out)
+
+
+def _cohesion(members: list[int], vectors: list[Vector]) -> float:
+    if len(members) < 2:
+        return 1.0
+    sims = [cosine(vectors[i], vectors[j]) for x, i in enumerate(members) for j in members[x + 1 :]]
+    return round(sum(sims) / len(sims), 4)
+
+
+def story_id(title: str, anchor: str) -> str:
+    """A stable story id: a slug of its title plus a hash of its first article's id."""
+    digest = hashlib.sha1(anchor.encode("utf-8")).hexdigest()[:8]
+    return f"{slugify(title, 50)}-{digest}"

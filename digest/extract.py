@@ -1,0 +1,253 @@
+"""A cleaned document -> an `Article`: title, sentences, lead, keywords, terms.
+
+The only module that imports yake; everything else sees our `Keyword`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from typing import Any
+
+from digest.clean import analysis_text
+from digest.config import Config
+from digest.models import Article, Document, Keyword
+from digest.terms import STOP_WORDS, content_terms, shingles, split_sentences, words
+
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+\.? \d{1,2})?"
+    r"(?: \((?:AP|AFP|Reuters|UPI|dpa|CNN|[A-Z]{2,8})\))? ?[-–—:] "
+)
+_QUOTE_OPEN = tuple("\"“‘'")
+
+
+def extract_article(doc: Document, config: Config, article_id: str) -> Article:
+    """A cleaned document and its id -> the analysed `Article`."""
+    sentences: list[str] = []
+    for block in doc.blocks:
+        if block.kind == "h":
+            continue
+        for piece in block.texts():
+            sentences.extend(split_sentences(piece))
+    lead = lead_sentences(sentences, config.lead_sentences)
+    derived = not (doc.meta.title or doc.headline)
+    title = doc.meta.title or doc.headline or title_from_lead(lead or sentences)
+    title = fix_shouting(title, " ".join(sentences))
+    # Sentences end with a stop so that no keyphrase runs from one into the next
+    # (list items and headings often have none).
+    body = analysis_text(" ".join(s if s[-1:] in ".!?\"'”’" else s + "." for s in sentences))
+    keywords = extract_keywords(
+        body,
+        config.keywords_per_article,
+        config.keyword_max_words,
+        doc.meta.lang or "en",
+        title="" if derived else analysis_text(title),
+    )
+    counts = Counter(content_terms(body if derived else f"{title}. {body}"))
+    return Article(
+        id=article_id,
+        path=doc.path,
+        title=title,
+        title_derived=derived,
+        meta=doc.meta,
+        blocks=doc.blocks,
+        sentences=tuple(sentences),
+        lead=tuple(lead),
+        keywords=tuple(keywords),
+        terms=tuple(sorted(counts.items())),
+        shingles=shingles(analysis_text(" ".join(sentences))),
+        word_count=len(words(" ".join(sentences))),
+        problems=doc.problems,
+    )
+
+
+# ---------------------------------------------------------------------- lead
+
+
+def lead_sentences(sentences: list[str], limit: int, max_words: int = 70) -> list[str]:
+    """Body sentences -> the first few that carry news: no datelines, questions,
+    opening quotes or fragments."""
+    lead: list[str] = []
+    total = 0
+    for sentence in sentences[:40]:
+        text = _DATELINE.sub("", sentence).strip()
+        n = len(text.split())
+        if n < 6 or text.endswith("?") or text.startswith(_QUOTE_OPEN) or text.endswith(":"):
+            continue
+        if lead and total + n > max_words:
+            break
+        lead.append(text)
+        total += n
+        if len(lead) >= limit:
+            break
+    return lead
+
+
+def title_from_lead(sentences: list[str] | tuple[str, ...], limit: int = 110) -> str:
+    """A title for an article with none: its first sentence, cut at a clause or word."""
+    if not sentences:
+        return "Untitled article"
+    first = sentences[0].rstrip(" .")
+    if len(first) <= limit:
+        return first
+    cut = first[:limit]
+    clause = max(cut.rfind(", "), cut.rfind("; "), cut.rfind(" – "), cut.rfind(" — "))
+    if clause >= limit * 0.7:
+        return cut[:clause]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 30 else cut).rstrip(",;:") + "…"
+
+
+def fix_shouting(title: str, text: str) -> str:
+    """Tabloid capitals at the start of a title ("WAGNER coup leader…") -> the
+    form the article itself uses elsewhere ("Wagner")."""
+    first, _, rest = title.partition(" ")
+    if len(first) > 3 and first.isupper() and rest and not rest.split()[0].isupper():
+        normal = first.capitalize()
+        if re.search(rf"\b{re.escape(normal)}\b", text):
+            return f"{normal} {rest}"
+    return title
+
+
+# ---------------------------------------------------------------------- keywords
+
+# Words that only reach a keyphrase from markup or page furniture.
+_JUNK_WORDS = frozenset(
+    """
+    href target _blank blank http https www html nbsp amp quot div span src img click
+    subscribe newsletter commenting comments cookie cookies javascript
+    """.split()
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _yake_extractor(lang: str, max_words: int, top: int) -> Any:
+    import yake  # heavy import (numpy, networkx): load only when keywords are computed
+
+    return yake.KeywordExtractor(lan=lang, n=max_words, top=top, dedup_lim=0.9)
+
+
+def extract_keywords(
+    text: str, limit: int, max_words: int, lang: str = "en", title: str = ""
+) -> list[Keyword]:
+    """Analysis text (and title) -> up to `limit` readable keyphrases, best first.
+
+    YAKE proposes candidates from the body; we drop markup and stop-word
+    fragments, fold case variants (WAGNER -> Wagner), merge a name with its
+    longer form (Prigozhin / Yevgeny Prigozhin) and favour phrases the title
+    uses. The title is kept out of YAKE's input: its Title Case would make
+    every word look like a name.
+    """
+    if not text.strip():
+        return []
+    lang = lang.split("-")[0].lower() or "en"
+    try:
+        candidates = _yake_extractor(lang, max_words, limit * 3).extract_keywords(text)
+    except Exception:
+        return []
+    found: dict[str, Keyword] = {}
+    for phrase, yake_score in candidates:
+        label = _tidy_phrase(str(phrase))
+        if label is None or _cuts_a_name(label, text):
+            continue
+        key = " ".join(words(label))
+        if not key or key in found:
+            continue
+        score = float(yake_score)
+        if title and re.search(rf"\b{re.escape(label)}\b", title, re.IGNORECASE):
+            score *= TITLE_BOOST
+        found[key] = Keyword(label=_display_form(label, text), key=key, score=score)
+    merged = _merge_names(list(found.values()), text)
+    ranked = sorted(merged, key=lambda k: (k.score, k.key))[:limit]
+    return [Keyword(k.label, k.key, round(1.0 / (1.0 + k.score), 6)) for k in ranked]
+
+
+# YAKE scores are lower-is-better; a phrase found in the title counts this much better.
+TITLE_BOOST = 0.5
+
+
+def _tidy_phrase(phrase: str) -> str | None:
+    tokens = phrase.strip(" \"'“”‘’()[]{}.,;:!?-").split()
+    tokens = [t[:-2] if t.endswith(("'s", "’s")) else t.rstrip("'’") for t in tokens]
+    if not tokens:
+        return None
+    lowered = [t.lower() for t in tokens]
+    if any(t in _JUNK_WORDS or "/" in t or "=" in t or "<" in t or "." in t[1:-1] for t in lowered):
+        return None
+    if lowered[0] in STOP_WORDS or lowered[-1] in STOP_WORDS:
+        return None
+    if not _is_name(" ".join(tokens)) and any(t in STOP_WORDS for t in lowered[1:-1]):
+        return None  # "allowed to leave": a verb phrase, not a topic ("Bank of England" stays)
+    if len(tokens) > 1 and lowered[-1].endswith("ly") and tokens[-1].islower():
+        return None  # "Wagner forces reportedly": ends on an adverb
+    if any(t.replace(",", "").replace(".", "").isdigit() for t in (lowered[0], lowered[-1])):
+        return None
+    # "warlord Yevgeny Prigozhin" -> "Yevgeny Prigozhin": a title word before a name
+    while len(tokens) > 1 and tokens[0].islower() and _is_name(" ".join(tokens[1:])):
+        tokens = tokens[1:]
+    label = " ".join(tokens)
+    if len(label) < 2 or len(label) > 60 or not any(c.isalpha() for c in label):
+        return None
+    return label
+
+
+def _display_form(label: str, text: str) -> str:
+    """The case variant of a phrase that the text uses most, avoiding ALL CAPS."""
+    pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b", re.I)
+    variants = Counter(" ".join(m.group(0).split()) for m in pattern.finditer(text))
+    if not variants:
+        return label
+    ranked = sorted(variants.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], kv[0]))
+    best = ranked[0][0]
+    if best.isupper() and len(best) > 5 and " " not in best:
+        best = best.capitalize()  # WAGNER written only in capitals: still a name
+    return best
+
+
+def _cuts_a_name(label: str, text: str) -> bool:
+    """True when the phrase stops inside a name: "Wagner chief Yevgeny" (Prigozhin)."""
+    if not label.split()[-1][:1].isupper():
+        return False
+    pattern = r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\s+([A-Z][\w'-]*)"
+    follower = re.search(pattern, text)
+    return follower is not None and follower.group(1).lower() not in STOP_WORDS
+
+
+def _shouting(phrase: str) -> int:
+    """How many words of a phrase are in capitals beyond a short acronym."""
+    return sum(1 for w in phrase.split() if len(w) > 4 and w.isupper())
+
+
+def _is_name(label: str) -> bool:
+    return all(t[:1].isupper() for t in label.split())
+
+
+def _merge_names(keywords: list[Keyword], text: str) -> list[Keyword]:
+    """Merge a one-word name with a longer name that starts or ends with it.
+
+    The label kept is the short form when the text also uses it on its own
+    ("Prigozhin"), else the long one ("New York", never "York").
+    """
+    singles = {k.key: k for k in keywords if " " not in k.key and _is_name(k.label)}
+    stands_for: dict[str, Keyword] = {}
+    for kw in keywords:
+        parts = kw.key.split()
+        if len(parts) < 2 or not _is_name(kw.label):
+            continue
+        for part in (parts[-1], parts[0]):
+            single = singles.get(part)
+            if single is None or single.key in stands_for:
+                continue
+            alone = len(re.findall(rf"\b{re.escape(single.label)}\b", text)) - len(
+                re.findall(re.escape(kw.label), text, flags=re.IGNORECASE)
+            )
+            keep = single if alone > 0 else kw
+            merged = Keyword(keep.label, keep.key, min(kw.score, single.score))
+            stands_for[single.key] = stands_for[kw.key] = merged
+            break
+    out: dict[str, Keyword] = {}
+    for kw in keywords:
+        merged = stands_for.get(kw.key, kw)
+        out.setdefault(merged.key, merged)
+    return list(out.values())

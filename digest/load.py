@@ -1,0 +1,683 @@
+"""Content files -> `Document`s: Markdown with front matter, plain text, HTML.
+
+This is the only module that reads the content folder. Each file becomes a
+`Document` or a `Problem`; loading one file never depends on another.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.etree
+import lxml.html
+import yaml
+from dateutil import parser as dateparser
+
+from digest.models import Block, BlockKind, Document, Meta, Problem
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+TEXT_SUFFIXES = (".txt", ".text")
+HTML_SUFFIXES = (".html", ".htm")
+SUFFIXES = MARKDOWN_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
+MAX_FILE_BYTES = 8 * 1024 * 1024  # larger files are refused, not truncated
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of the content folder: its relative path and bytes."""
+
+    path: str  # relative to the content folder, "/"-separated
+    data: bytes
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
+    """Content folder -> (its article files in path order, problems with the rest).
+
+    Hidden files and folders (".git", ".DS_Store") are passed over silently, as
+    other site generators do. Symbolic links are followed only when they stay
+    inside the content folder.
+    """
+    root = content_dir.resolve()
+    files: list[SourceFile] = []
+    problems: list[Problem] = []
+    for rel, full in _walk(root, root, problems, seen=set()):
+        if not rel.lower().endswith(SUFFIXES):
+            problems.append(Problem(rel, "unknown file type (expected .md, .txt or .html)"))
+            continue
+        try:
+            size = full.stat().st_size
+            if size > MAX_FILE_BYTES:
+                problems.append(
+                    Problem(rel, f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+                )
+                continue
+            data = full.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(rel, f"cannot read file: {exc.strerror or exc}"))
+            continue
+        files.append(SourceFile(rel, data))
+    return files, problems
+
+
+def _walk(
+    folder: Path, root: Path, problems: list[Problem], seen: set[Path]
+) -> Iterator[tuple[str, Path]]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        problems.append(Problem(_rel(folder, root), f"cannot list folder: {exc.strerror}"))
+        return
+    seen.add(folder)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        rel = _rel(path, root)
+        if entry.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                problems.append(Problem(rel, "broken or looping symbolic link"))
+                continue
+            if target != root and root not in target.parents:
+                problems.append(Problem(rel, "symbolic link points outside the content folder"))
+                continue
+            path = target
+        if path.is_dir():
+            if path in seen:
+                problems.append(Problem(rel, "symbolic link loop"))
+                continue
+            yield from _walk(path, root, problems, seen)
+        elif path.is_file():
+            yield rel, path
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def load_document(source: SourceFile) -> Document | Problem:
+    """One file's bytes -> a `Document`, or a `Problem` saying why it can't be used."""
+    text, notes = decode(source.data)
+    if text is None:
+        return Problem(source.path, notes[0])
+    if not text.strip():
+        return Problem(source.path, "empty file")
+    lower = source.path.lower()
+    try:
+        if lower.endswith(MARKDOWN_SUFFIXES):
+            doc = _load_markdown(source.path, text)
+        elif lower.endswith(HTML_SUFFIXES) or (
+            lower.endswith(TEXT_SUFFIXES) and _looks_like_html(text)
+        ):
+            doc = _load_html(source.path, text)
+        else:
+            doc = _load_text(source.path, text)
+    except _Unusable as exc:
+        return Problem(source.path, str(exc))
+    if isinstance(doc, Problem):
+        return doc
+    if not any(t.strip() for b in doc.blocks for t in b.texts()):
+        return Problem(source.path, "no article text found")
+    extra = tuple(Problem(source.path, n) for n in notes)
+    return replace(doc, problems=extra + doc.problems)
+
+
+class _Unusable(Exception):
+    """Raised inside a loader for a file that can't become an article."""
+
+
+def decode(data: bytes) -> tuple[str | None, list[str]]:
+    """Bytes -> (text, notes about repairs), or (None, [reason]) for binary data.
+
+    UTF-8 (with or without BOM) and UTF-16 with a BOM are read as such; other
+    bytes that are not UTF-8 are read as Windows-1252, the usual culprit, and a
+    note says so.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError:
+            return None, ["invalid UTF-16 text"]
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    sample = data[:8192]
+    if b"\x00" in sample or _control_share(sample) > 0.05:
+        return None, ["binary file, not text"]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    text = data.decode("cp1252", errors="replace")
+    return text, [f"not valid UTF-8 (first bad byte at offset {position}); read as Windows-1252"]
+
+
+def _control_share(sample: bytes) -> float:
+    if not sample:
+        return 0.0
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls / len(sample)
+
+
+_HTML_SNIFF = re.compile(
+    r"<(?:a\s[^>]*href|p|div|b|i|em|strong|br|span|html|body|article|h[1-6]|ul|li)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_html(text: str) -> bool:
+    return len(_HTML_SNIFF.findall(text[:20000])) >= 2
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+_URL_KEYS = ("url", "link", "canonical", "source_url")
+_SOURCE_KEYS = ("source", "outlet", "publisher", "site_name")
+
+
+def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Problem]]:
+    """Front matter or header fields -> (Meta, problems with individual values)."""
+    problems: list[Problem] = []
+    fields = {str(k).strip().lower(): v for k, v in data.items()}
+
+    def text(*keys: str) -> str | None:
+        for key in keys:
+            value = fields.get(key)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                value = " ".join(str(value).split())
+                if value:
+                    return value[:500]
+            elif isinstance(value, list) and value and isinstance(value[0], str):
+                return ", ".join(" ".join(v.split()) for v in value[:5] if isinstance(v, str))
+        return None
+
+    date = None
+    raw_date = next((fields[k] for k in ("date", "published", "pubdate") if k in fields), None)
+    if raw_date is not None:
+        date = parse_date(raw_date)
+        if date is None:
+            problems.append(Problem(path, f"unparsable date {str(raw_date)[:60]!r}; date left out"))
+    url = None
+    raw_url = text(*_URL_KEYS)
+    if raw_url is not None:
+        url = http_url(raw_url)
+        if url is None:
+            problems.append(Problem(path, f"not an http(s) URL {raw_url[:80]!r}; link left out"))
+    tags_value = fields.get("tags", fields.get("keywords"))
+    tags: list[str] = []
+    if isinstance(tags_value, str):
+        tags = [t.strip() for t in tags_value.split(",")]
+    elif isinstance(tags_value, list):
+        tags = [" ".join(str(t).split()) for t in tags_value[:50] if isinstance(t, str | int)]
+    source = text(*_SOURCE_KEYS)
+    if source is None and url is not None:
+        source = domain_of(url)
+    exclude = fields.get("exclude", fields.get("draft"))
+    story = text("story")
+    meta = Meta(
+        title=text("title", "headline"),
+        date=date,
+        source=source,
+        url=url,
+        author=text("author", "authors", "by", "byline"),
+        tags=tuple(dict.fromkeys(t[:80] for t in tags if t)),
+        lang=text("lang", "language"),
+        section=text("section", "category", "topic"),
+        story=story,
+        exclude=exclude is True or (isinstance(exclude, str) and exclude.lower() == "true"),
+        source_evidence="meta" if source else None,
+    )
+    return meta, problems
+
+
+def parse_date(value: object) -> str | None:
+    """A date in any common form -> ISO 8601 text, or None when it can't be read."""
+    if isinstance(value, dt.datetime):
+        return _iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    if not text or len(text) > 64 or not re.search(r"\d", text):
+        return None
+    try:
+        parsed = dateparser.isoparse(text)
+    except (ValueError, OverflowError):
+        try:
+            parsed = dateparser.parse(text, default=dt.datetime(1900, 1, 1))
+        except (ValueError, OverflowError, TypeError):
+            return None
+        if parsed.year == 1900 and "1900" not in text:
+            return None  # a time or fragment with no year is not a publication date
+    has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
+    return _iso(parsed) if has_time else parsed.date().isoformat()
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds") + "Z"
+    return value.isoformat(timespec="seconds")
+
+
+def http_url(value: str) -> str | None:
+    """The URL when it is an absolute http(s) URL with a host, else None."""
+    value = value.strip()
+    if any(c.isspace() or ord(c) < 32 for c in value) or len(value) > 2000:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return value
+
+
+def domain_of(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+# --------------------------------------------------------------------------- Markdown
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+
+def _load_markdown(path: str, text: str) -> Document:
+    import markdown  # imported here: only Markdown files need it
+
+    meta_data: dict[str, Any] = {}
+    if text.startswith("---"):
+        match = _FRONT_MATTER.match(text)
+        if match is None:
+            raise _Unusable("front matter is never closed (no second '---' line)")
+        raw = match.group(1)
+        if len(raw.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+            raise _Unusable("front matter larger than 64 KiB")
+        try:
+            loaded = yaml.load(raw, Loader=_FrontMatterLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 2}" if mark is not None else ""
+            reason = getattr(exc, "problem", None) or "invalid YAML"
+            raise _Unusable(f"broken front matter{where}: {reason}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise _Unusable(f"front matter is a {type(loaded).__name__}, not a mapping")
+        meta_data = loaded
+        text = text[match.end() :]
+    meta, problems = meta_from_mapping(path, meta_data)
+    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    blocks, _links = html_blocks(lxml.html.fragment_fromstring(html, create_parent="div"))
+    return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases, so a YAML 'billion laughs' can't expand."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+# --------------------------------------------------------------------------- plain text
+
+_HEADER_LINE = re.compile(
+    r"^\s*(title|date|published|source|outlet|publisher|url|link|author|by|tags|section|"
+    r"category|lang|language|story)\s*(:)?\s*(.+?)\s*$",
+    re.IGNORECASE,
+)
+_DATE_WORD = re.compile(
+    r"^(?:[\d:./T+Z-]+,?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?|"
+    r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?|[ap]\.?m\.?|utc|gmt|[A-Z]{3,4}T|at|on|of)$",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(r"^\s*(?:[•·▪◦‣●■*+-]|\d{1,2}[.)])\s+")
+
+
+def _load_text(path: str, text: str) -> Document:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    fields: dict[str, Any] = {}
+    first_body: str | None = None
+    index = 0
+    # Header lines ("date 2023-06-24", "Source: The Sun") at the top are metadata.
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip():
+            index += 1
+            continue
+        parsed = _header_field(line)
+        if parsed is None:
+            break
+        key, value, rest = parsed
+        fields.setdefault(key, value)
+        index += 1
+        if rest:
+            first_body = rest
+            break
+    meta, problems = meta_from_mapping(path, fields)
+    body = lines[index:]
+    if first_body is not None:
+        body = [first_body, *body]
+    blocks = _text_blocks(body, hard_wrapped=_hard_wrapped(body))
+    meta = _evidence_from_text(meta, body)
+    return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
+
+
+def _header_field(line: str) -> tuple[str, str, str] | None:
+    """A header line -> (key, value, rest of the line that is body text), or None."""
+    match = _HEADER_LINE.match(line)
+    if match is None or len(line) > 300:
+        return None
+    key, colon, value = match.group(1).lower(), match.group(2), match.group(3)
+    key = {"published": "date", "by": "author", "language": "lang"}.get(key, key)
+    if key == "date":
+        # "date 2023-06-24 Follow the latest news here": the longest leading run
+        # of words that parses as a date is the value; the rest is body text.
+        words = value.split()
+        n = 0
+        while n < min(len(words), 8) and _DATE_WORD.match(words[n]):
+            n += 1
+        for m in range(n, 0, -1):
+            head = " ".join(words[:m])
+            if parse_date(head) is not None:
+                return key, head, " ".join(words[m:])
+        return (key, value, "") if colon else None
+    if key in ("url", "link"):
+        return (key, value, "") if colon or http_url(value) else None
+    if not colon or len(value.split()) > 12:
+        return None  # "Source material was…" is a sentence, not a header
+    return key, value, ""
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """True for text wrapped at a fixed width (e-mail, some wire copy): most lines
+    are 50–80 characters and none is much longer."""
+    lengths = [len(line.rstrip()) for line in lines if line.strip()]
+    if len(lengths) < 4 or max(lengths) > 100:
+        return False
+    return sum(50 <= n <= 80 for n in lengths) >= 0.6 * len(lengths)
+
+
+def _text_blocks(lines: list[str], hard_wrapped: bool) -> list[Block]:
+    """Lines of pasted text -> blocks. Pasted pages put one paragraph on a line, so
+    lines are joined only in hard-wrapped text or when the next starts in lower case."""
+    blocks: list[Block] = []
+    items: list[str] = []
+    para: list[str] = []
+    first = True
+
+    def flush_para() -> None:
+        nonlocal first
+        if para:
+            text = " ".join(para)
+            kind: BlockKind = "h" if first and _reads_as_headline(text) else "p"
+            blocks.append(Block(kind, text))
+            para.clear()
+            first = False
+
+    def flush_items() -> None:
+        nonlocal first
+        if items:
+            blocks.append(Block("ul", items=tuple(items)))
+            items.clear()
+            first = False
+
+    for raw in lines:
+        line = " ".join(raw.split())
+        if not line:
+            flush_para()
+            continue
+        if _BULLET.match(raw) and len(line) > 2:
+            flush_para()
+            items.append(_BULLET.sub("", raw).strip())
+            continue
+        flush_items()
+        if para and (hard_wrapped or line[0].islower()):
+            para.append(line)
+        else:
+            flush_para()
+            para.append(line)
+    flush_para()
+    flush_items()
+    return blocks
+
+
+def _reads_as_headline(text: str) -> bool:
+    words = text.split()
+    return 2 <= len(words) <= 25 and len(text) <= 200 and not text.endswith((".", ",", ";"))
+
+
+_EMAIL = re.compile(r"\b[\w.+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b", re.IGNORECASE)
+_PROMO_OUTLET = re.compile(
+    r"^(?:most read|more|trending|latest|read more) (?:in|on|from) "
+    r"((?:the )?[A-Z][\w&' .-]{1,40})$",
+    re.IGNORECASE,
+)
+_WEBMAIL = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "protonmail.com", "aol.com"}
+_BARE_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def _evidence_from_text(meta: Meta, lines: list[str]) -> Meta:
+    """Outlet evidence in pasted text: bare links, promo lines naming the outlet,
+    and a byline e-mail domain. Used only when no header named the source."""
+    if meta.source:
+        return meta
+    links = [u for u in _BARE_URL.findall("\n".join(lines)) if http_url(u)]
+    domain = majority_domain(links)
+    if domain:
+        return replace(meta, source=domain, source_evidence="links")
+    for line in lines:
+        match = _PROMO_OUTLET.match(" ".join(line.split()))
+        if match and match.group(1)[0].isupper():
+            return replace(meta, source=match.group(1).strip(), source_evidence="promo")
+    for line in lines:
+        for match in _EMAIL.finditer(line):
+            domain = match.group(1).lower()
+            if domain not in _WEBMAIL:
+                return replace(meta, source=domain, source_evidence="email")
+    return meta
+
+
+def majority_domain(urls: Iterable[str]) -> str | None:
+    """The domain that most of the links point to, when at least two and over half do."""
+    domains = Counter(d for d in (domain_of(u) for u in urls) if d)
+    if not domains:
+        return None
+    (top, count), total = domains.most_common(1)[0], sum(domains.values())
+    return top if count >= 2 and count * 2 > total else None
+
+
+# --------------------------------------------------------------------------- HTML
+
+_DROP_TAGS = {
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "figure", "figcaption", "iframe", "svg", "math", "button", "select", "textarea", "input",
+    "object", "embed", "video", "audio", "canvas", "picture", "img", "head", "title", "meta",
+    "link",
+}  # fmt: skip
+_BLOCK_TAGS = {
+    "p", "div", "section", "article", "main", "body", "html", "br", "hr", "table", "tr", "td",
+    "th", "dl", "dt", "dd", "pre", "address", "center",
+}  # fmt: skip
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _load_html(path: str, text: str) -> Document:
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise _Unusable(f"cannot parse HTML: {exc}") from None
+    fields, problems = _html_meta(root)
+    meta, more = meta_from_mapping(path, fields)
+    body = _main_element(root)
+    blocks, links = html_blocks(body)
+    if meta.source is None:
+        domain = majority_domain(links)
+        if domain:
+            meta = replace(meta, source=domain, source_evidence="links")
+    meta = _evidence_from_text(meta, [t for b in blocks for t in b.texts()])
+    return Document(
+        path=path,
+        meta=meta,
+        blocks=tuple(blocks),
+        problems=tuple(Problem(path, p) for p in problems) + tuple(more),
+    )
+
+
+def _html_meta(root: lxml.html.HtmlElement) -> tuple[dict[str, Any], list[str]]:
+    fields: dict[str, Any] = {}
+    tags: list[str] = []
+    for el in root.iter("meta"):
+        key = (el.get("property") or el.get("name") or "").strip().lower()
+        value = (el.get("content") or "").strip()
+        if not key or not value:
+            continue
+        target = {
+            "og:title": "title",
+            "twitter:title": "title",
+            "og:site_name": "source",
+            "og:url": "url",
+            "article:published_time": "date",
+            "date": "date",
+            "pubdate": "date",
+            "dc.date": "date",
+            "author": "author",
+            "article:author": "author",
+            "article:section": "section",
+            "keywords": "keywords",
+            "news_keywords": "keywords",
+        }.get(key)
+        if key == "article:tag":
+            tags.append(value)
+        elif target:
+            fields.setdefault(target, value)
+    for el in root.iter("link"):
+        rel = (el.get("rel") or "").lower().split()
+        if "canonical" in rel and el.get("href"):
+            fields["url"] = el.get("href")
+    if "date" not in fields:
+        for el in root.iter("time"):
+            if el.get("datetime"):
+                fields["date"] = el.get("datetime")
+                break
+    if "title" not in fields:
+        title_el = root.find(".//title")
+        if title_el is not None and title_el.text_content().strip():
+            fields["title"] = title_el.text_content()
+    lang = root.get("lang")
+    if lang:
+        fields.setdefault("lang", lang)
+    if tags:
+        fields["tags"] = tags
+    elif isinstance(fields.get("keywords"), str):
+        fields["tags"] = fields.pop("keywords")
+    fields.pop("keywords", None)
+    return fields, []
+
+
+def _main_element(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    for xpath in ("//article", "//main", "//*[@role='main']"):
+        found = root.xpath(xpath)
+        if found:
+            return max(found, key=lambda el: len(el.text_content()))
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def html_blocks(root: lxml.html.HtmlElement) -> tuple[list[Block], list[str]]:
+    """An HTML element -> (text blocks in document order, the http(s) links it holds)."""
+    blocks: list[Block] = []
+    links: list[str] = []
+    inline: list[str] = []
+
+    def flush(kind: BlockKind = "p") -> None:
+        text = " ".join("".join(inline).split())
+        inline.clear()
+        if text:
+            blocks.append(Block(kind, text))
+
+    def visit(el: Any, depth: int) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower()
+        if tag in _DROP_TAGS or not tag:
+            return  # comments and processing instructions have no str tag
+        if tag == "a":
+            href = http_url(el.get("href") or "")
+            if href:
+                links.append(href)
+        if depth > 200:  # deeper nesting is text only, read without recursion
+            inline.append(el.text_content())
+            return
+        if tag in ("ul", "ol"):
+            flush()
+            items = [" ".join(li.text_content().split()) for li in el.iterchildren("li")]
+            items = [i for i in items if i]
+            if items:
+                blocks.append(Block("ol" if tag == "ol" else "ul", items=tuple(items)))
+            for li in el.iter("a"):
+                href = http_url(li.get("href") or "")
+                if href:
+                    links.append(href)
+            return
+        if tag in _HEADING_TAGS or tag == "blockquote":
+            flush()
+            before = len(blocks)
+            visit_children(el, depth)
+            flush("h" if tag in _HEADING_TAGS else "quote")
+            if tag == "blockquote":
+                # a quote of several paragraphs: mark each as a quote
+                for i in range(before, len(blocks)):
+                    if blocks[i].kind == "p":
+                        blocks[i] = Block("quote", blocks[i].text)
+            return
+        if tag in _BLOCK_TAGS:
+            flush()
+            visit_children(el, depth)
+            flush()
+            return
+        visit_children(el, depth)
+
+    def visit_children(el: Any, depth: int) -> None:
+        if el.text:
+            inline.append(el.text)
+        for child in el:
+            visit(child, depth + 1)
+            if child.tail:
+                inline.append(child.tail)
+
+    visit(root, 0)
+    flush()
+    return blocks, links

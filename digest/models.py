@@ -1,0 +1,148 @@
+"""Frozen records passed between the build stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+BlockKind = Literal["p", "h", "ul", "ol", "quote"]
+
+
+class DigestError(Exception):
+    """A fault that stops a build: broken config, template or output path."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one input file; recorded, never fatal."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of article text: a paragraph, heading, quote or list."""
+
+    kind: BlockKind
+    text: str = ""
+    items: tuple[str, ...] = ()
+
+    def texts(self) -> tuple[str, ...]:
+        """The block's text pieces: its items for a list, else its text."""
+        return self.items if self.kind in ("ul", "ol") else (self.text,)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Metadata a loader found in the file (front matter, header lines, tags)."""
+
+    title: str | None = None
+    date: str | None = None  # ISO 8601 date or date-time
+    source: str | None = None  # outlet name or domain
+    url: str | None = None  # http(s) only
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+    section: str | None = None
+    story: str | None = None  # editor override: pin to a story key
+    exclude: bool = False
+    # where the source name came from: "meta", "links", "email", "promo"
+    source_evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded file: metadata plus raw blocks, before cleaning."""
+
+    path: str  # relative to the content folder, "/"-separated
+    meta: Meta
+    blocks: tuple[Block, ...]
+    headline: str | None = None  # a first line that reads as a headline
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A keyphrase of an article: display label, folded key, score (higher is better)."""
+
+    label: str
+    key: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned and analysed article, ready to be grouped and rendered."""
+
+    id: str
+    path: str
+    title: str
+    title_derived: bool  # True when the title was made from the lead
+    meta: Meta
+    blocks: tuple[Block, ...]  # cleaned text for display
+    sentences: tuple[str, ...]  # body sentences (display form), headings excluded
+    lead: tuple[str, ...]
+    keywords: tuple[Keyword, ...]
+    terms: tuple[tuple[str, int], ...]  # analysis terms and counts, sorted
+    shingles: tuple[int, ...]  # hashed word 3-grams for near-duplicate detection
+    word_count: int
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def source_label(self) -> str:
+        return self.meta.source or "source unknown"
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    text: str
+    article: str  # article id
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles covering one event, with a cited extractive summary."""
+
+    id: str
+    title: str
+    articles: tuple[str, ...]  # article ids, ordered by date then id
+    duplicates: tuple[tuple[str, str], ...]  # (article id, id of the version it repeats)
+    keywords: tuple[Keyword, ...]
+    summary: tuple[SummarySentence, ...]
+    cohesion: float  # mean pairwise similarity of its articles
+    date: str | None  # newest article date
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    stories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the renderer needs."""
+
+    title: str
+    description: str
+    base_url: str | None
+    build_date: str | None
+    articles: tuple[Article, ...]
+    stories: tuple[Story, ...]
+    topics: tuple[Topic, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: counts, problems, where the site went."""
+
+    output: str
+    articles: int
+    stories: int
+    files_written: int
+    files_unchanged: int
+    problems: tuple[Problem, ...]
+    seconds: float

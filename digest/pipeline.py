@@ -1,0 +1,183 @@
+"""The build, top to bottom: load -> clean -> extract -> group -> summarise -> render -> write."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from digest.clean import clean_document
+from digest.cluster import Group, day_number, group_articles, story_id
+from digest.config import Config
+from digest.extract import extract_article
+from digest.load import SourceFile, load_document, read_content
+from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
+from digest.render import render_site
+from digest.slugs import unique_slugs
+from digest.summarize import summarize
+from digest.write import check_output_path, write_site
+
+
+def build(config: Config, base: Path | None = None, *, strict: bool = False) -> BuildReport:
+    """Config (paths relative to `base`) -> the site written to disk, and a report.
+
+    Raises DigestError only for faults that stop a build (missing content folder,
+    unusable output path, a broken template); bad articles become problems. With
+    `strict`, any problem stops the build before anything is written.
+    """
+    started = time.perf_counter()
+    base = base or Path.cwd()
+    content_dir = (base / config.content).resolve()
+    output_dir = (base / config.output).resolve()
+    if not content_dir.is_dir():
+        raise DigestError(f"content folder not found: {content_dir}")
+    check_output_path(output_dir, content_dir, base)
+
+    files, problems = read_content(content_dir)
+    articles, more = analyse_files(files, config)
+    problems += more
+    site = assemble_site(articles, config)
+    pages = render_site(site, config, templates=base / "templates")
+    if strict and problems:
+        raise DigestError(
+            f"{len(problems)} problem(s) with the content; nothing written (--strict)"
+        )
+    written, unchanged = write_site(pages, output_dir)
+    return BuildReport(
+        output=str(output_dir),
+        articles=len(site.articles),
+        stories=len(site.stories),
+        files_written=written,
+        files_unchanged=unchanged,
+        problems=tuple(sorted(problems, key=lambda p: (p.path, p.reason))),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def analyse_files(
+    files: Sequence[SourceFile], config: Config
+) -> tuple[list[Article], list[Problem]]:
+    """Source files -> (articles, problems). Each file is analysed on its own."""
+    ids = article_ids([f.path for f in files])
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for source in files:
+        result = analyse_file(source, ids[source.path], config)
+        if isinstance(result, Problem):
+            problems.append(result)
+            continue
+        problems.extend(result.problems)
+        if not result.meta.exclude:
+            articles.append(result)
+    return articles, problems
+
+
+def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article | Problem:
+    """One file -> its analysed Article, or the Problem that makes it unusable.
+
+    A pure function of the file's path, bytes and config: safe to cache and to
+    run in a worker process.
+    """
+    doc = load_document(source)
+    if isinstance(doc, Problem):
+        return doc
+    doc = clean_document(doc)
+    if not doc.blocks:
+        return Problem(source.path, "no article text left after removing boilerplate")
+    return extract_article(doc, config, article_id)
+
+
+def article_ids(paths: Sequence[str]) -> dict[str, str]:
+    """Content paths -> distinct, URL-safe article ids derived from the paths."""
+    stems = {p: p.rsplit(".", 1)[0].replace("/", "-") for p in paths}
+    slugs = unique_slugs(stems.values(), max_length=80)
+    counts = Counter(stems.values())
+    # "a.md" and "a.txt" share a stem: tell them apart by the full path
+    extra = unique_slugs([p for p in paths if counts[stems[p]] > 1], max_length=80)
+    return {p: extra.get(p, slugs[stems[p]]) for p in paths}
+
+
+def assemble_site(articles: Sequence[Article], config: Config) -> Site:
+    """Analysed articles -> the Site: stories grouped, summarised and ordered."""
+    ordered = sorted(articles, key=lambda a: a.id)
+    groups = group_articles(ordered, config)
+    stories = [make_story(g, ordered, config) for g in groups]
+    stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
+    dates = [a.meta.date for a in ordered if a.meta.date]
+    return Site(
+        title=config.title,
+        description=config.description,
+        base_url=config.base_url,
+        build_date=max(dates)[:10] if dates else None,
+        articles=tuple(ordered),
+        stories=tuple(stories),
+    )
+
+
+def make_story(group: Group, articles: Sequence[Article], config: Config) -> Story:
+    """One group of articles -> a Story with title, keywords and cited summary."""
+    members = [articles[i] for i in group.members]
+    members.sort(key=lambda a: (a.meta.date or "9999", a.id))
+    repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
+    reports = [a for a in members if a.id not in repeats]
+    headline = min(reports, key=lambda a: (a.title_derived, -a.word_count, a.id))
+    dates = [a.meta.date for a in members if a.meta.date]
+    return Story(
+        id=story_id(headline.title, min(a.id for a in members)),
+        title=headline.title,
+        articles=tuple(a.id for a in members),
+        duplicates=tuple(sorted(repeats.items())),
+        keywords=story_keywords(reports, config.keywords_per_article),
+        summary=summarize(reports, config.summary_min_words, config.summary_max_words),
+        cohesion=group.cohesion,
+        date=max(dates) if dates else None,
+    )
+
+
+def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...]:
+    """Keywords of a story's reports -> the story's keywords.
+
+    A phrase counts for each report that ranks it (more for a higher rank) and
+    for each report that mentions it at all, so the names every outlet uses
+    (Prigozhin, Belarus) rise above one outlet's turns of phrase. Each label is
+    the form most reports use.
+    """
+    weight: dict[str, float] = defaultdict(float)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in reports:
+        n = len(article.keywords)
+        for rank, kw in enumerate(article.keywords):
+            weight[kw.key] += (n - rank) / n
+            labels[kw.key][kw.label] += 1
+    texts = [" ".join([a.title, *a.sentences]).lower() for a in reports]
+    for key in labels:
+        pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, key.split())) + r"\b")
+        mentions = sum(1 for text in texts if pattern.search(text))
+        weight[key] += MENTION_WEIGHT * mentions
+    ranked = sorted(weight, key=lambda k: (-weight[k], k))[:limit]
+    scale = max(weight.values(), default=1.0)
+    return tuple(
+        Keyword(
+            label=min(labels[k].items(), key=lambda kv: (-kv[1], kv[0]))[0],
+            key=k,
+            score=round(weight[k] / scale, 6),
+        )
+        for k in ranked
+    )
+
+
+# What a mere mention of a keyword by one report adds, against up to 1 for
+# ranking it first.
+MENTION_WEIGHT = 0.5
+
+
+def distinct_reports(story: Story) -> int:
+    return len(story.articles) - len(story.duplicates)
+
+
+def _neg_date(date: str | None) -> int:
+    """Sort key putting newer dates first, and undated stories last."""
+    day = day_number(date)
+    return -day if day is not None else 1

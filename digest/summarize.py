@@ -1,0 +1,108 @@
+"""A story's articles -> a short extractive summary; every sentence cites its article.
+
+Sentences are scored by closeness to the story's centroid (TF-IDF) and by how
+early they stand in their article, then picked by maximal marginal relevance
+so the summary does not repeat itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from digest.clean import analysis_text
+from digest.models import Article, SummarySentence
+from digest.terms import Vector, content_terms, cosine, idf_table, normalised, tfidf
+
+# Relevance against redundancy in maximal marginal relevance (1 = relevance only).
+MMR_LAMBDA = 0.7
+# A sentence this similar to one already chosen is a repeat and never chosen.
+REPEAT_SIMILARITY = 0.5
+# Weight of a sentence's position in its article (leads carry the news).
+POSITION_WEIGHT = 0.25
+MIN_SENTENCE_WORDS = 8
+MAX_SENTENCE_WORDS = 60
+# Openings that lean on a sentence we may not show ("He said…", "But…").
+_DANGLING = re.compile(
+    r"^(?:he|she|it|they|this|these|those|that|his|her|their|its|but|and|so|also|however|"
+    r"meanwhile|still|yet|or)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    article: int
+    position: int
+    text: str
+    words: int
+    vector: Vector
+
+
+def summarize(
+    articles: Sequence[Article], min_words: int, max_words: int
+) -> tuple[SummarySentence, ...]:
+    """A story's distinct reports -> summary sentences of min–max words in total."""
+    candidates = _candidates(articles)
+    if not candidates:
+        return ()
+    centroid: Counter[str] = Counter()
+    for c in candidates:
+        centroid.update(c.vector)
+    centre = normalised(centroid)
+    relevance = [
+        cosine(c.vector, centre)
+        + POSITION_WEIGHT / (1 + c.position)
+        - (0.1 if _DANGLING.match(c.text) else 0.0)
+        for c in candidates
+    ]
+    chosen: list[int] = []
+    total = 0
+    used_articles: set[int] = set()
+    remaining = set(range(len(candidates)))
+    while remaining and total < min_words:
+        best, best_score = None, float("-inf")
+        for i in sorted(remaining):
+            c = candidates[i]
+            if total + c.words > max_words:
+                continue
+            overlap = max((cosine(c.vector, candidates[j].vector) for j in chosen), default=0.0)
+            if overlap >= REPEAT_SIMILARITY:
+                continue
+            novelty = 0.05 if c.article not in used_articles else 0.0
+            score = MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * overlap + novelty
+            if score > best_score:
+                best, best_score = i, score
+        if best is None:
+            break
+        remaining.discard(best)
+        chosen.append(best)
+        total += candidates[best].words
+        used_articles.add(candidates[best].article)
+    return tuple(
+        SummarySentence(candidates[i].text, articles[candidates[i].article].id) for i in chosen
+    )
+
+
+def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
+    raw: list[tuple[int, int, str, list[str]]] = []
+    for a, article in enumerate(articles):
+        lead = set(article.lead)
+        for p, sentence in enumerate(article.sentences):
+            text = sentence.strip()
+            n = len(text.split())
+            if not MIN_SENTENCE_WORDS <= n <= MAX_SENTENCE_WORDS or text.endswith(("?", ":")):
+                continue
+            if text.count("\u201c") != text.count("\u201d") or text.count('"') % 2:
+                continue  # half of a quotation split across sentences
+            if text[-1] not in ".!\"'\u201d\u2019)" and text not in lead:
+                continue  # a list item or fragment, not a sentence
+            raw.append((a, p, text, content_terms(analysis_text(text))))
+    idf, _ = idf_table(terms for *_, terms in raw)
+    return [
+        _Candidate(a, p, text, len(text.split()), tfidf(Counter(terms), idf))
+        for a, p, text, terms in raw
+        if terms
+    ]

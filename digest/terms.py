@@ -1,0 +1,134 @@
+"""Words for analysis: tokens, stop-words, a light stemmer, shingles, TF-IDF vectors.
+
+Clustering and summarising compare texts through these; keeping them in one place
+means a story and its summary agree on what a "term" is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+from segtok.segmenter import split_multi
+
+# A compact English stop-word list: function words, auxiliaries, reporting filler.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against ago all almost also although always am among an
+    and another any anyone anything are around as at away back be became because become
+    been before being below between both but by can cannot could did do does doing done
+    down during each either else enough even ever every few for from further get gets
+    getting go goes going got had has have having he her here hers herself him himself
+    his how however i if in including into is it its itself just last least less let
+    like made make many may me might more most much must my myself near need never new
+    next no nor not now of off often on once one only onto or other others our ours
+    ourselves out over own per perhaps put quite rather really said same say says see
+    seen several shall she should since so some still such take than that the their
+    theirs them themselves then there these they this those though through thus to today
+    told too toward towards under until up upon us very via was way we well were what
+    whatever when where whether which while who whom whose why will with within without
+    would yet you your yours yourself yourselves also mr mrs ms dr s t re ve ll d m o y
+    according told year years day days time week weeks month months two three first
+    second
+    """.split()
+)
+
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Text -> its words in order, lower-cased, possessive 's dropped."""
+    out = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0)
+        if word.endswith("'s"):
+            word = word[:-2]
+        out.append(word)
+    return out
+
+
+def stem(word: str) -> str:
+    """A light plural stemmer (Harman's S-stemmer): 'forces' -> 'force', 'cities' -> 'city'."""
+    if len(word) <= 3 or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Text -> stemmed content words (no stop-words, no bare numbers), in order."""
+    return [
+        stem(w)
+        for w in words(text)
+        if len(w) > 1 and w not in STOP_WORDS and not w.replace("-", "").isdigit()
+    ]
+
+
+def shingles(text: str, size: int = 3) -> tuple[int, ...]:
+    """Text -> sorted stable hashes of its word n-grams, for near-duplicate checks."""
+    ws = words(text)
+    grams = {" ".join(ws[i : i + size]) for i in range(max(0, len(ws) - size + 1))}
+    return tuple(sorted({zlib.crc32(g.encode("utf-8")) for g in grams}))
+
+
+def containment(a: Sequence[int], b: Sequence[int]) -> float:
+    """Share of the smaller shingle set found in the other (0–1)."""
+    if not a or not b:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return len(set(small).intersection(large)) / len(small)
+
+
+def split_sentences(text: str) -> list[str]:
+    """A paragraph -> its sentences (rule-based, needs no downloaded model)."""
+    return [s.strip() for s in split_multi(text) if s.strip()]
+
+
+Vector = dict[str, float]
+
+
+# Pseudo-documents added to every collection, holding none of its terms. In a
+# digest of a handful of articles plain IDF calls a word in all of them common,
+# although in news at large "Prigozhin" is rare; the padding keeps small
+# collections from over-weighting words unique to one article. It fades as the
+# collection grows past it.
+BACKGROUND_DOCUMENTS = 20
+
+
+def idf_table(documents: Iterable[Iterable[str]]) -> tuple[dict[str, float], int]:
+    """Term sets of a collection -> (smoothed IDF per term, number of documents)."""
+    df: Counter[str] = Counter()
+    n = 0
+    for terms in documents:
+        df.update(set(terms))
+        n += 1
+    total = n + BACKGROUND_DOCUMENTS
+    return {t: math.log((total + 1) / (c + 1)) + 1.0 for t, c in df.items()}, n
+
+
+def tfidf(counts: Mapping[str, int], idf: Mapping[str, float]) -> Vector:
+    """Term counts -> L2-normalised TF-IDF vector with sublinear TF."""
+    return normalised(
+        {t: (1.0 + math.log(c)) * idf.get(t, 1.0) for t, c in counts.items() if c > 0}
+    )
+
+
+def normalised(vector: Mapping[str, float]) -> Vector:
+    """A sparse vector scaled to unit length (empty stays empty)."""
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {t: v / norm for t, v in vector.items()} if norm else {}
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Dot product of two normalised sparse vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
