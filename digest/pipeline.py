@@ -41,8 +41,9 @@ def build(config: Config, base: Path | None = None, *, strict: bool = False) -> 
     site = assemble_site(articles, config)
     pages = render_site(site, config, templates=base / "templates")
     if strict and problems:
+        listing = "".join(f"\n  {p.path}: {p.reason}" for p in sorted_problems(problems))
         raise DigestError(
-            f"{len(problems)} problem(s) with the content; nothing written (--strict)"
+            f"{len(problems)} problem(s) with the content; nothing written (--strict):{listing}"
         )
     written, unchanged = write_site(pages, output_dir)
     return BuildReport(
@@ -51,9 +52,13 @@ def build(config: Config, base: Path | None = None, *, strict: bool = False) -> 
         stories=len(site.stories),
         files_written=written,
         files_unchanged=unchanged,
-        problems=tuple(sorted(problems, key=lambda p: (p.path, p.reason))),
+        problems=tuple(sorted_problems(problems)),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def sorted_problems(problems: Sequence[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.path, p.reason))
 
 
 def analyse_files(

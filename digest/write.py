@@ -43,10 +43,10 @@ def check_output_path(output: Path, content: Path, project: Path) -> None:
 
 def safe_relative(path: str) -> PurePosixPath:
     """A page path -> the same path, checked to stay inside the output folder."""
-    rel = PurePosixPath(path)
-    if rel.is_absolute() or not rel.parts or any(p in ("", ".", "..") for p in rel.parts):
+    parts = path.split("/")
+    if not path or "\\" in path or "\x00" in path or any(p in ("", ".", "..") for p in parts):
         raise DigestError(f"refusing to write outside the output folder: {path!r}")
-    return rel
+    return PurePosixPath(*parts)
 
 
 def write_site(pages: dict[str, bytes], output: Path) -> tuple[int, int]:

@@ -1,0 +1,46 @@
+"""Golden files: the built sample digest must match the checked-in tree byte for byte.
+
+After an intended change to output, refresh with `pytest tests/test_golden.py
+--update-golden` and review the diff of tests/golden/ like code.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import Builder
+
+GOLDEN = Path(__file__).parent / "golden" / "seed-site"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_seed_site_matches_golden_tree(
+    build_site: Builder, seed_content: Path, update_golden: bool
+) -> None:
+    _, _, site = build_site(seed_content)
+    built = tree(site)
+    if update_golden:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(site, GOLDEN)
+    expected = tree(GOLDEN)
+    assert sorted(built) == sorted(expected), "the set of files changed"
+    changed = [name for name in built if built[name] != expected[name]]
+    assert changed == [], f"files differ from tests/golden/seed-site: {changed}"
+
+
+def test_two_builds_are_byte_identical(
+    build_site: Builder, seed_content: Path, tmp_path: Path
+) -> None:
+    _, _, site = build_site(seed_content)
+    first = tree(site)
+    shutil.rmtree(site)
+    _, _, site = build_site(seed_content)
+    assert tree(site) == first

@@ -1,0 +1,213 @@
+"""Unit tests of the shared stages: grouping, summaries, rendering, writing, config."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from digest.cluster import Group, group_articles
+from digest.config import Config, load_config
+from digest.models import Article, Block, DigestError, Keyword, Meta
+from digest.pipeline import article_ids, story_keywords
+from digest.summarize import summarize
+from digest.terms import content_terms, shingles, split_sentences, stem
+from digest.write import check_output_path, safe_relative, write_site
+from tests.conftest import Builder
+
+
+def make_article(
+    article_id: str, text: str, *, date: str | None = None, story: str | None = None
+) -> Article:
+    sentences = tuple(split_sentences(text))
+    counts: dict[str, int] = {}
+    for term in content_terms(text):
+        counts[term] = counts.get(term, 0) + 1
+    return Article(
+        id=article_id,
+        path=f"{article_id}.md",
+        title=sentences[0] if sentences else article_id,
+        title_derived=True,
+        meta=Meta(date=date, story=story),
+        blocks=(Block("p", text),),
+        sentences=sentences,
+        lead=sentences[:2],
+        keywords=(),
+        terms=tuple(sorted(counts.items())),
+        shingles=shingles(text),
+        word_count=len(text.split()),
+    )
+
+
+FLOOD = (
+    "Heavy rain flooded the river town of Bexley overnight. Rescue crews evacuated "
+    "residents from the flooded streets near the river. The mayor of Bexley said the "
+    "flood defences failed after the river burst its banks."
+)
+FLOOD_2 = (
+    "The river burst its banks in Bexley, flooding streets after heavy rain. Crews "
+    "rescued residents as flood defences failed, the Bexley mayor said. Forecasters "
+    "warn more rain will fall on the flooded town."
+)
+CHESS = (
+    "The chess champion won the final game of the tournament in Oslo. Her opponent "
+    "resigned after a long endgame. The champion now leads the world rankings."
+)
+
+
+def test_related_articles_group_and_unrelated_do_not() -> None:
+    articles = [make_article("a", FLOOD), make_article("b", CHESS), make_article("c", FLOOD_2)]
+    groups = group_articles(articles, Config())
+    assert sorted(g.members for g in groups) == [(0, 2), (1,)]
+
+
+def test_grouping_respects_the_time_window() -> None:
+    articles = [
+        make_article("a", FLOOD, date="2024-01-01"),
+        make_article("b", FLOOD_2, date="2024-03-01"),
+    ]
+    assert len(group_articles(articles, Config())) == 2
+    assert len(group_articles(articles, Config(story_window_days=0))) == 1
+
+
+def test_story_pins_override_similarity() -> None:
+    articles = [
+        make_article("a", FLOOD, story="x"),
+        make_article("b", CHESS, story="x"),
+        make_article("c", FLOOD_2),
+    ]
+    groups = sorted(g.members for g in group_articles(articles, Config()))
+    assert groups == [(0, 1), (2,)]
+
+
+def test_grouping_is_independent_of_input_order() -> None:
+    articles = [make_article(i, t) for i, t in (("a", FLOOD), ("b", CHESS), ("c", FLOOD_2))]
+    forward = group_articles(articles, Config())
+    backward = group_articles(articles[::-1], Config())
+
+    def ids(groups: list[Group], arts: list[Article]) -> list[tuple[str, ...]]:
+        return sorted(tuple(sorted(arts[i].id for i in g.members)) for g in groups)
+
+    assert ids(forward, articles) == ids(backward, articles[::-1])
+
+
+def test_near_identical_versions_are_marked() -> None:
+    copy = FLOOD + " A spokesman added nothing."
+    articles = [make_article("a", FLOOD), make_article("b", copy), make_article("c", FLOOD_2)]
+    (group,) = [g for g in group_articles(articles, Config()) if len(g.members) > 1]
+    assert group.duplicates == ((0, 1),)  # the shorter version points at the fuller one
+
+
+def test_summary_fits_budget_cites_sources_and_does_not_repeat() -> None:
+    articles = [make_article("a", FLOOD), make_article("b", FLOOD_2)]
+    summary = summarize(articles, min_words=20, max_words=40)
+    assert summary
+    assert sum(len(s.text.split()) for s in summary) <= 40
+    assert {s.article for s in summary} <= {"a", "b"}
+    texts = [s.text for s in summary]
+    assert len(texts) == len(set(texts))
+    for s in summary:
+        source = next(a for a in articles if a.id == s.article)
+        assert s.text in source.sentences
+
+
+def test_story_keywords_favour_shared_names() -> None:
+    a = make_article("a", "Bexley flooded. The Bexley mayor spoke about the river.")
+    b = make_article("b", "Flood in Bexley. Crews worked all night.")
+    a = Article(**{**a.__dict__, "keywords": (Keyword("mayor", "mayor", 0.9),)})
+    b = Article(**{**b.__dict__, "keywords": (Keyword("crews", "crews", 0.9),)})
+    a = Article(**{**a.__dict__, "keywords": (*a.keywords, Keyword("Bexley", "bexley", 0.5))})
+    keys = [k.key for k in story_keywords([a, b], 3)]
+    assert keys[0] == "bexley"  # ranked by one, mentioned by both
+
+
+def test_article_ids_are_unique_and_safe() -> None:
+    ids = article_ids(["a.md", "a.txt", "x/a.md", "Ünïcode title.md", "../../etc.md"])
+    assert len(set(ids.values())) == 5
+    for value in ids.values():
+        assert "/" not in value and ".." not in value and value
+
+
+def test_light_stemmer() -> None:
+    assert [stem(w) for w in ("forces", "cities", "bus", "glass", "news")] == [
+        "force",
+        "city",
+        "bus",
+        "glass",
+        "new",
+    ]
+
+
+def test_write_site_keeps_unchanged_files_and_removes_stale(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert write_site({"digest.json": b"{}", "a.html": b"A", "old.html": b"O"}, out) == (3, 0)
+    before = os.stat(out / "a.html")
+    assert write_site({"digest.json": b"{}", "a.html": b"A", "b/c.html": b"C"}, out) == (1, 2)
+    assert os.stat(out / "a.html").st_ino == before.st_ino  # not rewritten
+    assert not (out / "old.html").exists()
+    assert (out / "b" / "c.html").read_bytes() == b"C"
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no staging folders left
+
+
+@pytest.mark.parametrize("bad", ["../x.html", "/etc/passwd", "a/../../b", "", "a//b"])
+def test_pages_cannot_escape_the_output_folder(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(DigestError):
+        safe_relative(bad)
+    with pytest.raises(DigestError):
+        write_site({bad: b"x"}, tmp_path / "site")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_output_path_checks(tmp_path: Path) -> None:
+    content = tmp_path / "project" / "content"
+    content.mkdir(parents=True)
+    project = tmp_path / "project"
+    for bad in (Path("/"), Path.home(), project, content, content / "site"):
+        with pytest.raises(DigestError):
+            check_output_path(bad, content, project)
+    check_output_path(project / "site", content, project)
+
+
+def test_render_escapes_content_and_drops_unsafe_links(build_site: Builder, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "x.md").write_text(
+        "---\ntitle: '<script>alert(1)</script> Storm'\nurl: 'javascript:alert(1)'\n"
+        "source: '<b>Evil</b>'\n---\n"
+        "The storm <img src=x onerror=alert(1)> hit the coast on Monday, officials said.\n",
+        encoding="utf-8",
+    )
+    _, data, site = build_site(content)
+    for page in site.rglob("*.html"):
+        html = page.read_text("utf-8")
+        assert "<script>alert" not in html and "javascript:" not in html, page
+        assert "onerror" not in html and "<b>Evil" not in html, page
+    assert data["articles"][0]["url"] is None
+
+
+def test_config_defaults_and_validation(tmp_path: Path) -> None:
+    config, base = load_config(None)
+    assert config == Config() and base == Path.cwd()
+    path = tmp_path / "digest.toml"
+    path.write_text('title = "T"\nstory_threshold = 2\nbase_url = "ftp://x"\n', "utf-8")
+    with pytest.raises(DigestError) as err:
+        load_config(path)
+    assert "story_threshold" in str(err.value) and "base_url" in str(err.value)
+    path.write_text('title = "T"\nstory_threshold = 0.4\n', "utf-8")
+    config, base = load_config(path)
+    assert (config.title, config.story_threshold, base) == ("T", 0.4, tmp_path)
+
+
+def test_digest_json_schema(build_site: Builder, seed_content: Path) -> None:
+    _, _, site = build_site(seed_content)
+    raw = json.loads((site / "digest.json").read_text("utf-8"))
+    assert set(raw) >= {"articles", "stories"}
+    for article in raw["articles"]:
+        assert set(article) == {
+            "id", "path", "title", "source", "url", "date", "keywords", "lead", "duplicate_of"
+        }  # fmt: skip
+    for story in raw["stories"]:
+        assert {"id", "title", "page", "articles", "keywords", "summary"} <= set(story)
+        assert (site / story["page"]).is_file()
