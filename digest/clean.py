@@ -29,7 +29,10 @@ _LOST_APOSTROPHE = re.compile(r"(?<=\w)\ufffd(?=(?:s|t|re|ve|ll|d|m)\b)")
 
 def repair_text(text: str) -> str:
     """Fix mojibake, entities, stray markup and odd spacing in one piece of text."""
-    text = ftfy.fix_text(text, unescape_html=False, normalization="NFC")
+    # uncurl_quotes=False: ftfy straightens every curly quote by default, which
+    # turned the repaired "theâ€™s" into "the's" and every correct “quote” in the
+    # display text into '"' (analysis_text plainifies quotes where that matters).
+    text = ftfy.fix_text(text, unescape_html=False, normalization="NFC", uncurl_quotes=False)
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
@@ -90,11 +93,22 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
-_SOCIAL = re.compile(
-    r"^(?:follow|find|like|join) (?:[\w.@'-]+ ){0,4}(?:on|at) (?:twitter|x|facebook|instagram|"
-    r"threads|tiktok|linkedin|bluesky|mastodon|telegram|youtube)\b",
-    re.IGNORECASE,
+# "Follow Kurt Zindulka on Twitter: or e-mail to: …", "Like us on Facebook". After
+# the platform only a handle, "or/and …" or the end may follow, so that news which
+# goes on ("Like many Russians on Telegram, supporters shared …") is not a plug.
+# A "." counts as a sentence end only before a space (not in "x@breitbart.com").
+_NO_STOP = r"(?:[^.!?]|\.(?=\S))"
+_SOCIAL_PLUG = (
+    r"(?:follow|find|like|join) (?:[\w@'-]+(?:\.[\w@'-]+)* ){0,4}(?:on|at) "
+    r"(?:twitter|x|facebook|instagram|threads|tiktok|linkedin|bluesky|mastodon|telegram|"
+    rf"youtube)\b\S*(?:\s*@\w+)?(?:\s*(?:or|and)\b{_NO_STOP}*)?"
 )
+# "Email the author at jane@example.com", "Contact Jane Roe: jane@example.com"
+_EMAIL_PLUG = (
+    rf"(?:follow|contact|e-?mail|reach|write to)\b{_NO_STOP}{{0,120}}?"
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b"
+)
+_SOCIAL = re.compile(rf"^{_SOCIAL_PLUG}[.!]?$", re.IGNORECASE)
 _COMMENTS_START = re.compile(
     r"^(?:\d+ )?(?:comments?|show comments|view comments|leave a comment|join the "
     r"(?:conversation|discussion)|discussion|reader comments|have your say|"
@@ -142,14 +156,16 @@ def clean_document(doc: Document) -> Document:
         text = _PROMO_PREFIX.sub("", block.text)
         if _COMMENTS_START.match(text):
             break  # the comment section: nothing after it is the story
-        if is_boilerplate(text):
+        # Cut a trailing plug before judging the rest: a short paragraph that ends
+        # in "… Email the author at x@y.com" is still news, and the e-mail rule of
+        # is_boilerplate would have dropped all of it.
+        text = _drop_plug_sentences(text)
+        if not text or is_boilerplate(text):
             continue
         next_text = repaired[i + 1].text if i + 1 < len(repaired) else ""
         if _is_caption(text, next_text):
             continue
-        text = _drop_plug_sentences(text)
-        if text:
-            kept.append(Block(block.kind, text))
+        kept.append(Block(block.kind, text))
     meta = doc.meta
     if meta.title:
         meta = replace(meta, title=repair_text(meta.title))
@@ -171,10 +187,11 @@ def _is_caption(text: str, next_text: str) -> bool:
     return not _SENTENCE_END.search(text) or len(text.split()) <= 30
 
 
+# The plug must be the whole last sentence: the old pattern also took news such as
+# "Contact with the convoy was lost, the ministry said on Twitter." and missed
+# plugs whose e-mail address holds a dot.
 _PLUG_SENTENCE = re.compile(
-    r"(?:^|(?<=[.!?]\s))(?:follow|contact|e-?mail|reach) [^.!?]{0,120}"
-    r"(?:twitter|facebook|instagram|@|e-?mail)[^.!?]*[.!?]?\s*$",
-    re.IGNORECASE,
+    rf"(?:^|(?<=[.!?]\s))(?:{_SOCIAL_PLUG}|{_EMAIL_PLUG})[.!]?\s*$", re.IGNORECASE
 )
 
 

@@ -51,7 +51,7 @@ def group_articles(articles: Sequence[Article], config: Config) -> list[Group]:
     for i, a in enumerate(articles):
         (pinned[a.meta.story].append(i) if a.meta.story else free.append(i))
     edges = _candidate_similarities(free, vectors, days, config.story_window_days)
-    clusters = _average_link(free, edges, config.story_threshold)
+    clusters = average_link(free, edges, config.story_threshold)
     clusters.extend(sorted(members) for _, members in sorted(pinned.items()))
     groups = []
     for members in clusters:
@@ -103,7 +103,7 @@ def _candidate_similarities(
     return edges
 
 
-def _average_link(
+def average_link(
     indices: list[int], edges: dict[tuple[int, int], float], threshold: float
 ) -> list[list[int]]:
     """Agglomerative clustering with average linkage over a sparse similarity graph

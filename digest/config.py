@@ -39,6 +39,12 @@ class Config:
     story_window_days: int = _opt(
         4, "Articles dated further apart than this are not one story (0 turns the check off)."
     )
+    topic_threshold: float = _opt(
+        0.08,
+        "Average similarity (0–1) for stories to share a topic when topics are formed by "
+        "linking similar stories (the alternative to k-means; the better separated wins).",
+    )
+    max_topics: int = _opt(12, "Most topics inferred from the stories' words.")
     duplicate_threshold: float = _opt(
         0.5,
         "Share (0–1) of one article's sentences found again in another for the two to count "
@@ -109,10 +115,10 @@ def _validated(data: dict[str, Any], source: str) -> Config:
 
 def _range_errors(c: Config) -> list[str]:
     errors = []
-    for name in ("story_threshold", "duplicate_threshold"):
+    for name in ("story_threshold", "duplicate_threshold", "topic_threshold"):
         if not 0.0 < getattr(c, name) <= 1.0:
             errors.append(f"'{name}' must be above 0 and at most 1")
-    for name in ("keywords_per_article", "keyword_max_words", "lead_sentences"):
+    for name in ("keywords_per_article", "keyword_max_words", "lead_sentences", "max_topics"):
         if getattr(c, name) < 1:
             errors.append(f"'{name}' must be at least 1")
     if c.summary_min_words < 1 or c.summary_max_words < c.summary_min_words:

@@ -47,8 +47,9 @@ def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
     """Content folder -> (its article files in path order, problems with the rest).
 
     Hidden files and folders (".git", ".DS_Store") are passed over silently, as
-    other site generators do. Symbolic links are followed only when they stay
-    inside the content folder.
+    other site generators do. Symbolic links to files are followed only when they
+    stay inside the content folder; links to folders are not followed (a folder
+    inside is read under its own path).
     """
     root = content_dir.resolve()
     files: list[SourceFile] = []
@@ -95,6 +96,14 @@ def _walk(
             if target != root and root not in target.parents:
                 problems.append(Problem(rel, "symbolic link points outside the content folder"))
                 continue
+            if target.is_dir():
+                # A folder link inside the content folder either loops (it points at
+                # a folder holding it) or is an alias of a folder that is read under
+                # its own path anyway. Following an alias read its articles before the
+                # real folder, which was then reported as a "loop".
+                if target == root or target in path.parents:
+                    problems.append(Problem(rel, "symbolic link loop"))
+                continue
             path = target
         if path.is_dir():
             if path in seen:
@@ -134,6 +143,11 @@ def load_document(source: SourceFile) -> Document | Problem:
             doc = _load_text(source.path, text)
     except _Unusable as exc:
         return Problem(source.path, str(exc))
+    except RecursionError:
+        # PyYAML and Python-Markdown parse nesting recursively: front matter like
+        # "title: [[[[…" or a list nested a few hundred deep crashed the whole
+        # build instead of failing this one file.
+        return Problem(source.path, "nested too deeply to read")
     if isinstance(doc, Problem):
         return doc
     if not any(t.strip() for b in doc.blocks for t in b.texts()):
@@ -364,6 +378,7 @@ _DATE_WORD = re.compile(
     r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?|[ap]\.?m\.?|utc|gmt|[A-Z]{3,4}T|at|on|of)$",
     re.IGNORECASE,
 )
+_TIME_WORD = re.compile(r"^(?:[ap]\.?m\.?|utc|gmt|[A-Z]{3,4}T),?$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[•·▪◦‣●■*+-]|\d{1,2}[.)])\s+")
 
 
@@ -411,9 +426,20 @@ def _header_field(line: str) -> tuple[str, str, str] | None:
         while n < min(len(words), 8) and _DATE_WORD.match(words[n]):
             n += 1
         for m in range(n, 0, -1):
-            head = " ".join(words[:m])
-            if parse_date(head) is not None:
-                return key, head, " ".join(words[m:])
+            date = parse_date(" ".join(words[:m]))
+            if date is not None:
+                # When body text follows, give back trailing words the date reads
+                # the same without: in "2023-06-24 10 people died" or "2023-06-24
+                # On Saturday, the …" they are the body's ("am", "UTC" are the
+                # time's, so they stay).
+                while (
+                    n < len(words)
+                    and m > 1
+                    and not _TIME_WORD.match(words[m - 1])
+                    and parse_date(" ".join(words[: m - 1])) == date
+                ):
+                    m -= 1
+                return key, " ".join(words[:m]), " ".join(words[m:])
         return (key, value, "") if colon else None
     if key in ("url", "link"):
         return (key, value, "") if colon or http_url(value) else None
@@ -586,8 +612,10 @@ def _html_meta(root: lxml.html.HtmlElement) -> tuple[dict[str, Any], list[str]]:
             fields.setdefault(target, value)
     for el in root.iter("link"):
         rel = (el.get("rel") or "").lower().split()
-        if "canonical" in rel and el.get("href"):
-            fields["url"] = el.get("href")
+        href = el.get("href")
+        # A relative or non-http canonical link must not push out a good og:url.
+        if "canonical" in rel and href and (http_url(href) or "url" not in fields):
+            fields["url"] = href
     if "date" not in fields:
         for el in root.iter("time"):
             if el.get("datetime"):

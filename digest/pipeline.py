@@ -6,6 +6,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from digest.clean import clean_document
@@ -17,6 +18,7 @@ from digest.models import Article, BuildReport, DigestError, Keyword, Problem, S
 from digest.render import render_site
 from digest.slugs import unique_slugs
 from digest.summarize import summarize
+from digest.topics import assign_topics
 from digest.write import check_output_path, write_site
 
 
@@ -110,6 +112,9 @@ def assemble_site(articles: Sequence[Article], config: Config) -> Site:
     groups = group_articles(ordered, config)
     stories = [make_story(g, ordered, config) for g in groups]
     stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
+    topics = assign_topics(stories, {a.id: a for a in ordered}, config)
+    topic_of = {story_id: t.id for t in topics for story_id in t.stories}
+    stories = [replace(s, topic=topic_of[s.id]) for s in stories]
     dates = [a.meta.date for a in ordered if a.meta.date]
     return Site(
         title=config.title,
@@ -118,6 +123,7 @@ def assemble_site(articles: Sequence[Article], config: Config) -> Site:
         build_date=max(dates)[:10] if dates else None,
         articles=tuple(ordered),
         stories=tuple(stories),
+        topics=tuple(topics),
     )
 
 

@@ -17,7 +17,7 @@ import jinja2
 
 from digest.config import Config
 from digest.load import http_url
-from digest.models import Article, DigestError, Site, Story
+from digest.models import Article, DigestError, Site, Story, Topic
 from digest.slugs import unique_slugs
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
@@ -87,6 +87,9 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
     for key, slug in ctx.keyword_slugs.items():
         page(f"keywords/{slug}.html", "keyword.html", key=key)
     page("keywords/index.html", "keywords.html")
+    for topic in site.topics:
+        page(ctx.topic_page(topic.id), "topic.html", topic=topic)
+    page("topics/index.html", "topics.html")
     for name in ASSETS:
         source = _find_asset(templates, name)
         pages[name] = source.read_bytes()
@@ -108,6 +111,7 @@ class SiteContext:
         self.site = site
         self.articles = {a.id: a for a in site.articles}
         self.stories = {s.id: s for s in site.stories}
+        self.topics = {t.id: t for t in site.topics}
         self.story_of: dict[str, Story] = {}
         self.duplicate_of: dict[str, str] = {}
         for story in site.stories:
@@ -130,6 +134,12 @@ class SiteContext:
 
     def story_page(self, story_id: str) -> str:
         return f"stories/{story_id}.html"
+
+    def topic_page(self, topic_id: str) -> str:
+        return f"topics/{topic_id}.html"
+
+    def topic_stories(self, topic: Topic) -> list[Story]:
+        return [self.stories[s] for s in topic.stories]
 
     def article_page(self, article_id: str) -> str:
         return f"articles/{article_id}.html"
@@ -186,8 +196,10 @@ def digest_json(site: Site, ctx: SiteContext) -> bytes:
                 "articles": list(s.articles),
                 "keywords": [k.label for k in s.keywords],
                 "summary": [{"text": x.text, "article": x.article} for x in s.summary],
+                "topic": s.topic,
             }
             for s in site.stories
         ],
+        "topics": [{"id": t.id, "label": t.label, "stories": list(t.stories)} for t in site.topics],
     }
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
