@@ -16,7 +16,8 @@ from digest.models import Article, Document, Keyword
 from digest.terms import STOP_WORDS, content_terms, shingles, split_sentences, words
 
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+\.? \d{1,2})?"
+    r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+(?: [A-Z][a-z]+)?)?"
+    r"(?:, [A-Z][a-z]+\.? \d{1,2})?"
     r"(?: \((?:AP|AFP|Reuters|UPI|dpa|CNN|[A-Z]{2,8})\))? ?[-–—:] "
 )
 _QUOTE_OPEN = tuple("\"“‘'")
@@ -57,7 +58,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         keywords=tuple(keywords),
         terms=tuple(sorted(counts.items())),
         shingles=shingles(analysis_text(" ".join(sentences))),
-        word_count=len(words(" ".join(sentences))),
+        word_count=len(words(analysis_text(" ".join(sentences)))),
         problems=doc.problems,
     )
 
@@ -199,10 +200,18 @@ def _display_form(label: str, text: str) -> str:
     if not variants:
         return label
     ranked = sorted(variants.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], kv[0]))
-    best = ranked[0][0]
-    if best.isupper() and len(best) > 5 and " " not in best:
-        best = best.capitalize()  # WAGNER written only in capitals: still a name
-    return best
+    return " ".join(_unshout(word, text) for word in ranked[0][0].split())
+
+
+def _unshout(word: str, text: str) -> str:
+    """A word in capitals -> the case the text uses for it elsewhere ("WAGNER" ->
+    "Wagner"); a long word only ever in capitals is still a name; acronyms stay."""
+    if len(word) <= 4 or not word.isupper():
+        return word
+    for form in (word.capitalize(), word.lower()):
+        if re.search(rf"\b{re.escape(form)}\b", text):
+            return form
+    return word.capitalize() if len(word) > 5 else word
 
 
 def _cuts_a_name(label: str, text: str) -> bool:

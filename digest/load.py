@@ -506,7 +506,9 @@ def _reads_as_headline(text: str) -> bool:
     return 2 <= len(words) <= 25 and len(text) <= 200 and not text.endswith((".", ",", ";"))
 
 
-_EMAIL = re.compile(r"\b[\w.+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b", re.IGNORECASE)
+# The local part is bounded (64 characters, as in RFC 5321): unbounded, a long run
+# of "a.b.a.b…" with no "@" took time quadratic in its length.
+_EMAIL = re.compile(r"\b[\w.+-]{1,64}@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b", re.IGNORECASE)
 _PROMO_OUTLET = re.compile(
     r"^(?:most read|more|trending|latest|read more) (?:in|on|from) "
     r"((?:the )?[A-Z][\w&' .-]{1,40})$",

@@ -37,9 +37,7 @@ def assign_topics(
     by_section: dict[str, list[Story]] = defaultdict(list)
     free: list[Story] = []
     for story in stories:
-        sections = Counter(
-            section for a in story.articles if (section := articles[a].meta.section)
-        )
+        sections = Counter(section for a in story.articles if (section := articles[a].meta.section))
         if sections:
             section = min(sections.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             by_section[section].append(story)
