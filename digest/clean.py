@@ -27,6 +27,23 @@ _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _LOST_APOSTROPHE = re.compile(r"(?<=\w)\ufffd(?=(?:s|t|re|ve|ll|d|m)\b)")
 
 
+# Page furniture that pasted text carries inside a paragraph, where line rules
+# can't see it: BBC-style picture credits, "continue reading" breaks, embeds.
+_INLINE_FURNITURE = re.compile(
+    r"\bimage copyright\b.{0,80}?\bimage caption\b\s*"
+    r"|\b(?:photo\s+)?advertisement\s+continue reading the main story\b\s*"
+    r"|\bcontinue reading the main story\b\s*"
+    r"|\bmedia playback is (?:unsupported|not supported) on your device\b\s*"
+    r"|^(?:story highlights|close)\b\s+",
+    re.IGNORECASE,
+)
+
+
+def strip_furniture(text: str) -> str:
+    """Remove page furniture embedded in a paragraph of pasted text."""
+    return _INLINE_FURNITURE.sub("", text).strip()
+
+
 def repair_text(text: str) -> str:
     """Fix mojibake, entities, stray markup and odd spacing in one piece of text."""
     # uncurl_quotes=False: ftfy straightens every curly quote by default, which
@@ -155,7 +172,7 @@ def clean_document(doc: Document) -> Document:
             if items:
                 kept.append(Block(block.kind, items=items))
             continue
-        text = _PROMO_PREFIX.sub("", block.text)
+        text = strip_furniture(_PROMO_PREFIX.sub("", block.text))
         if _COMMENTS_START.match(text):
             break  # the comment section: nothing after it is the story
         # Cut a trailing plug before judging the rest: a short paragraph that ends

@@ -36,15 +36,24 @@ class Group:
     cohesion: float
 
 
-def article_vectors(articles: Sequence[Article]) -> list[Vector]:
+def term_idf(articles: Sequence[Article]) -> dict[str, float]:
+    """Articles -> IDF of every content term across them."""
+    return idf_table([t for t, _ in a.terms] for a in articles)[0]
+
+
+def article_vectors(
+    articles: Sequence[Article], idf: dict[str, float] | None = None
+) -> list[Vector]:
     """Articles -> normalised TF-IDF vectors over their content terms."""
-    idf, _ = idf_table([t for t, _ in a.terms] for a in articles)
+    idf = term_idf(articles) if idf is None else idf
     return [tfidf(dict(a.terms), idf) for a in articles]
 
 
-def group_articles(articles: Sequence[Article], config: Config) -> list[Group]:
+def group_articles(
+    articles: Sequence[Article], config: Config, idf: dict[str, float] | None = None
+) -> list[Group]:
     """Articles -> story groups, each a tuple of indices, in a deterministic order."""
-    vectors = article_vectors(articles)
+    vectors = article_vectors(articles, idf)
     days = [day_number(a.meta.date) for a in articles]
     pinned: dict[str, list[int]] = defaultdict(list)
     free: list[int] = []

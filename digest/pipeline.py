@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from digest.clean import clean_document
-from digest.cluster import Group, day_number, group_articles, story_id
+from digest.cluster import Group, day_number, group_articles, story_id, term_idf
 from digest.config import Config
 from digest.extract import extract_article
 from digest.load import SourceFile, load_document, read_content
@@ -109,8 +109,9 @@ def article_ids(paths: Sequence[str]) -> dict[str, str]:
 def assemble_site(articles: Sequence[Article], config: Config) -> Site:
     """Analysed articles -> the Site: stories grouped, summarised and ordered."""
     ordered = sorted(articles, key=lambda a: a.id)
-    groups = group_articles(ordered, config)
-    stories = [make_story(g, ordered, config) for g in groups]
+    idf = term_idf(ordered)
+    groups = group_articles(ordered, config, idf)
+    stories = [make_story(g, ordered, config, idf) for g in groups]
     stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
     topics = assign_topics(stories, {a.id: a for a in ordered}, config)
     topic_of = {story_id: t.id for t in topics for story_id in t.stories}
@@ -127,7 +128,9 @@ def assemble_site(articles: Sequence[Article], config: Config) -> Site:
     )
 
 
-def make_story(group: Group, articles: Sequence[Article], config: Config) -> Story:
+def make_story(
+    group: Group, articles: Sequence[Article], config: Config, idf: dict[str, float]
+) -> Story:
     """One group of articles -> a Story with title, keywords and cited summary."""
     members = [articles[i] for i in group.members]
     members.sort(key=lambda a: (a.meta.date or "9999", a.id))
@@ -141,7 +144,7 @@ def make_story(group: Group, articles: Sequence[Article], config: Config) -> Sto
         articles=tuple(a.id for a in members),
         duplicates=tuple(sorted(repeats.items())),
         keywords=story_keywords(reports, config.keywords_per_article),
-        summary=summarize(reports, config.summary_min_words, config.summary_max_words),
+        summary=summarize(reports, config.summary_min_words, config.summary_max_words, idf),
         cohesion=group.cohesion,
         date=max(dates) if dates else None,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.clean import analysis_text
@@ -21,7 +21,7 @@ MMR_LAMBDA = 0.7
 # A sentence this similar to one already chosen is a repeat and never chosen.
 REPEAT_SIMILARITY = 0.5
 # Weight of a sentence's position in its article (leads carry the news).
-POSITION_WEIGHT = 0.25
+POSITION_WEIGHT = 0.1
 MIN_SENTENCE_WORDS = 8
 MAX_SENTENCE_WORDS = 60
 # Openings that lean on a sentence we may not show ("He said…", "But…").
@@ -42,10 +42,17 @@ class _Candidate:
 
 
 def summarize(
-    articles: Sequence[Article], min_words: int, max_words: int
+    articles: Sequence[Article],
+    min_words: int,
+    max_words: int,
+    idf: Mapping[str, float] | None = None,
 ) -> tuple[SummarySentence, ...]:
-    """A story's distinct reports -> summary sentences of min–max words in total."""
-    candidates = _candidates(articles)
+    """A story's distinct reports -> summary sentences of min–max words in total.
+
+    `idf` weighs terms as the whole digest does (so the story's own subject, in
+    every sentence of it, still counts); without it, IDF over the story's sentences.
+    """
+    candidates = _candidates(articles, idf)
     if not candidates:
         return ()
     centroid: Counter[str] = Counter()
@@ -86,7 +93,7 @@ def summarize(
     )
 
 
-def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
+def _candidates(articles: Sequence[Article], idf: Mapping[str, float] | None) -> list[_Candidate]:
     raw: list[tuple[int, int, str, list[str]]] = []
     for a, article in enumerate(articles):
         lead = set(article.lead)
@@ -100,7 +107,8 @@ def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
             if text[-1] not in ".!\"'\u201d\u2019)" and text not in lead:
                 continue  # a list item or fragment, not a sentence
             raw.append((a, p, text, content_terms(analysis_text(text))))
-    idf, _ = idf_table(terms for *_, terms in raw)
+    if idf is None:
+        idf, _ = idf_table(terms for *_, terms in raw)
     return [
         _Candidate(a, p, text, len(text.split()), tfidf(Counter(terms), idf))
         for a, p, text, terms in raw
