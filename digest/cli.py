@@ -31,9 +31,19 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Config file [default: digest.toml if present].",
 )
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Public address of the site, e.g. https://user.github.io/repo/, for absolute URLs "
+    "in feeds, sitemap and canonical links [overrides base_url in the config file].",
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any file has a problem.")
 def build(
-    content: Path | None, output: Path | None, config_file: Path | None, strict: bool
+    content: Path | None,
+    output: Path | None,
+    config_file: Path | None,
+    base_url: str | None,
+    strict: bool,
 ) -> None:
     """Read the content folder and write the digest site."""
     try:
@@ -41,6 +51,7 @@ def build(
             config_file,
             content=str(content.resolve()) if content else None,
             output=str(output.resolve()) if output else None,
+            base_url=base_url,
         )
         report = build_site(config, base, strict=strict)
     except DigestError as exc:

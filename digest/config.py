@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from digest.models import DigestError
 
@@ -22,7 +23,9 @@ class Config:
     title: str = _opt("News digest", "Site title shown in the header and feeds.")
     description: str = _opt("", "One-line description of the digest.")
     base_url: str | None = _opt(
-        None, "Public address of the site (https://…/), used only for absolute URLs."
+        None,
+        "Public address of the site (https://…/): absolute URLs in feeds, sitemap, canonical "
+        "links and Open Graph tags. Links between pages stay relative.",
     )
     language: str = _opt("en", "Language of the digest (keyword stop-words, <html lang>).")
     content: str = _opt("content", "Folder of articles, relative to the config file.")
@@ -50,6 +53,13 @@ class Config:
         "Share (0–1) of one article's sentences found again in another for the two to count "
         "as versions of one report.",
     )
+
+    archive_threshold: int = _opt(
+        30,
+        "A digest with more stories than this gets date archive pages, and its front page "
+        "shows only the first stories of each topic (0: always build the archive).",
+    )
+    search: bool = _opt(True, "Build a Pagefind search index and the search page.")
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given non-None fields replaced and validated."""
@@ -94,6 +104,8 @@ def _validated(data: dict[str, Any], source: str) -> Config:
         expected = f.type if isinstance(f.type, str) else f.type.__name__
         if expected.startswith("str"):
             ok = isinstance(value, str) or (value is None and "None" in expected)
+        elif expected == "bool":
+            ok = isinstance(value, bool)
         elif expected == "int":
             ok = isinstance(value, int) and not isinstance(value, bool)
         elif expected == "float":
@@ -105,6 +117,9 @@ def _validated(data: dict[str, Any], source: str) -> Config:
             errors.append(f"'{name}' must be {expected}, not {type(value).__name__}")
             continue
         values[name] = value
+    base_url = values.get("base_url")
+    if isinstance(base_url, str) and base_url and not base_url.endswith("/"):
+        values["base_url"] = base_url + "/"  # so page paths join under it, not beside it
     config = Config(**values) if not errors else Config()
     if not errors:
         errors.extend(_range_errors(config))
@@ -118,6 +133,8 @@ def _range_errors(c: Config) -> list[str]:
     for name in ("story_threshold", "duplicate_threshold", "topic_threshold"):
         if not 0.0 < getattr(c, name) <= 1.0:
             errors.append(f"'{name}' must be above 0 and at most 1")
+    if c.archive_threshold < 0:
+        errors.append("'archive_threshold' must be 0 or more")
     for name in ("keywords_per_article", "keyword_max_words", "lead_sentences", "max_topics"):
         if getattr(c, name) < 1:
             errors.append(f"'{name}' must be at least 1")
@@ -125,6 +142,10 @@ def _range_errors(c: Config) -> list[str]:
         errors.append("'summary_min_words' must be at least 1 and at most 'summary_max_words'")
     if c.story_window_days < 0:
         errors.append("'story_window_days' must be 0 or more")
-    if c.base_url is not None and not c.base_url.startswith(("http://", "https://")):
-        errors.append("'base_url' must start with http:// or https://")
+    if c.base_url is not None:
+        parts = urlsplit(c.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors.append("'base_url' must be an http:// or https:// address")
+        elif parts.query or parts.fragment or any(ch.isspace() for ch in c.base_url):
+            errors.append("'base_url' must not contain spaces, a query or a fragment")
     return errors

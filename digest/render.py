@@ -1,32 +1,59 @@
-"""A `Site` -> `{path: bytes}`: HTML pages, stylesheet and digest.json.
+"""A `Site` -> `{path: bytes}`: pages, feeds, sitemap, search index, stylesheet, digest.json.
 
 The only module that imports jinja2. Templates autoescape everything and fail
 on undefined names; article text is never marked safe. Links between pages are
-relative, so the site works from any folder or sub-path.
+relative, so the site works from any folder or sub-path; only feeds, the
+sitemap, canonical links and Open Graph tags use the configured base URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
+from digest import feeds, search
+from digest.cluster import article_vectors
 from digest.config import Config
+from digest.feeds import Entry, Feed
 from digest.load import http_url
 from digest.models import Article, DigestError, Site, Story, Topic
 from digest.slugs import unique_slugs
+from digest.terms import cosine
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout
-ASSETS = ("assets/style.css",)
+ASSETS = ("assets/style.css", "assets/search.js", "assets/favicon.svg")
+
+# Entries in the whole-digest feed and in each topic feed: the newest stories.
+FEED_ENTRIES = 50
+# On a digest large enough for date archives, the front page shows this many
+# stories of each topic and links to the topic page for the rest.
+INDEX_STORIES_PER_TOPIC = 6
+RELATED_STORIES = 5
+# Pairs of articles listed under "how similar they are", most similar first.
+SIMILAR_PAIRS = 10
+UNDATED = "undated"
 
 
 def builtin_templates() -> Path:
     return PACKAGE_TEMPLATES if PACKAGE_TEMPLATES.is_dir() else SOURCE_TEMPLATES
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ }}` value: drop code points HTML forbids (controls, non-characters)."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return feeds.clean_text(value)
+    return value
 
 
 def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
@@ -42,9 +69,11 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters["http_url"] = lambda value: http_url(value) if isinstance(value, str) else None
     env.filters["nice_date"] = nice_date
+    env.filters["percent"] = lambda value: f"{round(float(value) * 100)}%"
     return env
 
 
@@ -62,38 +91,134 @@ def nice_date(value: str | None) -> str:
     return text
 
 
+def month_name(day: str) -> str:
+    """ "2023-06-24" -> "June 2023"."""
+    try:
+        return f"{dt.date.fromisoformat(day[:10]):%B %Y}"
+    except ValueError:
+        return day
+
+
 def render_site(site: Site, config: Config, templates: Path | None = None) -> dict[str, bytes]:
     """Site -> every output file as relative path and bytes."""
     env = make_environment(templates)
-    ctx = SiteContext(site)
+    ctx = SiteContext(site, config)
     pages: dict[str, bytes] = {}
+    sitemap: list[tuple[str, str | None]] = []
 
-    def page(path: str, template: str, **values: Any) -> None:
-        root = "../" * path.count("/")
+    def page(
+        path: str,
+        template: str,
+        *,
+        title: str | None = None,
+        description: str = "",
+        og_type: str = "website",
+        date: str | None = None,
+        alternates: Iterable[tuple[str, str]] = (),
+        listed: bool = True,
+        root: str | None = None,
+        canonical_link: bool = True,
+        **values: Any,
+    ) -> None:
+        if root is None:
+            root = "../" * path.count("/")
+        canonical = ctx.absolute(path) if canonical_link else None
         try:
             html = env.get_template(template).render(
-                site=site, ctx=ctx, config=config, root=root, page_path=path, **values
+                site=site,
+                ctx=ctx,
+                config=config,
+                root=root,
+                page_path=path,
+                page_title=title,
+                description=description or site.description,
+                og_type=og_type,
+                canonical=canonical,
+                page_date=date,
+                alternates=[(name, root + href) for name, href in alternates],
+                **values,
             )
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or template
             raise DigestError(f"template error in {where}: {exc}") from None
         pages[path] = html.encode("utf-8")
+        if listed and canonical:
+            sitemap.append((canonical, date))
 
-    page("index.html", "index.html")
+    page("index.html", "index.html", date=site.build_date)
     for story in site.stories:
-        page(ctx.story_page(story.id), "story.html", story=story)
+        page(
+            ctx.story_page(story.id),
+            "story.html",
+            story=story,
+            title=story.title,
+            description=" ".join(s.text for s in story.summary),
+            og_type="article",
+            date=story.date,
+            alternates=[(f"Follow this story: {story.title}", ctx.story_feed(story.id))],
+        )
     for article in site.articles:
-        page(ctx.article_page(article.id), "article.html", article=article)
+        page(
+            ctx.article_page(article.id),
+            "article.html",
+            article=article,
+            title=article.title,
+            description=" ".join(article.lead),
+            og_type="article",
+            date=article.meta.date,
+        )
     for key, slug in ctx.keyword_slugs.items():
-        page(f"keywords/{slug}.html", "keyword.html", key=key)
-    page("keywords/index.html", "keywords.html")
+        page(f"keywords/{slug}.html", "keyword.html", key=key, title=ctx.keyword_labels[key])
+    page("keywords/index.html", "keywords.html", title="Keywords")
     for topic in site.topics:
-        page(ctx.topic_page(topic.id), "topic.html", topic=topic)
-    page("topics/index.html", "topics.html")
+        page(
+            ctx.topic_page(topic.id),
+            "topic.html",
+            topic=topic,
+            title=topic.label,
+            alternates=[(f"Topic: {topic.label}", ctx.topic_feed(topic.id))],
+        )
+    page("topics/index.html", "topics.html", title="Topics")
+    for outlet in ctx.outlets:
+        page(ctx.outlet_page(outlet), "source.html", outlet=outlet, title=outlet.label)
+    page("sources/index.html", "sources.html", title="Sources")
+    if ctx.has_archive:
+        days = ctx.archive_days
+        for n, (day, stories) in enumerate(days):
+            page(
+                ctx.archive_page(day),
+                "archive_day.html",
+                day=day,
+                stories=stories,
+                newer=days[n - 1][0] if n > 0 else None,
+                older=days[n + 1][0] if n + 1 < len(days) else None,
+                title=nice_date(day) if day != UNDATED else "Undated stories",
+            )
+        page("archive/index.html", "archive.html", title="Archive")
+    if config.search:
+        page("search.html", "search.html", title="Search", listed=False)
+    # The host serves 404.html for a missing page at any depth, so relative
+    # links cannot work there: with a base URL they are made absolute.
+    page(
+        "404.html",
+        "404.html",
+        title="Page not found",
+        listed=False,
+        canonical_link=False,
+        root=site.base_url or "",
+    )
+
     for name in ASSETS:
-        source = _find_asset(templates, name)
-        pages[name] = source.read_bytes()
+        if name == "assets/search.js" and not config.search:
+            continue
+        pages[name] = _find_asset(templates, name).read_bytes()
+    pages.update(render_feeds(site, ctx, env))
     pages["digest.json"] = digest_json(site, ctx)
+    pages["robots.txt"] = feeds.robots_txt(ctx.absolute("sitemap.xml"))
+    if site.base_url:  # a sitemap must list absolute URLs
+        pages["sitemap.xml"] = feeds.sitemap_xml(sorted(sitemap))
+    if config.search:
+        pages.update(search.index_pages(pages))
     return pages
 
 
@@ -104,11 +229,44 @@ def _find_asset(user_templates: Path | None, name: str) -> Path:
     raise DigestError(f"missing asset {name} in the templates folder")
 
 
-class SiteContext:
-    """Look-ups the templates need: ids to records, pages, keyword slugs."""
+@dataclass(frozen=True)
+class Outlet:
+    """An outlet (the `source` of articles) and its articles, newest first."""
 
-    def __init__(self, site: Site) -> None:
+    key: str | None  # None for articles whose source is unknown
+    label: str
+    slug: str
+    articles: tuple[Article, ...]
+    stories: int
+
+
+@dataclass(frozen=True)
+class SharedKeyword:
+    key: str
+    label: str
+    reports: int  # how many of the story's reports mention it
+
+
+@dataclass(frozen=True)
+class Similarity:
+    a: Article
+    b: Article
+    value: float  # TF-IDF cosine, 0–1
+    versions: bool  # the two are versions of one report
+
+
+@dataclass(frozen=True)
+class Related:
+    story: Story
+    shared: tuple[str, ...]  # labels of the keywords both stories have
+
+
+class SiteContext:
+    """Look-ups the templates need: ids to records, pages, keywords, outlets, archive."""
+
+    def __init__(self, site: Site, config: Config) -> None:
         self.site = site
+        self.config = config
         self.articles = {a.id: a for a in site.articles}
         self.stories = {s.id: s for s in site.stories}
         self.topics = {t.id: t for t in site.topics}
@@ -131,21 +289,51 @@ class SiteContext:
                 self.keyword_stories[kw.key].append(story)
         self.keyword_labels = labels
         self.keyword_slugs = unique_slugs(labels.keys())
+        self.has_archive = len(site.stories) > config.archive_threshold
+
+    # --- addresses -------------------------------------------------------
+
+    def absolute(self, path: str) -> str | None:
+        """A path in the site -> its public address, or None without a base URL."""
+        return self.site.base_url + path if self.site.base_url else None
 
     def story_page(self, story_id: str) -> str:
         return f"stories/{story_id}.html"
 
+    def story_feed(self, story_id: str) -> str:
+        return f"stories/{story_id}.xml"
+
     def topic_page(self, topic_id: str) -> str:
         return f"topics/{topic_id}.html"
 
-    def topic_stories(self, topic: Topic) -> list[Story]:
-        return [self.stories[s] for s in topic.stories]
+    def topic_feed(self, topic_id: str) -> str:
+        return f"topics/{topic_id}.xml"
 
     def article_page(self, article_id: str) -> str:
         return f"articles/{article_id}.html"
 
     def keyword_page(self, key: str) -> str:
         return f"keywords/{self.keyword_slugs[key]}.html"
+
+    def outlet_page(self, outlet: Outlet) -> str:
+        return f"sources/{outlet.slug}.html"
+
+    def outlet_page_of(self, article: Article) -> str:
+        return self.outlet_page(self.outlet_by_key[article.meta.source])
+
+    def archive_page(self, day: str) -> str:
+        return f"archive/{day}.html"
+
+    # --- stories and their reports --------------------------------------
+
+    def topic_stories(self, topic: Topic) -> list[Story]:
+        return [self.stories[s] for s in topic.stories]
+
+    def front_page_stories(self, topic: Topic) -> list[Story]:
+        """A topic's stories on the front page: all of them, or the first few once
+        the digest is large enough to have an archive."""
+        stories = self.topic_stories(topic)
+        return stories[:INDEX_STORIES_PER_TOPIC] if self.has_archive else stories
 
     def reports(self, story: Story) -> list[Article]:
         """A story's distinct reports (versions of one report folded into the first)."""
@@ -167,8 +355,288 @@ class SiteContext:
         rows = [(k, self.keyword_labels[k], len(v)) for k, v in self.keyword_articles.items()]
         return sorted(rows, key=lambda r: (-r[2], r[1].lower(), r[0]))
 
-    def outlets(self, story: Story) -> list[str]:
+    def outlet_names(self, story: Story) -> list[str]:
         return sorted({a.source_label for a in self.reports(story)})
+
+    def timeline(self, story: Story) -> list[Article]:
+        """Every article of a story by date and time, oldest first; undated ones last."""
+        return sorted(
+            (self.articles[i] for i in story.articles),
+            key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
+        )
+
+    def article_label(self, story: Story, article: Article) -> str:
+        """How an article is named inside its story: the outlet, plus the title's start
+        when the story has more than one article from that outlet."""
+        members = [self.articles[i] for i in story.articles]
+        if sum(1 for a in members if a.source_label == article.source_label) < 2:
+            return article.source_label
+        words = article.title.split()
+        short = " ".join(words[:5]) + ("…" if len(words) > 5 else "")
+        return f"{article.source_label}: {short}"
+
+    def pinned(self, story: Story) -> str | None:
+        """The front-matter `story` value that put these articles together, if any."""
+        values = {self.articles[i].meta.story for i in story.articles}
+        return values.pop() if len(values) == 1 and None not in values else None
+
+    def shared_keywords(self, story: Story) -> list[SharedKeyword]:
+        """The story's keywords that at least two of its reports mention, most shared first."""
+        reports = self.reports(story)
+        if len(reports) < 2:
+            return []
+        texts = [" ".join([a.title, *a.sentences]).lower() for a in reports]
+        shared = []
+        for kw in story.keywords:
+            pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, kw.key.split())) + r"\b")
+            count = sum(1 for text in texts if pattern.search(text))
+            if count >= 2:
+                shared.append(SharedKeyword(kw.key, kw.label, count))
+        return sorted(shared, key=lambda s: -s.reports)  # stable: keeps keyword rank
+
+    @cached_property
+    def _vectors(self) -> dict[str, dict[str, float]]:
+        # The same TF-IDF vectors the grouping compared, so the figures shown
+        # agree with the story's cohesion.
+        return dict(zip(self.articles, article_vectors(self.site.articles), strict=True))
+
+    def similarities(self, story: Story) -> list[Similarity]:
+        """Pairs of a story's articles with their similarity, most similar first."""
+        members = [self.articles[i] for i in story.articles]
+        versions = {frozenset(p) for p in story.duplicates}
+        pairs = []
+        for n, a in enumerate(members):
+            for b in members[n + 1 :]:
+                value = cosine(self._vectors[a.id], self._vectors[b.id])
+                together = frozenset((a.id, b.id)) in versions or (
+                    self.duplicate_of.get(a.id, a.id) == self.duplicate_of.get(b.id, b.id)
+                )
+                pairs.append(Similarity(a, b, round(value, 4), together))
+        pairs.sort(key=lambda p: (-p.value, p.a.id, p.b.id))
+        return pairs[:SIMILAR_PAIRS]
+
+    def pair_count(self, story: Story) -> int:
+        n = len(story.articles)
+        return n * (n - 1) // 2
+
+    @cached_property
+    def _related(self) -> dict[str, list[Related]]:
+        """Each story -> stories sharing its keywords (weighted by both stories' keyword
+        scores), then stories of the same topic; computed once over an inverted index."""
+        by_key: dict[str, list[tuple[Story, float]]] = defaultdict(list)
+        for story in self.site.stories:
+            for kw in story.keywords:
+                by_key[kw.key].append((story, kw.score))
+        order = {s.id: n for n, s in enumerate(self.site.stories)}
+        out: dict[str, list[Related]] = {}
+        for story in self.site.stories:
+            score: dict[str, float] = defaultdict(float)
+            shared: dict[str, list[str]] = defaultdict(list)
+            for kw in story.keywords:
+                postings = by_key[kw.key]
+                if len(postings) > max(20, len(self.site.stories) // 5):
+                    continue  # a keyword half the digest has relates nothing
+                for other, other_score in postings:
+                    if other.id != story.id:
+                        score[other.id] += kw.score * other_score
+                        shared[other.id].append(self.keyword_labels[kw.key])
+            for other_id in score:
+                if self.stories[other_id].topic == story.topic:
+                    score[other_id] += 0.25
+            ranked = sorted(score, key=lambda i: (-round(score[i], 6), order[i]))
+            picks = [Related(self.stories[i], tuple(shared[i])) for i in ranked]
+            if len(picks) < RELATED_STORIES and story.topic in self.topics:
+                for other_id in self.topics[story.topic].stories:
+                    if other_id != story.id and other_id not in score:
+                        picks.append(Related(self.stories[other_id], ()))
+            out[story.id] = picks[:RELATED_STORIES]
+        return out
+
+    def related(self, story: Story) -> list[Related]:
+        return self._related[story.id]
+
+    # --- outlets ---------------------------------------------------------
+
+    @cached_property
+    def outlets(self) -> list[Outlet]:
+        """Every outlet with its articles, most articles first; unknown sources last."""
+        groups: dict[str | None, list[Article]] = defaultdict(list)
+        for article in self.site.articles:
+            groups[article.meta.source].append(article)
+        slugs = unique_slugs(k for k in groups if k is not None)
+        unknown = "unknown"
+        while unknown in slugs.values():  # an outlet really called "Unknown"
+            unknown += "-source"
+        out = []
+        for key, members in groups.items():
+            members = newest_first(members)
+            stories = {self.story_of[a.id].id for a in members if a.id in self.story_of}
+            out.append(
+                Outlet(
+                    key=key,
+                    label=key if key is not None else "Source unknown",
+                    slug=slugs[key] if key is not None else unknown,
+                    articles=tuple(members),
+                    stories=len(stories),
+                )
+            )
+        return sorted(out, key=lambda o: (o.key is None, -len(o.articles), o.label.lower(), o.slug))
+
+    @cached_property
+    def outlet_by_key(self) -> dict[str | None, Outlet]:
+        return {o.key: o for o in self.outlets}
+
+    # --- archive ---------------------------------------------------------
+
+    @cached_property
+    def archive_days(self) -> list[tuple[str, list[Story]]]:
+        """Days with stories (by each story's newest article), newest first; then undated."""
+        days: dict[str, list[Story]] = defaultdict(list)
+        for story in self.site.stories:
+            day = story.date[:10] if story.date and _is_day(story.date[:10]) else UNDATED
+            days[day].append(story)
+        dated = sorted((d for d in days if d != UNDATED), reverse=True)
+        out = [(d, days[d]) for d in dated]
+        if UNDATED in days:
+            out.append((UNDATED, days[UNDATED]))
+        return out
+
+    def archive_months(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """Archive days grouped by month: [("June 2023", [(day, stories), …]), …]."""
+        months: dict[str, list[tuple[str, int]]] = {}
+        for day, stories in self.archive_days:
+            label = month_name(day) if day != UNDATED else "Undated"
+            months.setdefault(label, []).append((day, len(stories)))
+        return list(months.items())
+
+
+def _is_day(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Articles, newest first, undated ones last, ties by id."""
+    ordered = sorted(articles, key=lambda a: a.id)
+    ordered.sort(key=lambda a: a.meta.date or "", reverse=True)  # stable: ids stay ascending
+    return ordered
+
+
+# --- feeds -------------------------------------------------------------------
+
+
+def render_feeds(site: Site, ctx: SiteContext, env: jinja2.Environment) -> dict[str, bytes]:
+    """The Atom feeds (whole digest, each topic, each story) and feed.json."""
+    macros: Any = env.get_template("_feed.html").module  # its macros are attributes
+    fallback = feeds.rfc3339(site.build_date) or feeds.EPOCH
+    site_key = site.title
+
+    def link(path: str, feed_path: str) -> str:
+        absolute = ctx.absolute(path)
+        return absolute or "../" * feed_path.count("/") + path
+
+    def ident(path: str) -> str:
+        return ctx.absolute(path) or feeds.stable_id(site_key, path)
+
+    def story_entry(story: Story, feed_path: str) -> Entry:
+        root = link("", feed_path)
+        dates = [d for i in story.articles if (d := ctx.articles[i].meta.date)]
+        path = ctx.story_page(story.id)
+        return Entry(
+            id=ident(path),
+            title=story.title,
+            link=link(path, feed_path),
+            updated=feeds.rfc3339(story.date) or fallback,
+            published=feeds.rfc3339(min(dates)) if dates else None,
+            summary=" ".join(s.text for s in story.summary),
+            content_html=str(macros.story_content(story, root, ctx)).strip(),
+            authors=tuple(sorted({a.meta.source for a in ctx.reports(story) if a.meta.source})),
+            categories=tuple(k.label for k in story.keywords),
+        )
+
+    def article_entry(article: Article, feed_path: str) -> Entry:
+        root = link("", feed_path)
+        path = ctx.article_page(article.id)
+        return Entry(
+            id=ident(path),
+            title=article.title,
+            link=link(path, feed_path),
+            updated=feeds.rfc3339(article.meta.date) or fallback,
+            published=feeds.rfc3339(article.meta.date),
+            summary=" ".join(article.lead),
+            content_html=str(macros.article_content(article, root, ctx)).strip(),
+            authors=(article.meta.source,) if article.meta.source else (),
+            categories=tuple(k.label for k in article.keywords),
+            external=http_url(article.meta.url) if article.meta.url else None,
+        )
+
+    def newest(entries: list[Entry], limit: int | None = None) -> tuple[Entry, ...]:
+        # newest first; entries with no date of their own (no `published`) carry
+        # the digest's date only because Atom requires one, so they go last
+        entries.sort(key=lambda e: e.id)
+        entries.sort(key=lambda e: (e.published is not None, e.updated), reverse=True)
+        return tuple(entries[:limit])
+
+    def make_feed(path: str, home: str, title: str, subtitle: str, entries: Any) -> Feed:
+        return Feed(
+            id=ident(path),
+            title=title,
+            subtitle=subtitle,
+            self_link=link(path, path),
+            home_link=link(home, path),
+            language=ctx.config.language,
+            author=site.title,
+            entries=entries,
+            absolute=bool(site.base_url),
+        )
+
+    out: dict[str, bytes] = {}
+    whole = make_feed(
+        "feed.xml",
+        "index.html",
+        site.title,
+        site.description,
+        newest([story_entry(s, "feed.xml") for s in site.stories], FEED_ENTRIES),
+    )
+    out["feed.xml"] = feeds.atom_xml(whole)
+    as_json = make_feed(
+        "feed.json",
+        "index.html",
+        site.title,
+        site.description,
+        newest([story_entry(s, "feed.json") for s in site.stories], FEED_ENTRIES),
+    )
+    out["feed.json"] = feeds.json_feed(as_json)
+    for topic in site.topics:
+        path = ctx.topic_feed(topic.id)
+        stories = ctx.topic_stories(topic)
+        out[path] = feeds.atom_xml(
+            make_feed(
+                path,
+                ctx.topic_page(topic.id),
+                f"{topic.label} · {site.title}",
+                f"Stories in the topic {topic.label}",
+                newest([story_entry(s, path) for s in stories], FEED_ENTRIES),
+            )
+        )
+    for story in site.stories:
+        path = ctx.story_feed(story.id)
+        out[path] = feeds.atom_xml(
+            make_feed(
+                path,
+                ctx.story_page(story.id),
+                f"{story.title} · {site.title}",
+                "Every report of this story",
+                newest([article_entry(ctx.articles[i], path) for i in story.articles]),
+            )
+        )
+    return out
+
+
+# --- digest.json ---------------------------------------------------------------
 
 
 def digest_json(site: Site, ctx: SiteContext) -> bytes:

@@ -1,10 +1,36 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs, then runs all of it: lint, format,
 # types and tests. CI runs exactly this (see .ci/run); extra arguments go to pytest.
+#
+# Besides the Python packages (the `test` extra) the browser and validity tests
+# need Debian's Chromium, Java (for the Nu HTML checker) and npm (for axe-core).
+# Those are installed with apt-get only when missing, so local runs stay fast;
+# installing needs root. Without them the tests skip locally and fail in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "tests/run.sh: installing ${missing[*]} with apt-get" >&2
+    apt-get update -q
+    apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}"
+  else
+    echo "tests/run.sh: ${missing[*]} missing and cannot be installed here (needs root" \
+      "and apt-get); the browser tests will skip (and fail under CI)" >&2
+  fi
+fi
+
 python3 -m pip install --quiet -e '.[test]'
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy

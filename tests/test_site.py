@@ -1,0 +1,421 @@
+"""The rendered site, without a browser: story pages, navigation, archive,
+sources, feeds, base URL, search on and off, template overrides."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import lxml.etree
+import pytest
+from click.testing import CliRunner
+
+from digest import feeds, render
+from digest.cli import main
+from digest.config import Config, load_config
+from digest.models import DigestError
+from digest.pipeline import build
+from tests.conftest import SEEDS, parse_html
+from tests.site_fixture import write_fixture
+
+BASE = "https://user.github.io/repo/"
+
+
+def build_into(root: Path, content: Path, name: str, **settings: Any) -> Path:
+    config = Config(content=str(content), output=str(root / name), **settings)
+    build(config, root)
+    return root / name
+
+
+@pytest.fixture(scope="module")
+def fixture_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("sites")
+    content = write_fixture(root / "content")
+    return {
+        "plain": build_into(root, content, "plain"),
+        "archive": build_into(root, content, "archive", archive_threshold=0, base_url=BASE),
+    }
+
+
+def story_file(site: Path, prefix: str) -> Path:
+    return next((site / "stories").glob(f"{prefix}*.html"))
+
+
+def texts(tree: Any, xpath: str) -> list[str]:
+    return [" ".join(el.text_content().split()) for el in tree.xpath(xpath)]
+
+
+# --- story page ---------------------------------------------------------------
+
+
+def test_story_page_explains_why_articles_are_together(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    why = tree.xpath("//section[@class='why']")[0]
+    text = " ".join(why.text_content().split())
+    assert "Why these articles are together" in text
+    assert re.search(r"on average two of these 3 articles are \d+% similar", text)
+    shared = texts(why, ".//ul[@class='shared']/li")
+    assert any(s.startswith("Grindavik all 3 reports") for s in shared), shared
+    pairs = texts(why, ".//ul[@class='pairs']/li")
+    assert len(pairs) == 3  # every pair of three articles
+    percents = [int(p.rsplit(" ", 1)[1].rstrip("%")) for p in pairs]
+    assert percents == sorted(percents, reverse=True) and 0 < percents[-1] <= percents[0] <= 100
+
+
+def test_editor_pinned_story_says_so(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    for n, topic in enumerate(["a quiet harbour", "a mountain pass"]):
+        (content / f"{n}.md").write_text(
+            f"---\ntitle: Notes on {topic}\nstory: pinned-one\n---\n"
+            f"A long walk to {topic} took most of the day and ended at dusk.\n",
+            encoding="utf-8",
+        )
+    site = build_into(tmp_path, content, "site")
+    page = next((site / "stories").glob("*.html")).read_text("utf-8")
+    assert "The editor put these articles into one story" in page
+    assert "<code>story: pinned-one</code>" in page
+
+
+def test_single_report_story_has_no_why_section(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(story_file(fixture_sites["plain"], "chess"))
+    assert tree.xpath("//section[@class='why']") == []
+    assert len(tree.xpath("//ol[@class='timeline']/li")) == 1
+
+
+def test_timeline_orders_coverage_by_date_and_time(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    times = tree.xpath("//ol[@class='timeline']/li//time/@datetime")
+    assert times == ["2024-01-14T08:10:00Z", "2024-01-14T10:30:00Z", "2024-01-15"]
+    entries = texts(tree, "//ol[@class='timeline']/li")
+    assert entries[0].startswith("14 Jan 2024, 08:10 UTC Reuters: Volcano erupts")
+    assert entries[2].startswith("15 Jan 2024 Associated Press:")
+
+
+def test_timeline_puts_undated_articles_last(tmp_path: Path) -> None:
+    site = build_into(tmp_path, SEEDS, "site")
+    tree = parse_html(next((site / "stories").glob("*.html")))
+    whens = texts(tree, "//ol[@class='timeline']/li/span[@class='when']")
+    assert whens == ["24 Jun 2023", "date unknown", "date unknown", "date unknown"]
+    # versions of one report are marked in the timeline and shown together in sources
+    assert len(texts(tree, "//ol[@class='timeline']//span[@class='meta']")) == 1
+    assert texts(tree, "//ol[@class='sources']/li/p[@class='versions']")[0].startswith(
+        "Also published as: The chief of the Wagner mercenary force"
+    )
+
+
+def test_sources_have_outlet_date_lead_and_safe_link_out(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    items = tree.xpath("//ol[@class='sources']/li")
+    assert len(items) == 3
+    for item in items:
+        assert item.xpath(".//p[@class='lead']")
+        assert item.xpath(".//time/@datetime")
+    outs = tree.xpath("//ol[@class='sources']//a[@class='out']")
+    assert {a.text for a in outs} == {"Reuters", "BBC News"}  # AP has no link
+    for a in outs:
+        assert a.get("href").startswith("https://") and a.get("rel") == "noopener noreferrer"
+
+
+def test_javascript_urls_never_become_links(fixture_sites: dict[str, Path]) -> None:
+    for page in fixture_sites["plain"].rglob("*.html"):
+        html = page.read_text("utf-8")
+        assert "javascript:" not in html, page
+
+
+def test_related_stories_share_keywords(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    related = tree.xpath("//section[@class='related']//li")
+    assert related, "the eruption and the Blue Lagoon stories should be related"
+    first = related[0]
+    assert "blue-lagoon" in first.xpath("./a/@href")[0]
+    assert "Grindavik" in first.xpath("./span")[0].text
+    chess = parse_html(story_file(fixture_sites["plain"], "chess"))
+    assert chess.xpath("//section[@class='related']") == []  # nothing in common
+
+
+# --- index, navigation, archive, sources --------------------------------------------
+
+
+def test_index_groups_stories_by_topic(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(fixture_sites["plain"] / "index.html")
+    topics = texts(tree, "//section[@class='topic']/h2")
+    assert topics[:2] == ["World", "Sport"]
+    world = tree.xpath("//section[@class='topic']")[0]
+    titles = texts(world, ".//h3")
+    assert titles[0].startswith("Volcano erupts")  # three reports before two
+    assert not (fixture_sites["plain"] / "archive").exists()
+    assert "archive/index.html" not in (fixture_sites["plain"] / "index.html").read_text("utf-8")
+
+
+def test_date_archive_once_the_digest_is_large(fixture_sites: dict[str, Path]) -> None:
+    site = fixture_sites["archive"]
+    days = sorted(p.name for p in (site / "archive").glob("*.html"))
+    expected = ["2024-01-13.html", "2024-01-14.html", "2024-01-15.html", "index.html"]
+    assert days == [*expected, "undated.html"]
+    day = parse_html(site / "archive" / "2024-01-14.html")
+    assert texts(day, "//h2[@class='story-title']") == [
+        "United win the cup final after extra time & penalties"
+    ]
+    assert day.xpath("//a[@rel='prev']/@href") == ["../archive/2024-01-15.html"]
+    assert day.xpath("//a[@rel='next']/@href") == ["../archive/2024-01-13.html"]
+    index = parse_html(site / "archive" / "index.html")
+    assert texts(index, "//h2") == ["January 2024", "Undated"]
+    nav = parse_html(site / "index.html").xpath("//nav[@aria-label='Site']//a/@href")
+    assert "archive/index.html" in nav
+
+
+def test_front_page_shortens_topics_when_archived(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "INDEX_STORIES_PER_TOPIC", 1)
+    content = write_fixture(tmp_path / "content")
+    site = build_into(tmp_path, content, "site", archive_threshold=3)
+    world = parse_html(site / "index.html").xpath("//section[@class='topic']")[0]
+    assert len(world.xpath(".//article")) == 1
+    assert texts(world, ".//p[@class='more']") == ["All 2 stories in World"]
+
+
+def test_sources_page_counts_articles_per_outlet(tmp_path: Path) -> None:
+    site = build_into(tmp_path, SEEDS, "site")
+    tree = parse_html(site / "sources" / "index.html")
+    rows = [texts(tr, "./*") for tr in tree.xpath("//table[@class='outlets']/tbody/tr")]
+    assert rows[-1] == ["Source unknown", "1", "1"]
+    assert sorted(rows[:-1]) == [
+        ["The Sun", "1", "1"],
+        ["breitbart.com", "1", "1"],
+        ["thenationalnews.com", "1", "1"],
+    ]
+    unknown = parse_html(site / "sources" / "unknown.html")
+    assert texts(unknown, "//ul[@class='article-list']/li/a") == [
+        "The chief of Wagner mercenary force, Yevgeny Prigozhin, has been allowed to leave "
+        "Russia for Belarus…"
+    ]
+
+
+# --- feeds -----------------------------------------------------------------------
+
+
+def test_feed_dates_come_from_the_articles(fixture_sites: dict[str, Path]) -> None:
+    site = fixture_sites["plain"]
+    story = story_file(site, "volcano").with_suffix(".xml")
+    parsed = feedparser.parse(story.read_bytes())
+    assert [e.updated for e in parsed.entries] == [
+        "2024-01-15T00:00:00Z",
+        "2024-01-14T10:30:00Z",
+        "2024-01-14T08:10:00Z",
+    ]
+    assert parsed.feed.updated == "2024-01-15T00:00:00Z"
+    whole = feedparser.parse((site / "feed.xml").read_bytes())
+    assert whole.feed.updated == "2024-01-15T00:00:00Z"
+    assert whole.entries[0].published == "2024-01-14T08:10:00Z"  # its first report
+
+
+def test_feeds_of_an_undated_digest_use_a_fixed_date(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(
+        "---\ntitle: Undated\n---\nA report with no date at all, about a bridge.\n", "utf-8"
+    )
+    site = build_into(tmp_path, content, "site")
+    parsed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert parsed.feed.updated == feeds.EPOCH and not parsed.bozo
+
+
+def test_atom_escapes_markup_and_drops_forbidden_characters() -> None:
+    nasty = 'Ünïcode <script>alert("x")</script> & \x00\x0b\x1f\ufffe done'
+    entry = feeds.Entry(
+        id="urn:uuid:1",
+        title=nasty,
+        link="a.html?x=1&y=2",
+        updated="2024-01-01T00:00:00Z",
+        published=None,
+        summary=nasty,
+        content_html=f"<p>{nasty}</p>",
+    )
+    feed = feeds.Feed(
+        "urn:uuid:0", nasty, nasty, "feed.xml", "index.html", "en", nasty, (entry,), False
+    )
+    data = feeds.atom_xml(feed)
+    tree = lxml.etree.fromstring(data)  # well-formed XML
+    title = tree.findtext("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title")
+    assert title == 'Ünïcode <script>alert("x")</script> &  done'
+    assert not feedparser.parse(data).bozo
+    parsed = json.loads(feeds.json_feed(feed))
+    assert parsed["items"][0]["title"] == title
+
+
+def test_rfc3339_dates() -> None:
+    assert feeds.rfc3339("2024-01-15") == "2024-01-15T00:00:00Z"
+    assert feeds.rfc3339("2024-01-15T10:30:00Z") == "2024-01-15T10:30:00Z"
+    assert feeds.rfc3339("2024-01-15T10:30:00+02:00") == "2024-01-15T08:30:00Z"
+    assert feeds.rfc3339("2024-01") is None and feeds.rfc3339(None) is None
+
+
+def test_pages_drop_characters_html_forbids() -> None:
+    env = render.make_environment()
+    assert env.from_string("{{ x }}").render(x="a\x0b\x00b<") == "ab&lt;"
+
+
+# --- base URL ------------------------------------------------------------------------
+
+
+def test_base_url_gives_canonical_and_open_graph_but_relative_links(
+    fixture_sites: dict[str, Path],
+) -> None:
+    site = fixture_sites["archive"]
+    path = story_file(site, "volcano")
+    tree = parse_html(path)
+    address = BASE + path.relative_to(site).as_posix()
+    assert tree.xpath("//link[@rel='canonical']/@href") == [address]
+    assert tree.xpath("//meta[@property='og:url']/@content") == [address]
+    assert tree.xpath("//meta[@property='og:type']/@content") == ["article"]
+    assert tree.xpath("//meta[@property='og:title']/@content")[0].startswith("Volcano erupts")
+    hrefs = tree.xpath("//body//a/@href")
+    assert not [h for h in hrefs if h.startswith(BASE)], "in-page links must stay relative"
+
+
+def test_without_base_url_no_canonical_or_open_graph(fixture_sites: dict[str, Path]) -> None:
+    html = story_file(fixture_sites["plain"], "volcano").read_text("utf-8")
+    assert 'rel="canonical"' not in html and "og:" not in html
+
+
+def test_404_page_links_are_absolute_with_a_base_url(fixture_sites: dict[str, Path]) -> None:
+    tree = parse_html(fixture_sites["archive"] / "404.html")
+    hrefs = tree.xpath("//a/@href | //link/@href | //form/@action")
+    assert hrefs and all(h.startswith(BASE) or h.startswith("#") for h in hrefs), hrefs
+    assert tree.xpath("//link[@rel='canonical']") == []
+    plain = parse_html(fixture_sites["plain"] / "404.html")
+    assert "index.html" in plain.xpath("//main//a/@href")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("https://user.github.io/repo", "https://user.github.io/repo/"), (BASE, BASE)],
+)
+def test_base_url_gets_a_trailing_slash(given: str, expected: str) -> None:
+    assert Config().with_overrides(base_url=given).base_url == expected
+
+
+@pytest.mark.parametrize("bad", ["ftp://x.org/", "https://", "https://x.org/?a=1", "x.org"])
+def test_bad_base_url_is_refused(bad: str) -> None:
+    with pytest.raises(DigestError, match="base_url"):
+        Config().with_overrides(base_url=bad)
+
+
+def test_cli_base_url_wins_over_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_fixture(tmp_path / "content")
+    Path("digest.toml").write_text('base_url = "https://from-config.example/"\n', "utf-8")
+    result = CliRunner().invoke(main, ["build", "--base-url", "https://from-cli.example/d"])
+    assert result.exit_code == 0, result.output
+    feed = Path("site/feed.xml").read_text("utf-8")
+    assert "https://from-cli.example/d/feed.xml" in feed and "from-config" not in feed
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    assert "https://from-config.example/feed.xml" in Path("site/feed.xml").read_text("utf-8")
+
+
+def test_cli_rejects_a_bad_base_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_fixture(tmp_path / "content")
+    result = CliRunner().invoke(main, ["build", "--base-url", "javascript:alert(1)"])
+    assert result.exit_code == 1
+    assert "'base_url' must be an http:// or https:// address" in result.output
+    assert "Traceback" not in result.output
+
+
+# --- config -------------------------------------------------------------------------
+
+
+def test_new_settings_are_validated(tmp_path: Path) -> None:
+    path = tmp_path / "digest.toml"
+    path.write_text('search = "yes"\narchive_threshold = -1\n', "utf-8")
+    with pytest.raises(DigestError) as info:
+        load_config(path)
+    assert "'search' must be bool" in str(info.value)
+    path.write_text("archive_threshold = -1\n", "utf-8")
+    with pytest.raises(DigestError, match="'archive_threshold' must be 0 or more"):
+        load_config(path)
+    path.write_text("search = false\narchive_threshold = 0\n", "utf-8")
+    config, _ = load_config(path)
+    assert config.search is False and config.archive_threshold == 0
+
+
+# --- search ---------------------------------------------------------------------------
+
+
+def test_search_index_covers_stories_and_articles(fixture_sites: dict[str, Path]) -> None:
+    site = fixture_sites["plain"]
+    entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    data = json.loads((site / "digest.json").read_text("utf-8"))
+    pages = sum(lang["page_count"] for lang in entry["languages"].values())
+    assert pages == len(data["stories"]) + len(data["articles"])
+    tree = parse_html(site / "index.html")
+    assert tree.xpath("//form[@role='search']/@action") == ["search.html"]
+    search = parse_html(site / "search.html")
+    assert search.xpath("//script[@type='module']/@src") == ["assets/search.js"]
+
+
+def test_search_can_be_turned_off(tmp_path: Path) -> None:
+    content = write_fixture(tmp_path / "content")
+    site = build_into(tmp_path, content, "site", search=False)
+    assert not (site / "pagefind").exists()
+    assert not (site / "search.html").exists()
+    assert not (site / "assets" / "search.js").exists()
+    assert 'role="search"' not in (site / "index.html").read_text("utf-8")
+
+
+def test_missing_pagefind_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_fixture(tmp_path / "content")
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert "pagefind binary was not found" in result.output and "search = false" in result.output
+    assert not Path("site").exists()
+
+
+# --- template overrides -------------------------------------------------------------
+
+
+def test_user_templates_override_built_ins_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_fixture(tmp_path / "content")
+    templates = tmp_path / "templates"
+    (templates / "assets").mkdir(parents=True)
+    (templates / "story.html").write_text(
+        '{% extends "base.html" %}{% block main %}<h1 class="mine">{{ story.title }}</h1>'
+        "{% endblock %}",
+        "utf-8",
+    )
+    (templates / "assets" / "style.css").write_text("body { color: rebeccapurple; }\n", "utf-8")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    story = parse_html(story_file(site, "volcano"))
+    assert texts(story, "//h1[@class='mine']") == [
+        "Volcano erupts near Grindavik as lava reaches homes"
+    ]
+    assert story.xpath("//nav[@aria-label='Site']"), "base.html still comes from digest"
+    assert (site / "assets" / "style.css").read_text("utf-8") == "body { color: rebeccapurple; }\n"
+    assert parse_html(site / "index.html").xpath("//section[@class='topic']"), "others unchanged"
+
+
+def test_broken_user_template_stops_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_fixture(tmp_path / "content")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "topic.html").write_text("{{ no_such_thing.x }}", "utf-8")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert "template error in" in result.output and "Traceback" not in result.output
