@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,12 +55,12 @@ def group_articles(
 ) -> list[Group]:
     """Articles -> story groups, each a tuple of indices, in a deterministic order."""
     vectors = article_vectors(articles, idf)
-    days = [day_number(a.meta.date) for a in articles]
+    moments = [_moment(a.meta.date) for a in articles]
     pinned: dict[str, list[int]] = defaultdict(list)
     free: list[int] = []
     for i, a in enumerate(articles):
         (pinned[a.meta.story].append(i) if a.meta.story else free.append(i))
-    edges = _candidate_similarities(free, vectors, days, config.story_window_days)
+    edges = _candidate_similarities(free, vectors, moments, config)
     clusters = average_link(free, edges, config.story_threshold)
     clusters.extend(sorted(members) for _, members in sorted(pinned.items()))
     groups = []
@@ -84,10 +85,32 @@ def day_number(date: str | None) -> int | None:
         return None
 
 
+def _moment(date: str | None) -> tuple[int | None, float | None]:
+    """ISO date -> (day number, hours since the epoch when it has a time of day)."""
+    day = day_number(date)
+    if day is None or date is None or len(date) < 16 or date[10] != "T":
+        return day, None
+    try:
+        when = dt.datetime.fromisoformat(date.removesuffix("Z"))
+    except ValueError:
+        return day, None
+    return day, (when - dt.datetime(1970, 1, 1)).total_seconds() / 3600
+
+
 def _candidate_similarities(
-    indices: list[int], vectors: list[Vector], days: list[int | None], window: int
+    indices: list[int],
+    vectors: list[Vector],
+    moments: list[tuple[int | None, float | None]],
+    config: Config,
 ) -> dict[tuple[int, int], float]:
-    """Similarity of every pair of articles that share a distinctive term."""
+    """Similarity of every pair of articles that share a distinctive term.
+
+    Pairs dated further apart than the story window are left out; pairs whose
+    publication times are known and close count as more alike (see
+    `story_time_boost`): reports of one event cluster in time.
+    """
+    window = config.story_window_days
+    boost, scale = config.story_time_boost, config.story_time_scale_hours
     postings: dict[str, list[int]] = defaultdict(list)
     for i in indices:
         top = sorted(vectors[i].items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]
@@ -103,10 +126,12 @@ def _candidate_similarities(
                 pairs.add((i, j) if i < j else (j, i))
     edges = {}
     for i, j in sorted(pairs):
-        day_i, day_j = days[i], days[j]
+        (day_i, hour_i), (day_j, hour_j) = moments[i], moments[j]
         if window and day_i is not None and day_j is not None and abs(day_i - day_j) > window:
             continue
         sim = cosine(vectors[i], vectors[j])
+        if sim > 0 and boost and hour_i is not None and hour_j is not None:
+            sim *= 1.0 + boost * math.exp(-abs(hour_i - hour_j) / scale)
         if sim > 0:
             edges[(i, j)] = sim
     return edges

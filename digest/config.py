@@ -36,8 +36,17 @@ class Config:
     summary_min_words: int = _opt(60, "A story summary grows to at least this many words.")
     summary_max_words: int = _opt(120, "A story summary never grows past this many words.")
     story_threshold: float = _opt(
-        0.25,
+        0.2,
         "Average similarity (0–1, TF-IDF cosine) two groups of articles need to be one story.",
+    )
+    story_time_boost: float = _opt(
+        3.0,
+        "How much more alike two articles count when published close together: their "
+        "similarity is multiplied by 1 + boost × e^(−hours apart / story_time_scale_hours). "
+        "Used only when both dates carry a time of day; 0 turns it off.",
+    )
+    story_time_scale_hours: float = _opt(
+        6.0, "Hours over which the publication-time boost fades (see story_time_boost)."
     )
     story_window_days: int = _opt(
         4, "Articles dated further apart than this are not one story (0 turns the check off)."
@@ -130,6 +139,8 @@ def _validated(data: dict[str, Any], source: str) -> Config:
 
 def _range_errors(c: Config) -> list[str]:
     errors = []
+    if c.story_time_boost < 0 or c.story_time_scale_hours <= 0:
+        errors.append("'story_time_boost' must be 0 or more and 'story_time_scale_hours' above 0")
     for name in ("story_threshold", "duplicate_threshold", "topic_threshold"):
         if not 0.0 < getattr(c, name) <= 1.0:
             errors.append(f"'{name}' must be above 0 and at most 1")

@@ -39,7 +39,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     # (list items and headings often have none).
     body = analysis_text(" ".join(s if s[-1:] in ".!?\"'”’" else s + "." for s in sentences))
     keywords = extract_keywords(
-        body,
+        body or analysis_text(title),  # a headline-only article: its title is its text
         config.keywords_per_article,
         config.keyword_max_words,
         doc.meta.lang or "en",

@@ -150,10 +150,16 @@ def load_document(source: SourceFile) -> Document | Problem:
         return Problem(source.path, "nested too deeply to read")
     if isinstance(doc, Problem):
         return doc
-    if not any(t.strip() for b in doc.blocks for t in b.texts()):
+    if not any(t.strip() for b in doc.blocks for t in b.texts()) and not headline_only(doc):
         return Problem(source.path, "no article text found")
     extra = tuple(Problem(source.path, n) for n in notes)
     return replace(doc, problems=extra + doc.problems)
+
+
+def headline_only(doc: Document) -> bool:
+    """A Markdown or text file that declares a title but has no body: a headline
+    or link entry, kept as an article of its title alone."""
+    return bool(doc.meta.title) and not doc.path.lower().endswith(HTML_SUFFIXES)
 
 
 class _Unusable(Exception):

@@ -13,7 +13,7 @@ from digest.clean import clean_document
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
 from digest.config import Config
 from digest.extract import extract_article
-from digest.load import SourceFile, load_document, read_content
+from digest.load import SourceFile, headline_only, load_document, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
 from digest.render import render_site
 from digest.slugs import unique_slugs
@@ -91,7 +91,7 @@ def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article
     if isinstance(doc, Problem):
         return doc
     doc = clean_document(doc)
-    if not doc.blocks:
+    if not doc.blocks and not headline_only(doc):
         return Problem(source.path, "no article text left after removing boilerplate")
     return extract_article(doc, config, article_id)
 

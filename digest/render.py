@@ -356,7 +356,14 @@ class SiteContext:
         return sorted(rows, key=lambda r: (-r[2], r[1].lower(), r[0]))
 
     def outlet_names(self, story: Story) -> list[str]:
-        return sorted({a.source_label for a in self.reports(story)})
+        """Outlets of a story's reports; a report whose versions name an outlet is
+        shown under it, and "source unknown" only for a report with none."""
+        names: set[str] = set()
+        for report in self.reports(story):
+            family = [report, *self.versions(report.id)]
+            known = {a.meta.source for a in family if a.meta.source}
+            names.update(known or {report.source_label})
+        return sorted(names)
 
     def timeline(self, story: Story) -> list[Article]:
         """Every article of a story by date and time, oldest first; undated ones last."""

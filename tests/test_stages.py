@@ -211,3 +211,35 @@ def test_digest_json_schema(build_site: Builder, seed_content: Path) -> None:
     for story in raw["stories"]:
         assert {"id", "title", "page", "articles", "keywords", "summary"} <= set(story)
         assert (site / story["page"]).is_file()
+
+
+def test_close_publication_times_make_weak_matches_one_story() -> None:
+    a_text = "Comcast defends its Time Warner Cable merger before House panel."
+    b_text = "Lawmakers grill Comcast chief at a heated hearing on Capitol Hill."
+
+    def pair(first: str, second: str) -> list[tuple[int, ...]]:
+        articles = [make_article("a", a_text, date=first), make_article("b", b_text, date=second)]
+        return sorted(g.members for g in group_articles(articles, Config()))
+
+    assert pair("2014-05-09T07:00:00Z", "2014-05-09T08:00:00Z") == [(0, 1)]
+    assert pair("2014-05-09", "2014-05-09") == [(0,), (1,)]  # no time of day: no boost
+    assert pair("2014-05-09T07:00:00Z", "2014-05-12T07:00:00Z") == [(0,), (1,)]
+    articles = [make_article("a", a_text, date="2014-05-09T07:00:00Z")]
+    articles.append(make_article("b", b_text, date="2014-05-09T07:30:00Z"))
+    assert len(group_articles(articles, Config(story_time_boost=0))) == 2
+
+
+def test_headline_only_markdown_is_an_article(build_site: Builder, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(
+        "---\ntitle: 'WATCH: Comcast chief grilled over cable merger'\n"
+        "url: https://example.com/a\n---\n",
+        encoding="utf-8",
+    )
+    report, data, _ = build_site(content)
+    assert report.problems == ()
+    (article,) = data["articles"]
+    assert article["title"].startswith("WATCH: Comcast")
+    assert article["url"] == "https://example.com/a"
+    assert any("Comcast" in k for k in article["keywords"])
