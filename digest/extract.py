@@ -13,7 +13,7 @@ from typing import Any
 from digest.clean import analysis_text
 from digest.config import Config
 from digest.models import Article, Document, Keyword
-from digest.terms import STOP_WORDS, content_terms, shingles, split_sentences, words
+from digest.terms import STOP_WORDS, content_terms, shingles, split_sentences, stem, words
 
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+(?: [A-Z][a-z]+)?)?"
@@ -132,13 +132,16 @@ def _yake_extractor(lang: str, max_words: int, top: int) -> Any:
 def extract_keywords(
     text: str, limit: int, max_words: int, lang: str = "en", title: str = ""
 ) -> list[Keyword]:
-    """Analysis text (and title) -> up to `limit` readable keyphrases, best first.
+    """Analysis text (and title) -> up to `limit` readable keywords, best first.
 
-    YAKE proposes candidates from the body; we drop markup and stop-word
-    fragments, fold case variants (WAGNER -> Wagner), merge a name with its
-    longer form (Prigozhin / Yevgeny Prigozhin) and favour phrases the title
-    uses. The title is kept out of YAKE's input: its Title Case would make
-    every word look like a name.
+    Two kinds of evidence are combined: how often the article uses a word (the
+    crowd-labelled keyphrases of news articles are mostly its frequent words)
+    and YAKE's ranking, which also proposes multi-word names. A name enters
+    when the article uses it at least twice. Markup and stop-word fragments
+    are dropped, case variants folded (WAGNER -> Wagner) and a name merged
+    with its longer form (Prigozhin / Yevgeny Prigozhin). The title is kept
+    out of YAKE's input (its Title Case would make every word look like a
+    name) but its words are counted.
     """
     if not text.strip():
         return []
@@ -146,26 +149,81 @@ def extract_keywords(
     try:
         candidates = _yake_extractor(lang, max_words, limit * 3).extract_keywords(text)
     except Exception:
-        return []
+        candidates = []  # yake fails on odd input; frequency alone still ranks words
+    counted = f"{title}. {text}" if title else text
+    tally, forms, first = _word_tally(counted)
+    for root in _word_tally(title)[0] if title else ():
+        tally[root] += TITLE_WEIGHT - 1  # a headline word counts as TITLE_WEIGHT uses
+    top = max(tally.values(), default=1)
+    yake_bonus: dict[str, float] = {}
     found: dict[str, Keyword] = {}
     for phrase, yake_score in candidates:
         label = _tidy_phrase(str(phrase))
         if label is None or _cuts_a_name(label, text):
             continue
         key = " ".join(words(label))
-        if not key or key in found:
+        bonus = YAKE_WEIGHT / (1.0 + float(yake_score) * YAKE_SCALE)
+        if " " not in key:
+            yake_bonus.setdefault(stem(key), bonus)
             continue
-        score = float(yake_score)
-        if title and re.search(rf"\b{re.escape(label)}\b", title, re.IGNORECASE):
-            score *= TITLE_BOOST
-        found[key] = Keyword(label=_display_form(label, text), key=key, score=score)
+        uses = len(re.findall(_phrase_pattern(label), counted, re.IGNORECASE))
+        if key in found or not _is_name(label) or uses < 2:
+            continue
+        found[key] = Keyword(_display_form(label, text), key, uses / top + bonus)
+    for root, count in tally.items():
+        label = _display_form(forms[root].most_common(1)[0][0], counted)
+        key = label.lower()
+        if _ADVERB.search(key) or (label[0].isupper() and _first_name(label, counted)):
+            continue
+        if key not in found:
+            found[key] = Keyword(label, key, count / top + yake_bonus.get(root, 0.0))
     merged = _merge_names(list(found.values()), text)
-    ranked = sorted(merged, key=lambda k: (k.score, k.key))[:limit]
-    return [Keyword(k.label, k.key, round(1.0 / (1.0 + k.score), 6)) for k in ranked]
+    order = {k.key: first.get(stem(k.key.split()[0]), 0) for k in merged}
+    ranked = sorted(merged, key=lambda k: (-k.score, order[k.key], k.key))[:limit]
+    return [Keyword(k.label, k.key, round(k.score / (1 + YAKE_WEIGHT), 6)) for k in ranked]
 
 
-# YAKE scores are lower-is-better; a phrase found in the title counts this much better.
-TITLE_BOOST = 0.5
+# Weight of YAKE's opinion against word frequency (1 = as much as the most
+# frequent word), and how YAKE's lower-is-better score is scaled before 1/(1+x).
+YAKE_WEIGHT = 0.5
+# How many uses of a word its appearance in the headline is worth.
+TITLE_WEIGHT = 3
+YAKE_SCALE = 1.0
+_TALLY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+
+
+def _word_tally(text: str) -> tuple[Counter[str], dict[str, Counter[str]], dict[str, int]]:
+    """Text -> (count per stemmed content word, its surface forms, first position)."""
+    tally: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    first: dict[str, int] = {}
+    for i, match in enumerate(_TALLY_WORD.finditer(text)):
+        word = match.group(0)
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        lower = word.lower()
+        if len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS:
+            continue
+        root = stem(lower)
+        tally[root] += 1
+        forms.setdefault(root, Counter())[word] += 1
+        first.setdefault(root, i)
+    return tally, forms, first
+
+
+# "reportedly", "allegedly": frequent in news, never what it is about.
+_ADVERB = re.compile(r"(?:edly|ally|ently|antly|ously|ively|ately)$")
+
+
+def _first_name(word: str, text: str) -> bool:
+    """True for a name that the text only uses in front of another name
+    ("Vladimir" of "Vladimir Putin"): the longer name or its last part stands for it."""
+    uses = re.findall(rf"\b{re.escape(word)}\b(\s+[A-Z][\w'’-]*)?", text)
+    return bool(uses) and all(uses)
+
+
+def _phrase_pattern(label: str) -> str:
+    return r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b"
 
 
 def _tidy_phrase(phrase: str) -> str | None:
@@ -199,7 +257,10 @@ def _display_form(label: str, text: str) -> str:
     variants = Counter(" ".join(m.group(0).split()) for m in pattern.finditer(text))
     if not variants:
         return label
-    ranked = sorted(variants.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], kv[0]))
+    # ties go to lower case: a common noun is capitalised only at a sentence start
+    ranked = sorted(
+        variants.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], kv[0].islower() is False, kv[0])
+    )
     return " ".join(_unshout(word, text) for word in ranked[0][0].split())
 
 
