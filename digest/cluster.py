@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,36 +104,71 @@ def _candidate_similarities(
 ) -> dict[tuple[int, int], float]:
     """Similarity of every pair of articles that share a distinctive term.
 
+    An article is indexed under its INDEX_TERMS heaviest terms; terms indexing
+    more than MAX_POSTING_SHARE of the articles propose no pairs. Cosines of
+    the proposed pairs are exact, computed with sparse matrices in blocks.
     Pairs dated further apart than the story window are left out; pairs whose
     publication times are known and close count as more alike (see
     `story_time_boost`): reports of one event cluster in time.
     """
+    import numpy as np  # heavy imports: grouping is the first stage that needs them
+    from scipy import sparse
+
+    n = len(indices)
+    if n < 2:
+        return {}
+    vocabulary: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    weights: list[float] = []
+    index_rows: list[int] = []
+    index_cols: list[int] = []
+    for row, i in enumerate(indices):
+        vector = vectors[i]
+        for term, weight in vector.items():
+            rows.append(row)
+            cols.append(vocabulary.setdefault(term, len(vocabulary)))
+            weights.append(weight)
+        for term, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]:
+            index_rows.append(row)
+            index_cols.append(vocabulary[term])
+    shape = (n, len(vocabulary))
+    matrix = sparse.csr_matrix((weights, (rows, cols)), shape=shape)
+    index = sparse.csc_matrix((np.ones(len(index_rows)), (index_rows, index_cols)), shape=shape)
+    postings = np.asarray(index.sum(axis=0)).ravel()
+    index = index[:, postings <= max(50, int(MAX_POSTING_SHARE * n))].tocsr()
+    pairs = sparse.triu(index @ index.T, k=1).tocoo()
+    left, right = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
+
+    day = np.array([np.nan if m[0] is None else m[0] for m in (moments[i] for i in indices)])
+    hour = np.array([np.nan if m[1] is None else m[1] for m in (moments[i] for i in indices)])
     window = config.story_window_days
-    boost, scale = config.story_time_boost, config.story_time_scale_hours
-    postings: dict[str, list[int]] = defaultdict(list)
-    for i in indices:
-        top = sorted(vectors[i].items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]
-        for term, _ in top:
-            postings[term].append(i)
-    limit = max(50, int(MAX_POSTING_SHARE * len(indices)))
-    pairs: set[tuple[int, int]] = set()
-    for members in postings.values():
-        if len(members) > limit:
-            continue
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                pairs.add((i, j) if i < j else (j, i))
-    edges = {}
-    for i, j in sorted(pairs):
-        (day_i, hour_i), (day_j, hour_j) = moments[i], moments[j]
-        if window and day_i is not None and day_j is not None and abs(day_i - day_j) > window:
-            continue
-        sim = cosine(vectors[i], vectors[j])
-        if sim > 0 and boost and hour_i is not None and hour_j is not None:
-            sim *= 1.0 + boost * math.exp(-abs(hour_i - hour_j) / scale)
-        if sim > 0:
-            edges[(i, j)] = sim
-    return edges
+    if window:
+        apart = np.abs(day[left] - day[right])
+        keep = ~(apart > window)  # NaN (undated) compares False: kept
+        left, right = left[keep], right[keep]
+    sims = np.empty(len(left))
+    for start in range(0, len(left), PAIR_BLOCK):
+        a, b = left[start : start + PAIR_BLOCK], right[start : start + PAIR_BLOCK]
+        sims[start : start + PAIR_BLOCK] = np.asarray(
+            matrix[a].multiply(matrix[b]).sum(axis=1)
+        ).ravel()
+    boost = config.story_time_boost
+    if boost:
+        gap = np.abs(hour[left] - hour[right])
+        factor = 1.0 + boost * np.exp(-gap / config.story_time_scale_hours)
+        sims = np.where(np.isnan(gap), sims, sims * factor)
+    keep = sims > 0
+    return {
+        (indices[i], indices[j]): float(s)
+        for i, j, s in zip(
+            left[keep].tolist(), right[keep].tolist(), sims[keep].tolist(), strict=True
+        )
+    }
+
+
+# Proposed pairs whose cosines are computed at once (bounds memory).
+PAIR_BLOCK = 50_000
 
 
 def average_link(

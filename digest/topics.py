@@ -25,8 +25,14 @@ from digest.slugs import unique_slugs
 # Below this many stories, topics come from average-link alone.
 MIN_STORIES_FOR_KMEANS = 12
 # Resampled k-means runs per candidate number of topics, and the share kept.
-STABILITY_RUNS = 6
-STABILITY_SAMPLE = 0.8
+STABILITY_RUNS = 10
+STABILITY_SAMPLE = 0.7
+# Stability is judged on at most this many stories (a fixed sample), so the
+# choice costs the same for a digest of any size.
+STABILITY_MAX_STORIES = 3000
+# A number of topics this close to the most stable one counts as stable: the
+# fewest such is chosen (a handful of broad sections beats many narrow ones).
+STABILITY_TOLERANCE = 0.9
 LSA_DIMENSIONS = 100
 
 
@@ -114,14 +120,18 @@ def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
 
 
 def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
-    """K-means labels for the number of topics (2..max) most stable under resampling."""
+    """K-means labels for the fewest topics (2..max) about as stable under resampling
+    as the most stable number: within STABILITY_TOLERANCE of it."""
     import numpy as np
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
 
-    n = space.shape[0]
     rng = np.random.RandomState(0)
-    best_k, best_stability = 2, -1.0
+    full = space
+    if space.shape[0] > STABILITY_MAX_STORIES:
+        space = space[np.sort(rng.choice(space.shape[0], STABILITY_MAX_STORIES, replace=False))]
+    n = space.shape[0]
+    stabilities: dict[int, float] = {}
     for k in range(2, max(2, min(max_topics, n // 3)) + 1):
         runs = []
         for seed in range(STABILITY_RUNS):
@@ -130,7 +140,7 @@ def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
                 sample[:] = True
             model = KMeans(k, n_init=1, random_state=seed).fit(space[sample])
             runs.append(model.predict(space))
-        stability = float(
+        stabilities[k] = float(
             np.mean(
                 [
                     adjusted_rand_score(runs[a], runs[b])
@@ -139,9 +149,9 @@ def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
                 ]
             )
         )
-        if stability > best_stability + 1e-9:
-            best_k, best_stability = k, stability
-    model = KMeans(best_k, n_init=4, random_state=0).fit(space)
+    most = max(stabilities.values())
+    best_k = min(k for k, s in stabilities.items() if s >= STABILITY_TOLERANCE * most)
+    model = KMeans(best_k, n_init=4, random_state=0).fit(full)
     return [int(x) for x in model.labels_]
 
 
