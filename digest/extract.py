@@ -44,6 +44,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         config.keyword_max_words,
         doc.meta.lang or "en",
         title="" if derived else analysis_text(title),
+        backend=config.keyword_backend,
     )
     counts = Counter(content_terms(body if derived else f"{title}. {body}"))
     return Article(
@@ -122,15 +123,41 @@ _JUNK_WORDS = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=8)
-def _yake_extractor(lang: str, max_words: int, top: int) -> Any:
-    import yake  # heavy import (numpy, networkx): load only when keywords are computed
+KEYWORD_BACKENDS = ("yake-rust", "yake")
 
-    return yake.KeywordExtractor(lan=lang, n=max_words, top=top, dedup_lim=0.9)
+
+@functools.lru_cache(maxsize=8)
+def _yake_extractor(backend: str, lang: str, max_words: int) -> Any:
+    # imported here: only builds that compute keywords pay for loading them
+    if backend == "yake-rust":
+        import yake_rust
+
+        return yake_rust.Yake(language=lang, ngrams=max_words)
+    import yake
+
+    return yake.KeywordExtractor(lan=lang, n=max_words, top=60, dedup_lim=0.9)
+
+
+def yake_candidates(
+    text: str, lang: str, max_words: int, top: int, backend: str = "yake-rust"
+) -> list[tuple[str, float]]:
+    """Text -> YAKE's (phrase, score) candidates, lower score better, from either the
+    Rust implementation (fast) or the reference Python package."""
+    extractor = _yake_extractor(backend, lang, max_words)
+    if backend == "yake-rust":
+        found = extractor.get_n_best(text, n=top)
+    else:
+        found = extractor.extract_keywords(text)[:top]
+    return [(str(phrase), float(score)) for phrase, score in found]
 
 
 def extract_keywords(
-    text: str, limit: int, max_words: int, lang: str = "en", title: str = ""
+    text: str,
+    limit: int,
+    max_words: int,
+    lang: str = "en",
+    title: str = "",
+    backend: str = "yake-rust",
 ) -> list[Keyword]:
     """Analysis text (and title) -> up to `limit` readable keywords, best first.
 
@@ -147,7 +174,7 @@ def extract_keywords(
         return []
     lang = lang.split("-")[0].lower() or "en"
     try:
-        candidates = _yake_extractor(lang, max_words, limit * 3).extract_keywords(text)
+        candidates = yake_candidates(text, lang, max_words, limit * 3, backend)
     except Exception:
         candidates = []  # yake fails on odd input; frequency alone still ranks words
     counted = f"{title}. {text}" if title else text

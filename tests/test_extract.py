@@ -368,3 +368,27 @@ def test_seed_articles_are_well_formed(prefix):
     assert article.shingles == tuple(sorted(set(article.shingles)))
     assert article.problems == ()
     assert not any("<" in s or "&amp;" in s or "\ufffd" in s for s in article.sentences)
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@pytest.mark.parametrize("name", ["000", "001", "002", "003"])
+def test_rust_yake_agrees_with_reference_yake(name):
+    from digest.extract import yake_candidates
+
+    article = seed(name)
+    text = " ".join(article.sentences)
+    fast = [p.lower() for p, _ in yake_candidates(text, "en", 3, 10, "yake-rust")]
+    reference = [p.lower() for p, _ in yake_candidates(text, "en", 3, 10, "yake")]
+    assert len(set(fast) & set(reference)) >= 8, (fast, reference)
+    assert fast[:3] == reference[:3]
+
+
+def test_keyword_backends_give_the_same_seed_keywords():
+    for path in sorted(SEEDS.glob("*.txt")):
+        source = SourceFile(path.name, path.read_bytes())
+        fast = analyse_file(source, "x", Config())
+        reference = analyse_file(source, "x", Config(keyword_backend="yake"))
+        assert isinstance(fast, Article) and isinstance(reference, Article)
+        assert [k.label for k in fast.keywords] == [k.label for k in reference.keywords]
