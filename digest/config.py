@@ -31,6 +31,11 @@ class Config:
     content: str = _opt("content", "Folder of articles, relative to the config file.")
     output: str = _opt("site", "Folder the site is written to, relative to the config file.")
     keywords_per_article: int = _opt(10, "Keywords kept for each article.")
+    keyword_backend: str = _opt(
+        "yake-rust",
+        "Keyword extractor: 'yake-rust' (fast Rust YAKE) or 'yake' (the reference Python "
+        "package); both implement the same algorithm.",
+    )
     keyword_max_words: int = _opt(3, "Longest keyphrase, in words.")
     lead_sentences: int = _opt(3, "Lead sentences kept for each article (1–3 fit most pages).")
     summary_min_words: int = _opt(60, "A story summary grows to at least this many words.")
@@ -139,6 +144,8 @@ def _validated(data: dict[str, Any], source: str) -> Config:
 
 def _range_errors(c: Config) -> list[str]:
     errors = []
+    if c.keyword_backend not in ("yake-rust", "yake"):
+        errors.append("'keyword_backend' must be 'yake-rust' or 'yake'")
     if c.story_time_boost < 0 or c.story_time_scale_hours <= 0:
         errors.append("'story_time_boost' must be 0 or more and 'story_time_scale_hours' above 0")
     for name in ("story_threshold", "duplicate_threshold", "topic_threshold"):
