@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from digest.clean import analysis_text
@@ -178,8 +179,9 @@ def extract_keywords(
     except Exception:
         candidates = []  # yake fails on odd input; frequency alone still ranks words
     counted = f"{title}. {text}" if title else text
-    tally, forms, first = _word_tally(counted)
-    for root in _word_tally(title)[0] if title else ():
+    stats = _word_tally(counted)
+    tally, first = stats.tally, stats.first
+    for root in _word_tally(title).tally if title else ():
         tally[root] += TITLE_WEIGHT - 1  # a headline word counts as TITLE_WEIGHT uses
     top = max(tally.values(), default=1)
     yake_bonus: dict[str, float] = {}
@@ -198,9 +200,9 @@ def extract_keywords(
             continue
         found[key] = Keyword(_display_form(label, text), key, uses / top + bonus)
     for root, count in tally.items():
-        label = _display_form(forms[root].most_common(1)[0][0], counted)
+        label = _word_label(stats.forms[root])
         key = label.lower()
-        if _ADVERB.search(key) or (label[0].isupper() and _first_name(label, counted)):
+        if _ADVERB.search(key) or root in stats.before_names:
             continue
         if key not in found:
             found[key] = Keyword(label, key, count / top + yake_bonus.get(root, 0.0))
@@ -219,12 +221,20 @@ YAKE_SCALE = 1.0
 _TALLY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
 
 
-def _word_tally(text: str) -> tuple[Counter[str], dict[str, Counter[str]], dict[str, int]]:
-    """Text -> (count per stemmed content word, its surface forms, first position)."""
-    tally: Counter[str] = Counter()
-    forms: dict[str, Counter[str]] = {}
-    first: dict[str, int] = {}
-    for i, match in enumerate(_TALLY_WORD.finditer(text)):
+@dataclass
+class _WordStats:
+    tally: Counter[str]  # uses of each stemmed content word
+    forms: dict[str, Counter[str]]  # its surface forms
+    first: dict[str, int]  # position of its first use
+    before_names: set[str]  # names only ever used just before another name
+
+
+def _word_tally(text: str) -> _WordStats:
+    """Text -> counts, forms and positions of its content words, in one pass."""
+    stats = _WordStats(Counter(), {}, {}, set())
+    tokens = list(_TALLY_WORD.finditer(text))
+    alone: set[str] = set()  # names seen at least once not followed by a name
+    for i, match in enumerate(tokens):
         word = match.group(0)
         if word.endswith(("'s", "’s")):
             word = word[:-2]
@@ -232,21 +242,42 @@ def _word_tally(text: str) -> tuple[Counter[str], dict[str, Counter[str]], dict[
         if len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS:
             continue
         root = stem(lower)
-        tally[root] += 1
-        forms.setdefault(root, Counter())[word] += 1
-        first.setdefault(root, i)
-    return tally, forms, first
+        stats.tally[root] += 1
+        stats.forms.setdefault(root, Counter())[word] += 1
+        stats.first.setdefault(root, i)
+        if word[0].isupper():
+            after = tokens[i + 1] if i + 1 < len(tokens) else None
+            followed = (
+                after is not None
+                and after.group(0)[0].isupper()
+                and not text[match.end() : after.start()].strip()
+                and after.group(0).lower() not in STOP_WORDS
+            )
+            if followed and root not in alone:
+                stats.before_names.add(root)
+            elif not followed:
+                alone.add(root)
+                stats.before_names.discard(root)
+    return stats
+
+
+def _word_label(forms: Counter[str]) -> str:
+    """Surface forms of one word -> its label: the commonest form, lower case on a
+    tie (a noun is capitalised at a sentence start), capitals only for acronyms."""
+    ranked = sorted(
+        forms.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0])
+    )
+    best = ranked[0][0]
+    if len(best) > 4 and best.isupper():
+        for form in (best.capitalize(), best.lower()):
+            if form in forms:
+                return form
+        return best.capitalize() if len(best) > 5 else best
+    return best
 
 
 # "reportedly", "allegedly": frequent in news, never what it is about.
 _ADVERB = re.compile(r"(?:edly|ally|ently|antly|ously|ively|ately)$")
-
-
-def _first_name(word: str, text: str) -> bool:
-    """True for a name that the text only uses in front of another name
-    ("Vladimir" of "Vladimir Putin"): the longer name or its last part stands for it."""
-    uses = re.findall(rf"\b{re.escape(word)}\b(\s+[A-Z][\w'’-]*)?", text)
-    return bool(uses) and all(uses)
 
 
 def _phrase_pattern(label: str) -> str:

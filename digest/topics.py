@@ -79,7 +79,19 @@ def _infer_groups(
         return []
     if len(stories) == 1:
         return [list(stories)]
-    import numpy as np  # heavy imports: only a build with topics to infer needs them
+    # heavy imports (numpy, scikit-learn): only a build with topics to infer needs them
+    from threadpoolctl import threadpool_limits
+
+    # One thread: these matrices are small, so OpenMP's start-up costs more than
+    # it saves (k-means 6x faster here), and results can't depend on core count.
+    with threadpool_limits(1):
+        return _grouped(stories, articles, config)
+
+
+def _grouped(
+    stories: Sequence[Story], articles: dict[str, Article], config: Config
+) -> list[list[Story]]:
+    import numpy as np
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.preprocessing import normalize

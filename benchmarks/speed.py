@@ -1,0 +1,259 @@
+"""Speed benchmark: digest beside Pelican and Hugo on the same real articles.
+
+Run from the repository root::
+
+    python -m benchmarks.speed                      # 1,000, 5,000 and 20,000 articles
+    python -m benchmarks.speed --sizes 1000 --json speed.json
+
+For each size it writes a corpus of Markdown articles into a temporary folder:
+the BBC News texts of `../shared/eval/bbc_news.jsonl` (exact-duplicate bodies
+dropped), each with a title and a publication time spread evenly over a year;
+sizes beyond the 2,092 distinct texts repeat them with their paragraphs in
+another order and the repeat number in the title, dated weeks apart, so a
+repeat is a new article rather than a copy of a recent one. Every run is a
+fresh process:
+
+- digest: cold build (no output, no cache), no-op rebuild, rebuild after adding
+  one article, rebuild after editing one, and peak RSS of the cold build;
+- Pelican 4.12 (installed into a virtual environment of the benchmark's own, in
+  the temporary folder; default theme, no feeds): cold build of the same files;
+- Hugo (Debian's `hugo`, with a minimal list and single-page layout): cold build.
+
+It prints one table of seconds and ratios. The texts are evaluation data: they
+only ever live in the temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "eval"
+PELICAN_VERSION = "4.12.0"
+START = datetime(2024, 1, 1)
+
+
+@dataclass
+class Row:
+    size: int
+    digest_cold: float
+    digest_noop: float
+    digest_add_one: float
+    digest_edit_one: float
+    digest_peak_rss_mb: float
+    pelican_cold: float | None
+    hugo_cold: float | None
+
+    def ratio(self, ours: float, theirs: float | None) -> str:
+        return f"{ours / theirs:.2f}x" if theirs else "n/a"
+
+
+def bbc_texts() -> list[tuple[str, str]]:
+    path = EVAL / "bbc_news.jsonl"
+    if not path.is_file():
+        sys.exit(f"{path} not found: the benchmark reads its texts from ../shared/eval")
+    seen: set[str] = set()
+    out = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row["text"] in seen:
+                continue
+            seen.add(row["text"])
+            out.append((row["title"], row["text"]))
+    return out
+
+
+def corpus(size: int) -> list[tuple[str, str, datetime]]:
+    """`size` articles: (title, body, time), deterministic."""
+    texts = bbc_texts()
+    step = timedelta(days=365) / size
+    articles = []
+    for i in range(size):
+        title, body = texts[i % len(texts)]
+        repeat = i // len(texts)
+        if repeat:
+            paragraphs = body.split("\n\n")
+            random.Random(i).shuffle(paragraphs)
+            body = "\n\n".join(paragraphs)
+            title = f"{title} ({repeat + 1})"
+        articles.append((title, body, START + step * i))
+    return articles
+
+
+def write_digest(folder: Path, articles: list[tuple[str, str, datetime]]) -> None:
+    content = folder / "content"
+    content.mkdir(parents=True)
+    for i, (title, body, when) in enumerate(articles):
+        front = f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n"
+        (content / f"a{i:05d}.md").write_text(front + body + "\n", encoding="utf-8")
+
+
+def write_pelican(folder: Path, articles: list[tuple[str, str, datetime]]) -> None:
+    content = folder / "content"
+    content.mkdir(parents=True)
+    for i, (title, body, when) in enumerate(articles):
+        head = f"Title: {title}\nDate: {when:%Y-%m-%d %H:%M}\nSlug: a{i:05d}\n\n"
+        (content / f"a{i:05d}.md").write_text(head + body + "\n", encoding="utf-8")
+    (folder / "pelicanconf.py").write_text(
+        'SITENAME = "Benchmark"\nSITEURL = ""\nTIMEZONE = "UTC"\nDEFAULT_LANG = "en"\n'
+        "FEED_ALL_ATOM = None\nCATEGORY_FEED_ATOM = None\nTRANSLATION_FEED_ATOM = None\n"
+        "AUTHOR_FEED_ATOM = None\nAUTHOR_FEED_RSS = None\nDEFAULT_PAGINATION = 10\n"
+        "LOAD_CONTENT_CACHE = False\n",
+        encoding="utf-8",
+    )
+
+
+def write_hugo(folder: Path, articles: list[tuple[str, str, datetime]]) -> None:
+    posts = folder / "content" / "posts"
+    posts.mkdir(parents=True)
+    for i, (title, body, when) in enumerate(articles):
+        front = f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n"
+        (posts / f"a{i:05d}.md").write_text(front + body + "\n", encoding="utf-8")
+    (folder / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\ntitle = "Benchmark"\n'
+        'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n',
+        encoding="utf-8",
+    )
+    layouts = folder / "layouts" / "_default"
+    layouts.mkdir(parents=True)
+    page = "<!DOCTYPE html><html><head><title>{{ .Title }}</title></head><body>{}</body></html>"
+    (layouts / "single.html").write_text(
+        page.replace("{}", "<h1>{{ .Title }}</h1>{{ .Content }}"), encoding="utf-8"
+    )
+    (layouts / "list.html").write_text(
+        page.replace(
+            "{}",
+            '<ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>'
+            "{{ end }}</ul>",
+        ),
+        encoding="utf-8",
+    )
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a command -> (wall seconds, peak RSS in MB of it and what it waited for)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{err[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def pelican_python(work: Path) -> Path | None:
+    venv = work / "pelican-venv"
+    if not venv.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", f"pelican=={PELICAN_VERSION}", "markdown"],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            print(f"Pelican could not be installed: {result.stderr[-500:]}", file=sys.stderr)
+            return None
+    return venv / "bin" / "pelican"
+
+
+def measure(size: int, work: Path, jobs: int | None) -> Row:
+    articles = corpus(size)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    digest_dir = work / f"digest-{size}"
+    write_digest(digest_dir, articles[:-1])
+    build = [sys.executable, "-m", "digest", "build", "--quiet"]
+    if jobs:
+        build += ["--jobs", str(jobs)]
+    cold, rss = timed(build, digest_dir, env)
+    noop, _ = timed(build, digest_dir, env)
+    title, body, when = articles[-1]
+    new = digest_dir / "content" / f"a{size - 1:05d}.md"
+    new.write_text(
+        f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n{body}\n",
+        encoding="utf-8",
+    )
+    add_one, _ = timed(build, digest_dir, env)
+    edited = digest_dir / "content" / "a00000.md"
+    edited.write_text(edited.read_text("utf-8") + "\nA correction was added.\n", "utf-8")
+    edit_one, _ = timed(build, digest_dir, env)
+
+    pelican_cold = None
+    pelican = pelican_python(work)
+    if pelican is not None:
+        pelican_dir = work / f"pelican-{size}"
+        write_pelican(pelican_dir, articles)
+        pelican_cold, _ = timed(
+            [str(pelican), "content", "-o", "output", "-s", "pelicanconf.py", "-q"], pelican_dir
+        )
+    hugo_cold = None
+    if shutil.which("hugo"):
+        hugo_dir = work / f"hugo-{size}"
+        write_hugo(hugo_dir, articles)
+        hugo_cold, _ = timed(["hugo", "--quiet"], hugo_dir)
+    else:
+        print("hugo not found (apt-get install hugo): Hugo column left empty", file=sys.stderr)
+    return Row(size, cold, noop, add_one, edit_one, rss, pelican_cold, hugo_cold)
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| articles | digest cold | Pelican cold | Hugo cold | cold / Pelican | no-op | add one "
+        "| add one / Hugo cold | edit one | s per 1k articles | peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+
+        def fmt(x: float | None) -> str:
+            return f"{x:.2f} s" if x is not None else "n/a"
+
+        lines.append(
+            f"| {r.size:,} | {fmt(r.digest_cold)} | {fmt(r.pelican_cold)} | {fmt(r.hugo_cold)} "
+            f"| {r.ratio(r.digest_cold, r.pelican_cold)} | {fmt(r.digest_noop)} "
+            f"| {fmt(r.digest_add_one)} | {r.ratio(r.digest_add_one, r.hugo_cold)} "
+            f"| {fmt(r.digest_edit_one)} | {r.digest_cold / r.size * 1000:.2f} s "
+            f"| {r.digest_peak_rss_mb:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,5000,20000")
+    parser.add_argument("--jobs", type=int, default=None, help="passed to digest build")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="digest-speed-"))
+    rows: list[Row] = []
+    try:
+        for size in sizes:
+            rows.append(measure(size, work, args.jobs))
+            print(table(rows[-1:]), flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main()
