@@ -9,8 +9,10 @@ sitemap, canonical links and Open Graph tags use the configured base URL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -77,14 +79,24 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def nice_date(value: str | None) -> str:
-    """ISO date or date-time -> "24 Jun 2023" (or "24 Jun 2023, 07:22 UTC")."""
+def nice_date(value: str | None, zone: str = "UTC") -> str:
+    """ISO date or date-time -> "24 Jun 2023" (or "24 Jun 2023, 07:22 UTC").
+
+    A UTC time ("…Z") is shown in `zone` (an IANA name) with the zone's abbreviation.
+    """
     if not value:
         return ""
     try:
         day = dt.date.fromisoformat(value[:10])
     except ValueError:
         return value
+    if zone != "UTC" and value.endswith("Z") and len(value) >= 16 and value[10] == "T":
+        try:
+            utc = dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.UTC)
+        except ValueError:
+            return f"{day.day} {day:%b %Y}"
+        local = utc.astimezone(zoneinfo.ZoneInfo(zone))
+        return f"{local.day} {local:%b %Y}, {local:%H:%M} {local.tzname()}"
     text = f"{day.day} {day:%b %Y}"
     if len(value) >= 16 and value[10] == "T":
         text += f", {value[11:16]}" + (" UTC" if value.endswith("Z") else "")
@@ -102,6 +114,7 @@ def month_name(day: str) -> str:
 def render_site(site: Site, config: Config, templates: Path | None = None) -> dict[str, bytes]:
     """Site -> every output file as relative path and bytes."""
     env = make_environment(templates)
+    env.filters["nice_date"] = functools.partial(nice_date, zone=config.timezone)
     ctx = SiteContext(site, config)
     pages: dict[str, bytes] = {}
     sitemap: list[tuple[str, str | None]] = []
@@ -276,6 +289,14 @@ class SiteContext:
             for article_id in story.articles:
                 self.story_of[article_id] = story
             self.duplicate_of.update(dict(story.duplicates))
+        # versions of one report, by the id of the fullest version
+        self.families: dict[str, list[str]] = defaultdict(list)
+        for version, main in sorted(self.duplicate_of.items()):
+            if not self.families[main]:
+                self.families[main].append(main)
+            self.families[main].append(version)
+        for family in self.families.values():
+            family.sort()
         labels: dict[str, str] = {}
         self.keyword_articles: dict[str, list[Article]] = defaultdict(list)
         self.keyword_stories: dict[str, list[Story]] = defaultdict(list)
@@ -342,11 +363,7 @@ class SiteContext:
     def versions(self, article_id: str) -> list[Article]:
         """Other versions of the same report as this article."""
         main = self.duplicate_of.get(article_id, article_id)
-        return [
-            self.articles[i]
-            for i in sorted(self.articles)
-            if i != article_id and (i == main or self.duplicate_of.get(i) == main)
-        ]
+        return [self.articles[i] for i in self.families.get(main, ()) if i != article_id]
 
     def citation_numbers(self, story: Story) -> dict[str, int]:
         return {a.id: n for n, a in enumerate(self.reports(story), start=1)}

@@ -79,7 +79,11 @@ def _infer_groups(
         return []
     if len(stories) == 1:
         return [list(stories)]
-    # heavy imports (numpy, scikit-learn): only a build with topics to infer needs them
+    # heavy imports (numpy, scikit-learn): only a build with topics to infer needs them;
+    # loaded before the thread limit is set, which applies to libraries already loaded
+    import sklearn.cluster
+    import sklearn.decomposition
+    import sklearn.metrics  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     # One thread: these matrices are small, so OpenMP's start-up costs more than
@@ -117,18 +121,38 @@ def _grouped(
 
 
 def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
-    sims = (tfidf @ tfidf.T).tocoo()
-    edges = {
-        (int(i), int(j)): float(v)
-        for i, j, v in zip(sims.row, sims.col, sims.data, strict=True)
-        if i < j
-    }
-    clusters = average_link(list(range(tfidf.shape[0])), edges, threshold)
-    labels = [0] * tfidf.shape[0]
-    for n, members in enumerate(clusters):
+    """Average-link topics over each story's NEIGHBOURS most similar stories (the
+    other pairs count as 0), so the work grows linearly with the digest."""
+    import numpy as np
+
+    n = tfidf.shape[0]
+    edges: dict[tuple[int, int], float] = {}
+    keep = min(NEIGHBOURS, n - 1)
+    for start in range(0, n, NEIGHBOUR_BLOCK):
+        block = (tfidf[start : start + NEIGHBOUR_BLOCK] @ tfidf.T).toarray()
+        for row in range(block.shape[0]):
+            block[row, start + row] = 0.0  # not its own neighbour
+        if keep < 1:
+            break
+        best = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+        for row, columns in enumerate(best):
+            i = start + row
+            for j in columns.tolist():
+                sim = float(block[row, j])
+                if sim > 0:
+                    edges[(i, j) if i < j else (j, i)] = sim
+    clusters = average_link(list(range(n)), dict(sorted(edges.items())), threshold)
+    labels = [0] * n
+    for number, members in enumerate(clusters):
         for i in members:
-            labels[i] = n
+            labels[i] = number
     return labels
+
+
+# Most similar stories each story is linked to when topics are formed by
+# linking, and how many stories' similarities are computed at once.
+NEIGHBOURS = 50
+NEIGHBOUR_BLOCK = 512
 
 
 def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
