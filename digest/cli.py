@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from digest import __version__
-from digest.config import load_config
+from digest.config import Config, load_config
+from digest.deploy import deploy_site
 from digest.models import BuildReport, DigestError
 from digest.pipeline import build as build_site
+from digest.scaffold import digest_requirement, init_digest
+from digest.serve import DevServer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# the progress bar appears only when at least this many files need analysing
+PROGRESS_MIN_FILES = 50
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,57 +33,292 @@ def main() -> None:
     """Build a static news digest from the articles in a content folder."""
 
 
+def site_options(command: F) -> F:
+    """The options that say which digest to build, shared by build, serve and deploy."""
+    options = [
+        click.option(
+            "--content",
+            type=click.Path(path_type=Path),
+            help="Folder of articles [default: content].",
+        ),
+        click.option(
+            "--output",
+            type=click.Path(path_type=Path),
+            help="Folder to write the site to [default: site].",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            help="Config file [default: digest.toml if present].",
+        ),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="Public address of the site, e.g. https://user.github.io/repo/, for absolute "
+            "URLs in feeds, sitemap and canonical links [overrides DIGEST_BASE_URL and "
+            "base_url in the config file].",
+        ),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Analyse every article again instead of reusing results from the cache folder.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def verbosity_options(command: F) -> F:
+    command = click.option(
+        "-v", "--verbose", is_flag=True, help="Also show timings per stage and cache use."
+    )(command)
+    return click.option("-q", "--quiet", is_flag=True, help="Show only problems and errors.")(
+        command
+    )
+
+
+def _overrides(content: Path | None, output: Path | None, base_url: str | None) -> dict[str, Any]:
+    """Command-line settings -> config overrides (folders absolute: they are relative to
+    the current folder, not to the config file)."""
+    return {
+        "content": str(content.resolve()) if content else None,
+        "output": str(output.resolve()) if output else None,
+        "base_url": base_url,
+    }
+
+
+def _load(config_file: Path | None, overrides: dict[str, Any]) -> tuple[Config, Path]:
+    try:
+        return load_config(config_file, **overrides)
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
-@click.option(
-    "--content", type=click.Path(path_type=Path), help="Folder of articles [default: content]."
-)
-@click.option(
-    "--output", type=click.Path(path_type=Path), help="Folder to write the site to [default: site]."
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Config file [default: digest.toml if present].",
-)
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="Public address of the site, e.g. https://user.github.io/repo/, for absolute URLs "
-    "in feeds, sitemap and canonical links [overrides base_url in the config file].",
-)
+@site_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any file has a problem.")
+@verbosity_options
 def build(
     content: Path | None,
     output: Path | None,
     config_file: Path | None,
     base_url: str | None,
+    no_cache: bool,
     strict: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Read the content folder and write the digest site."""
-    try:
-        config, base = load_config(
-            config_file,
-            content=str(content.resolve()) if content else None,
-            output=str(output.resolve()) if output else None,
-            base_url=base_url,
-        )
-        report = build_site(config, base, strict=strict)
-    except DigestError as exc:
-        raise click.ClickException(str(exc)) from None
-    _print_report(report)
+    config, base = _load(config_file, _overrides(content, output, base_url))
+    report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet)
+    _print_report(report, quiet=quiet, verbose=verbose)
     if strict and report.problems:
         raise SystemExit(1)
 
 
-def _print_report(report: BuildReport) -> None:
-    click.echo(
-        f"Built {report.stories} stor{'y' if report.stories == 1 else 'ies'} from "
-        f"{report.articles} article{'' if report.articles == 1 else 's'} into {report.output} "
-        f"in {report.seconds:.2f} s ({report.files_written} files written, "
-        f"{report.files_unchanged} unchanged)."
-    )
+def _build(config: Config, base: Path, *, strict: bool, cache: bool, quiet: bool) -> BuildReport:
+    try:
+        with ProgressBar(enabled=not quiet) as progress:
+            return build_site(config, base, strict=strict, cache=cache, progress=progress)
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class ProgressBar:
+    """A progress bar on stderr for the analysis of many files, only on a terminal."""
+
+    def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_FILES:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total, label="Analysing articles", file=self.stream, show_pos=True
+            )
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(kind, exc, tb)
+
+
+def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = False) -> None:
+    if not quiet:
+        analysed = report.cache_hits + report.cache_misses
+        click.echo(
+            f"Built {report.stories} stor{'y' if report.stories == 1 else 'ies'} from "
+            f"{report.articles} article{'' if report.articles == 1 else 's'} into "
+            f"{report.output} in {report.seconds:.2f} s ({report.files_written} files written, "
+            f"{report.files_unchanged} unchanged; {report.cache_hits} of {analysed} files "
+            "from the cache)."
+        )
+    if verbose:
+        stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report.timings)
+        click.echo(f"Stages: {stages}.")
+        click.echo(
+            f"Cache: {report.cache_hits} hit(s), {report.cache_misses} miss(es) (files analysed)."
+        )
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s):", err=True)
         for problem in report.problems:
             click.echo(f"  {problem.path}: {problem.reason}", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
+@site_options
+def serve(
+    host: str,
+    port: int,
+    content: Path | None,
+    output: Path | None,
+    config_file: Path | None,
+    base_url: str | None,
+    no_cache: bool,
+) -> None:
+    """Preview the site; rebuild and reload it on every change.
+
+    Watches the content folder, the templates folder and the config file. A
+    failed rebuild is shown in the terminal and over the page while the last
+    good site stays up. Ctrl-C stops.
+    """
+    server = DevServer(
+        config_file,
+        _overrides(content, output, base_url),
+        host=host,
+        port=port,
+        cache=not no_cache,
+        log=lambda message: click.echo(message, err=True),
+    )
+    try:
+        server.start()
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = threading.Event()
+    _stop_on_sigterm(stop)
+    click.echo(f"Serving {server.site.root or 'nothing yet'} at {server.url} (Ctrl-C to stop)")
+    if host not in LOOPBACK:
+        click.echo(f"Warning: listening on {host}: other machines can reach this server.", err=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    click.echo("Stopped.")
+
+
+def _stop_on_sigterm(stop: threading.Event) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Start a new digest in FOLDER (default: the current folder).
+
+    Writes digest.toml with every setting commented, content/ with one sample
+    article, templates/ for overrides, .gitignore and a GitHub Pages workflow.
+    Existing files are never overwritten.
+    """
+    requirement = digest_requirement()
+    try:
+        written = init_digest(folder, requirement)
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
+        click.echo(f"created {path}")
+    where = "" if folder.resolve() == Path.cwd() else f"cd {folder} && "
+    click.echo(f"Next: {where}digest serve — then add articles to content/.")
+    if requirement is None:
+        click.echo(
+            "Note: digest was installed from a local folder, which GitHub Actions cannot "
+            "reach; set DIGEST_REQUIREMENT in .github/workflows/pages.yml to where pip "
+            "should get digest from.",
+            err=True,
+        )
+
+
+@main.command()
+@site_options
+@click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
+@click.option("--branch", default="gh-pages", show_default=True, help="Branch to push to.")
+@click.option("-m", "--message", help="Commit message [default: names the source commit].")
+@click.option("--cname", metavar="DOMAIN", help="Custom domain, written to CNAME.")
+@click.option("--force", is_flag=True, help="Push even if the branch has moved on.")
+@click.option("--no-build", is_flag=True, help="Push the output folder as it is, unbuilt.")
+@click.option("--strict", is_flag=True, help="Refuse to deploy when any file has a problem.")
+@verbosity_options
+def deploy(
+    content: Path | None,
+    output: Path | None,
+    config_file: Path | None,
+    base_url: str | None,
+    no_cache: bool,
+    remote: str,
+    branch: str,
+    message: str | None,
+    cname: str | None,
+    force: bool,
+    no_build: bool,
+    strict: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Build the site and push it to the gh-pages branch.
+
+    Commits the output folder, plus .nojekyll and an optional CNAME, on top of
+    the remote branch without touching your working tree or index.
+    """
+    config, base = _load(config_file, _overrides(content, output, base_url))
+    if not no_build:
+        report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet)
+        _print_report(report, quiet=quiet, verbose=verbose)
+        if strict and report.problems:
+            raise SystemExit(1)
+    try:
+        result = deploy_site(
+            base / config.output,
+            base,
+            remote=remote,
+            branch=branch,
+            message=message,
+            cname=cname,
+            force=force,
+        )
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.changed:
+        click.echo(
+            f"{remote}/{branch} already holds this site ({result.commit[:12]}); nothing pushed."
+        )
+    elif not quiet:
+        click.echo(
+            f"Pushed {result.files} files to {remote}/{branch} (commit {result.commit[:12]})."
+        )

@@ -1,15 +1,28 @@
-"""The build configuration: one frozen record, loaded from `digest.toml`."""
+"""The build configuration: one frozen record, loaded from `digest.toml`.
+
+Settings come from four layers, later ones winning: the field defaults below,
+`digest.toml`, `DIGEST_<FIELD>` environment variables, and command-line flags.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import tomllib
+import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from digest.models import DigestError
+
+ENV_PREFIX = "DIGEST_"
+# settings that name folders: in digest.toml relative to the file, elsewhere to the
+# current folder
+PATH_FIELDS = ("content", "output", "cache")
 
 
 def _opt(default: Any, doc: str) -> Any:
@@ -74,6 +87,16 @@ class Config:
         "shows only the first stories of each topic (0: always build the archive).",
     )
     search: bool = _opt(True, "Build a Pagefind search index and the search page.")
+    timezone: str = _opt(
+        "UTC",
+        "IANA time zone (e.g. Europe/London) that times of day are shown in. Dates in feeds "
+        "and digest.json stay UTC.",
+    )
+    cache: str = _opt(
+        ".digest-cache",
+        "Folder for per-article results that make rebuilds fast, relative to the config file; "
+        'safe to delete. "" turns the cache off.',
+    )
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given non-None fields replaced and validated."""
@@ -81,15 +104,21 @@ class Config:
         return _validated({**dataclasses.asdict(self), **data}, source="options")
 
 
-def load_config(path: Path | None, **overrides: Any) -> tuple[Config, Path]:
-    """Read `digest.toml` (or the given file) -> (config, folder relative paths start from).
+def load_config(
+    path: Path | None, *, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> tuple[Config, Path]:
+    """Read `digest.toml` (or the given file), `DIGEST_*` variables and overrides ->
+    (config, folder relative paths start from).
 
-    A missing default file means defaults; a missing named file, bad TOML, unknown
-    keys or wrong types raise one DigestError listing every fault.
+    Precedence: overrides (command-line flags) > environment (`environ`, by default
+    `os.environ`) > the config file > defaults. Folders given in the environment are
+    relative to the current folder. A missing default file means defaults; a missing
+    named file, bad TOML, unknown keys, wrong types or values out of range raise one
+    DigestError listing every fault of every layer.
     """
     base = Path.cwd()
     data: dict[str, Any] = {}
-    name = "defaults"
+    sources = []
     if path is None and (base / "digest.toml").is_file():
         path = base / "digest.toml"
     if path is not None:
@@ -100,12 +129,90 @@ def load_config(path: Path | None, **overrides: Any) -> tuple[Config, Path]:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise DigestError(f"cannot read config {path}: {exc}") from None
         base = path.resolve().parent
-        name = str(path)
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return _validated(data, source=name), base
+        sources.append(str(path))
+    values, errors = _checked(data)
+    env, env_errors = environment_overrides(os.environ if environ is None else environ)
+    if env or env_errors:
+        sources.append("environment")
+    errors += env_errors
+    values.update(env)
+    flags, flag_errors = _checked({k: v for k, v in overrides.items() if v is not None})
+    errors += [f"option {e}" for e in flag_errors]
+    values.update(flags)
+    return _finished(values, errors, ", ".join(sources) or "defaults"), base
+
+
+def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """`DIGEST_<FIELD>` variables -> (settings parsed by the field's type, errors).
+
+    An empty value for a setting that may be unset (`DIGEST_BASE_URL=`) unsets it.
+    Folders are made absolute against the current folder. Other variables are ignored.
+    """
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for f in dataclasses.fields(Config):
+        name = ENV_PREFIX + f.name.upper()
+        if name not in environ:
+            continue
+        raw = environ[name]
+        kind = field_type(f)
+        value: Any
+        try:
+            value = _parse_env(raw, kind)
+        except ValueError:
+            errors.append(f"{name} must be {_TYPE_WORDS[kind]}, not {raw!r}")
+            continue
+        if f.name in PATH_FIELDS and value:
+            value = str(Path.cwd() / value)
+        values[f.name] = value
+    return values, errors
+
+
+_TYPE_WORDS = {
+    "str": "text",
+    "str | None": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse_env(raw: str, kind: str) -> Any:
+    text = raw.strip()
+    if kind == "str":
+        return raw
+    if kind == "str | None":
+        return raw if text else None
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(raw)
+        return number
+    if kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(raw)
+    raise ValueError(kind)  # pragma: no cover - every field type is listed above
+
+
+def field_type(f: dataclasses.Field[Any]) -> str:
+    """A Config field -> its type as written: "str", "str | None", "int", "float", "bool"."""
+    return f.type if isinstance(f.type, str) else f.type.__name__
 
 
 def _validated(data: dict[str, Any], source: str) -> Config:
+    values, errors = _checked(data)
+    return _finished(values, errors, source)
+
+
+def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Raw settings -> (the well-typed ones, a fault for each unknown key or wrong type)."""
     errors: list[str] = []
     fields = {f.name: f for f in dataclasses.fields(Config)}
     for key in sorted(set(data) - set(fields)):
@@ -115,7 +222,7 @@ def _validated(data: dict[str, Any], source: str) -> Config:
         if name not in data:
             continue
         value = data[name]
-        expected = f.type if isinstance(f.type, str) else f.type.__name__
+        expected = field_type(f)
         if expected.startswith("str"):
             ok = isinstance(value, str) or (value is None and "None" in expected)
         elif expected == "bool":
@@ -131,6 +238,11 @@ def _validated(data: dict[str, Any], source: str) -> Config:
             errors.append(f"'{name}' must be {expected}, not {type(value).__name__}")
             continue
         values[name] = value
+    return values, errors
+
+
+def _finished(values: dict[str, Any], errors: list[str], source: str) -> Config:
+    """Checked settings of every layer -> the Config, or one DigestError with every fault."""
     base_url = values.get("base_url")
     if isinstance(base_url, str) and base_url and not base_url.endswith("/"):
         values["base_url"] = base_url + "/"  # so page paths join under it, not beside it
@@ -166,4 +278,19 @@ def _range_errors(c: Config) -> list[str]:
             errors.append("'base_url' must be an http:// or https:// address")
         elif parts.query or parts.fragment or any(ch.isspace() for ch in c.base_url):
             errors.append("'base_url' must not contain spaces, a query or a fragment")
+    if not valid_timezone(c.timezone):
+        errors.append(
+            f"'timezone' must be an IANA time zone name such as Europe/London, not {c.timezone!r}"
+        )
     return errors
+
+
+def valid_timezone(name: str) -> bool:
+    """Whether `name` is a time zone the system's (or tzdata's) database knows."""
+    if name == "UTC":
+        return True  # needs no database
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True

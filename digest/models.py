@@ -137,7 +137,7 @@ class Site:
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did: counts, problems, where the site went."""
+    """What a build did: counts, problems, where the site went, how long each stage took."""
 
     output: str
     articles: int
@@ -146,3 +146,8 @@ class BuildReport:
     files_unchanged: int
     problems: tuple[Problem, ...]
     seconds: float
+    # content files whose analysis came from the cache / had to be computed
+    cache_hits: int = 0
+    cache_misses: int = 0
+    # (stage, seconds) in pipeline order: load, analyse, group, render, write
+    timings: tuple[tuple[str, float], ...] = ()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from digest.cache import ArticleCache, check_cache_path
 from digest.clean import clean_document
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
 from digest.config import Config
@@ -21,33 +22,55 @@ from digest.summarize import summarize
 from digest.topics import assign_topics
 from digest.write import check_output_path, write_site
 
+# Called as files are analysed: (files analysed so far, files to analyse).
+Progress = Callable[[int, int], None]
 
-def build(config: Config, base: Path | None = None, *, strict: bool = False) -> BuildReport:
+
+def build(
+    config: Config,
+    base: Path | None = None,
+    *,
+    strict: bool = False,
+    cache: bool = True,
+    progress: Progress | None = None,
+) -> BuildReport:
     """Config (paths relative to `base`) -> the site written to disk, and a report.
 
     Raises DigestError only for faults that stop a build (missing content folder,
     unusable output path, a broken template); bad articles become problems. With
-    `strict`, any problem stops the build before anything is written.
+    `strict`, any problem stops the build before anything is written. Per-article
+    results are kept in the cache folder (`config.cache`) unless `cache` is False.
     """
-    started = time.perf_counter()
+    clock = Stopwatch()
     base = base or Path.cwd()
     content_dir = (base / config.content).resolve()
     output_dir = (base / config.output).resolve()
+    cache_dir = (base / config.cache).resolve() if cache and config.cache else None
     if not content_dir.is_dir():
         raise DigestError(f"content folder not found: {content_dir}")
     check_output_path(output_dir, content_dir, base)
+    if cache_dir is not None:
+        check_cache_path(cache_dir, content_dir, output_dir, base)
 
     files, problems = read_content(content_dir)
-    articles, more = analyse_files(files, config)
+    clock.lap("load")
+    store = ArticleCache(cache_dir, config) if cache_dir is not None else None
+    articles, more, hits = analyse_files(files, config, store, progress)
     problems += more
+    if store is not None:
+        store.prune()  # keep only what this build used
+    clock.lap("analyse")
     site = assemble_site(articles, config)
+    clock.lap("group")
     pages = render_site(site, config, templates=base / "templates")
+    clock.lap("render")
     if strict and problems:
         listing = "".join(f"\n  {p.path}: {p.reason}" for p in sorted_problems(problems))
         raise DigestError(
             f"{len(problems)} problem(s) with the content; nothing written (--strict):{listing}"
         )
     written, unchanged = write_site(pages, output_dir)
+    clock.lap("write")
     return BuildReport(
         output=str(output_dir),
         articles=len(site.articles),
@@ -55,8 +78,27 @@ def build(config: Config, base: Path | None = None, *, strict: bool = False) -> 
         files_written=written,
         files_unchanged=unchanged,
         problems=tuple(sorted_problems(problems)),
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=clock.total(),
+        cache_hits=hits,
+        cache_misses=len(files) - hits,
+        timings=tuple(clock.laps),
     )
+
+
+class Stopwatch:
+    """Times a build's stages: `lap(name)` closes the stage running since the last lap."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, round(now - self.last, 3)))
+        self.last = now
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
 
 
 def sorted_problems(problems: Sequence[Problem]) -> list[Problem]:
@@ -64,21 +106,47 @@ def sorted_problems(problems: Sequence[Problem]) -> list[Problem]:
 
 
 def analyse_files(
-    files: Sequence[SourceFile], config: Config
-) -> tuple[list[Article], list[Problem]]:
-    """Source files -> (articles, problems). Each file is analysed on its own."""
+    files: Sequence[SourceFile],
+    config: Config,
+    cache: ArticleCache | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[Article], list[Problem], int]:
+    """Source files -> (articles, problems, how many results came from the cache).
+
+    Each file is analysed on its own. The cache is read and written here, in the
+    calling process, and only the misses are analysed: that loop is the one to
+    hand to a process pool.
+    """
     ids = article_ids([f.path for f in files])
+    results: dict[str, Article | Problem] = {}
+    keys: dict[str, str] = {}
+    if cache is not None:
+        for source in files:
+            keys[source.path] = cache.key(source, ids[source.path])
+            hit = cache.get(keys[source.path])
+            if hit is not None:
+                results[source.path] = hit
+    hits = len(results)
+    misses = [source for source in files if source.path not in results]
+    for done, source in enumerate(misses, 1):
+        result = analyse_file(source, ids[source.path], config)
+        if cache is not None:
+            cache.put(keys[source.path], result)
+        results[source.path] = result
+        if progress is not None:
+            progress(done, len(misses))
+
     articles: list[Article] = []
     problems: list[Problem] = []
     for source in files:
-        result = analyse_file(source, ids[source.path], config)
+        result = results[source.path]
         if isinstance(result, Problem):
             problems.append(result)
             continue
         problems.extend(result.problems)
         if not result.meta.exclude:
             articles.append(result)
-    return articles, problems
+    return articles, problems, hits
 
 
 def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article | Problem:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
@@ -76,7 +77,25 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     env.filters["http_url"] = lambda value: http_url(value) if isinstance(value, str) else None
     env.filters["nice_date"] = nice_date
     env.filters["percent"] = lambda value: f"{round(float(value) * 100)}%"
+    env.filters["origin"] = csp_origin
     return env
+
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?")
+
+
+def csp_origin(base_url: str | None) -> str:
+    """A base URL -> " scheme://host[:port]" for a Content-Security-Policy source
+    list, or "" when there is none (or it could not be a plain origin)."""
+    if not base_url:
+        return ""
+    parts = urlsplit(base_url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return ""
+    origin = f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}{port}"
+    return f" {origin}" if _ORIGIN.fullmatch(origin) else ""
 
 
 def nice_date(value: str | None, zone: str = "UTC") -> str:

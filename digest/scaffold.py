@@ -1,0 +1,289 @@
+"""`digest init`: the files of a new digest, and the config reference they share.
+
+The commented `digest.toml` and the README's settings table are both generated
+from the `Config` field docs, so neither can drift from the code. The GitHub
+Pages workflow is generated too: `init` writes one that installs digest, and
+this repository's `.github/workflows/pages.yml` is the same workflow installing
+digest from the checkout (a test keeps it equal to `pages_workflow`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from digest.config import ENV_PREFIX, Config, field_type
+from digest.models import DigestError
+from digest.render import builtin_templates
+
+# shown for settings whose default is "not set"; TOML has no null
+EXAMPLES = {"base_url": "https://user.github.io/my-digest/"}
+PLACEHOLDER_REQUIREMENT = "digest @ git+https://github.com/OWNER/digest"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    return repr(value)
+
+
+def config_template() -> str:
+    """The commented `digest.toml` that `init` writes: every setting with its doc."""
+    lines = [
+        "# Settings of this digest. Every one is optional: its default is shown",
+        '# commented out; remove the leading "# " to change it. Folders are relative',
+        "# to this file.",
+        "#",
+        f"# Each setting can also come from an environment variable {ENV_PREFIX}<NAME>",
+        f"# (e.g. {ENV_PREFIX}BASE_URL), which beats this file; command-line flags beat both.",
+    ]
+    for f in dataclasses.fields(Config):
+        lines.append("")
+        doc = f.metadata["doc"]
+        if f.default is None:
+            doc += " (Default: not set.)"
+        lines.extend(textwrap.wrap(doc, 78, initial_indent="# ", subsequent_indent="# "))
+        value = EXAMPLES[f.name] if f.default is None else f.default
+        lines.append(f"# {f.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def reference_table() -> str:
+    """The README's table of settings: key, environment variable, type, default, meaning."""
+    words = {
+        "str": "text",
+        "str | None": "text",
+        "int": "integer",
+        "float": "number",
+        "bool": "true/false",
+    }
+    rows = [
+        "| setting | environment | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for f in dataclasses.fields(Config):
+        default = "not set" if f.default is None else f"`{_toml_value(f.default)}`"
+        doc = f.metadata["doc"].replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        rows.append(
+            f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | {words[field_type(f)]} "
+            f"| {default} | {doc} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+# ------------------------------------------------------------------ the workflow
+
+WORKFLOW = """\
+# Builds the digest and publishes it with GitHub Pages: on every push to main
+# that touches the articles, templates or settings, once a day, and by hand
+# (Actions > "Publish digest" > Run workflow).
+#
+# One-time setup: Settings > Pages > Build and deployment > Source: GitHub Actions.
+# The site is built with the Pages address as its base URL; per-article results
+# are kept between runs in .digest-cache with actions/cache, so a run with one
+# new article analyses only that article.
+name: Publish digest
+
+on:
+  push:
+    branches: [main]
+    paths:
+{paths}
+  schedule:
+    - cron: "23 5 * * *"
+  workflow_dispatch:
+
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+
+# one deployment at a time; a newer run waits instead of cancelling a deployment
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install digest
+{install}
+      - name: Configure Pages
+        id: pages
+        uses: actions/configure-pages@v5
+      - name: Restore the build cache
+        uses: actions/cache@v4
+        with:
+          path: .digest-cache
+          # a new entry every run; the newest earlier one is restored
+          key: digest-cache-${{{{ runner.os }}}}-${{{{ github.run_id }}}}
+          restore-keys: |
+            digest-cache-${{{{ runner.os }}}}-
+      - name: Build
+        run: digest build --verbose
+        env:
+          # the Pages address (a custom domain too); beats base_url in digest.toml
+          DIGEST_BASE_URL: ${{{{ steps.pages.outputs.base_url }}}}/
+      - name: Upload the site
+        uses: actions/upload-pages-artifact@v3
+        with:
+          path: site
+
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - name: Deploy to GitHub Pages
+        id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+WATCHED = ("content/**", "templates/**", "digest.toml", ".github/workflows/pages.yml")
+
+
+def pages_workflow(requirement: str | None = None, extra_paths: tuple[str, ...] = ()) -> str:
+    """The GitHub Pages workflow: installs digest with pip from `requirement`, or from
+    the checked-out repository when it is None (this repository's own workflow)."""
+    paths = "\n".join(f'      - "{p}"' for p in (*WATCHED, *extra_paths))
+    if requirement is None:
+        install = "        run: python -m pip install ."
+    else:
+        install = (
+            '        run: python -m pip install "$DIGEST_REQUIREMENT"\n'
+            "        env:\n"
+            "          # where pip gets digest from: a version, a git URL or a wheel\n"
+            f"          DIGEST_REQUIREMENT: {json.dumps(requirement)}"
+        )
+    return WORKFLOW.format(paths=paths, install=install)
+
+
+# this repository's workflow also rebuilds the sample digest when digest changes
+REPOSITORY_EXTRA_PATHS = ("digest/**", "pyproject.toml")
+
+
+def digest_requirement() -> str | None:
+    """The pip requirement that installs the running digest in CI, or None when it
+    was installed from a local folder (which CI cannot reach)."""
+    try:
+        dist = importlib.metadata.distribution("digest")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return f"digest=={dist.version}"  # from a package index
+    try:
+        info = json.loads(text)
+        url = str(info["url"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git":
+        commit = vcs.get("commit_id") or vcs.get("requested_revision")
+        return f"digest @ git+{url}" + (f"@{commit}" if commit else "")
+    if url.startswith(("https://", "http://")):
+        return f"digest @ {url}"
+    return None
+
+
+# ------------------------------------------------------------------ the other files
+
+SAMPLE_ARTICLE = """\
+---
+title: A new digest opens with a single article
+date: 2024-01-15
+source: digest
+section: Meta
+---
+A new news digest went up today with exactly one article in it: this one. It was
+written by the `digest init` command, which also created the settings file, a folder
+for templates and a workflow that publishes the site with GitHub Pages.
+
+The digest grows as articles arrive. Each file in the content folder becomes one
+article: Markdown with front matter like this file, plain text saved from a web page,
+or a saved HTML page. Articles about the same event are grouped into one story, and
+every story gets a short summary whose sentences link back to the articles they came
+from.
+
+To see the site, run `digest serve` in the folder of the settings file and open the
+address it prints. The page reloads by itself whenever an article, a template or a
+setting changes. Delete this article once the first real ones are in.
+"""
+
+TEMPLATES_README = """\
+# Templates
+
+A file here replaces digest's built-in template of the same name; everything
+else still comes from digest. Templates are Jinja, with autoescaping on and
+undefined names as errors. For example, `templates/story.html` could start as
+
+    {{% extends "base.html" %}}
+    {{% block main %}}<h1>{{{{ story.title }}}}</h1> … {{% endblock %}}
+
+`digest serve` rebuilds and reloads the page when a template here changes.
+The built-in templates, to copy from:
+
+{names}
+"""
+
+GITIGNORE = """\
+# the built site and the build cache: both are remade by `digest build`
+/site/
+/.digest-cache/
+"""
+
+
+def scaffold_files(requirement: str | None) -> dict[str, str]:
+    """Relative path -> text of every file `init` writes."""
+    builtin = builtin_templates()
+    names = sorted(p.relative_to(builtin).as_posix() for p in builtin.rglob("*") if p.is_file())
+    return {
+        "digest.toml": config_template(),
+        "content/welcome.md": SAMPLE_ARTICLE,
+        "templates/README.md": TEMPLATES_README.format(
+            names="\n".join(f"- `{name}`" for name in names)
+        ),
+        ".gitignore": GITIGNORE,
+        ".github/workflows/pages.yml": pages_workflow(requirement or PLACEHOLDER_REQUIREMENT),
+    }
+
+
+def init_digest(folder: Path, requirement: str | None = None) -> list[Path]:
+    """Write a new digest's files into `folder` -> the files written.
+
+    Refuses (DigestError naming them) when any of the files already exists; then
+    nothing is written.
+    """
+    files = scaffold_files(requirement)
+    existing = sorted(name for name in files if (folder / name).exists())
+    if existing:
+        raise DigestError(
+            f"not overwriting existing file(s) in {folder}: {', '.join(existing)}; "
+            "move them away or choose another folder"
+        )
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8", newline="\n") as out:  # "x": never clobber
+                out.write(text)
+        except FileExistsError:
+            raise DigestError(f"not overwriting existing file {path}") from None
+        except OSError as exc:
+            raise DigestError(f"cannot write {path}: {exc.strerror or exc}") from None
+        written.append(path)
+    return written
