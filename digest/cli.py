@@ -99,6 +99,12 @@ def _load(config_file: Path | None, overrides: dict[str, Any]) -> tuple[Config, 
 @main.command()
 @site_options
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any file has a problem.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes analysing articles [default: one per core].",
+)
 @verbosity_options
 def build(
     content: Path | None,
@@ -107,21 +113,26 @@ def build(
     base_url: str | None,
     no_cache: bool,
     strict: bool,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Read the content folder and write the digest site."""
     config, base = _load(config_file, _overrides(content, output, base_url))
-    report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet)
+    report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet, jobs=jobs)
     _print_report(report, quiet=quiet, verbose=verbose)
     if strict and report.problems:
         raise SystemExit(1)
 
 
-def _build(config: Config, base: Path, *, strict: bool, cache: bool, quiet: bool) -> BuildReport:
+def _build(
+    config: Config, base: Path, *, strict: bool, cache: bool, quiet: bool, jobs: int | None = None
+) -> BuildReport:
     try:
         with ProgressBar(enabled=not quiet) as progress:
-            return build_site(config, base, strict=strict, cache=cache, progress=progress)
+            return build_site(
+                config, base, strict=strict, cache=cache, progress=progress, jobs=jobs
+            )
     except DigestError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from digest.cache import ArticleCache, check_cache_path
 from digest.clean import clean_document
@@ -33,6 +37,7 @@ def build(
     strict: bool = False,
     cache: bool = True,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> BuildReport:
     """Config (paths relative to `base`) -> the site written to disk, and a report.
 
@@ -40,6 +45,8 @@ def build(
     unusable output path, a broken template); bad articles become problems. With
     `strict`, any problem stops the build before anything is written. Per-article
     results are kept in the cache folder (`config.cache`) unless `cache` is False.
+    Articles not in the cache are analysed by `jobs` worker processes (default:
+    one per core); the output is the same for any number.
     """
     clock = Stopwatch()
     base = base or Path.cwd()
@@ -55,7 +62,7 @@ def build(
     files, problems = read_content(content_dir)
     clock.lap("load")
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
-    articles, more, hits = analyse_files(files, config, store, progress)
+    articles, more, hits = analyse_files(files, config, store, progress, jobs)
     problems += more
     if store is not None:
         store.prune()  # keep only what this build used
@@ -110,6 +117,7 @@ def analyse_files(
     config: Config,
     cache: ArticleCache | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> tuple[list[Article], list[Problem], int]:
     """Source files -> (articles, problems, how many results came from the cache).
 
@@ -128,8 +136,8 @@ def analyse_files(
                 results[source.path] = hit
     hits = len(results)
     misses = [source for source in files if source.path not in results]
-    for done, source in enumerate(misses, 1):
-        result = analyse_file(source, ids[source.path], config)
+    analysed = _analyse_in_parallel(misses, ids, config, jobs)
+    for done, (source, result) in enumerate(zip(misses, analysed, strict=False), 1):
         if cache is not None:
             cache.put(keys[source.path], result)
         results[source.path] = result
@@ -147,6 +155,40 @@ def analyse_files(
         if not result.meta.exclude:
             articles.append(result)
     return articles, problems, hits
+
+
+# Fewer files than this are analysed in this process: starting workers costs more.
+PARALLEL_MIN_FILES = 32
+
+
+def _analyse_in_parallel(
+    files: Sequence[SourceFile], ids: dict[str, str], config: Config, jobs: int | None
+) -> Iterator[Article | Problem]:
+    """Files -> their analyses in the same order, from a pool of worker processes
+    when there are enough of them (each analysis is independent and pure)."""
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(files) // 8))
+    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
+        return (analyse_file(f, ids[f.path], config) for f in files)
+    # forkserver: workers never inherit threads of the caller (digest serve has some)
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    chunk = max(1, len(files) // (workers * 8))
+    return _pool_map(context, workers, chunk, files, [ids[f.path] for f in files], config)
+
+
+def _pool_map(
+    context: Any,
+    workers: int,
+    chunk: int,
+    files: Sequence[SourceFile],
+    article_ids: list[str],
+    config: Config,
+) -> Iterator[Article | Problem]:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(
+            analyse_file, files, article_ids, [config] * len(files), chunksize=chunk
+        )
 
 
 def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article | Problem:
