@@ -1,0 +1,1 @@
+"""Benchmarks of digest: quality on labelled public data (`python -m benchmarks.quality`)."""

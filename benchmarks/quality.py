@@ -1,0 +1,762 @@
+"""Quality benchmark: the real build on the labelled public sets in `../shared/eval/`.
+
+Run from the repository root (needs nltk, rouge-score and scikit-learn besides digest)::
+
+    python -m benchmarks.quality                             # all sets: ~15 min, 3 GB
+    python -m benchmarks.quality --sets keywords,wikiref220  # a task name or set names
+    python -m benchmarks.quality --limit 100 --json out.json # quick deterministic subsample
+
+Each set is fed through the pipeline the way a user runs it: its articles are written
+as files into a temporary content folder, `digest.pipeline.build` runs with the default
+`Config()` (one configuration for every set; only the summary word budget changes for
+the summary set), and the figures are read back from the `site/digest.json` it wrote.
+Baselines run in the same process on the same articles, and the table prints each
+figure beside them and beside the reference numbers of `shared/eval/README.md`, whose
+scoring definitions `benchmarks.scoring` follows.
+
+Sets (`--sets` takes these names, or a task name for all of its sets):
+
+- keywords: `kp_dev` — Markdown, front matter `title:` + text; F1@10 of each article's
+  keywords. Baselines: plain `yake` (n=1, top 10) on title + text, and term frequency
+  (sklearn's English stop-words, numbers and words under 3 letters dropped, Porter
+  stems); the README's stop-word list is not stated, so that one lands near, not on,
+  its 0.182.
+- stories: `multinews_dev` — every article of every cluster in one folder, Markdown body
+  only (the set has no titles); scored over the articles kept by Multi-News+, the others
+  stay in as distractors. `uci_week` — each headline one Markdown article with front
+  matter title, source, url and date, body = the headline.
+- topics: `wikiref220` (raw pages, as `.txt`) and `bbc_news` (Markdown with title; exact
+  duplicate bodies dropped first). Scored on digest.json's "topics" when it has them,
+  else on its stories (a note says so).
+- summaries: `multinews_summaries` — each cluster pinned as one story (`story:` front
+  matter), built with a 260-word summary budget; the story's summary sentences, joined
+  in the order given, are cut to 100 and to 250 words and scored with ROUGE.
+
+Baseline clustering is plain TF-IDF (sklearn, English stop-words, sublinear tf, which
+reproduces the README's 0.911 / 0.805 on multinews_dev) with average-link
+cosine agglomerative clustering, exact (scipy `linkage` on the condensed distance
+matrix, built from the sparse similarity product in row blocks), reported at its best
+threshold on a 0.01 grid. Pairs that share no term have similarity 0, so nothing is
+approximated; for uci_week's 15,975 headlines that matrix takes about 1 GB and the
+linkage about 10 s. `--limit N` keeps at most N items of each set: the first N
+clusters of multinews, whole stories of uci_week (in a fixed hashed order) up to N
+headlines, and a fixed random sample of N documents elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.scoring import (
+    RougeScorer,
+    cut_words,
+    f1_at_k,
+    grouping_scores,
+    stem_word,
+)
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+Row = dict[str, Any]
+
+# Summary budget the summary set is built with (cut to SUMMARY_BUDGETS afterwards).
+SUMMARY_BUILD_WORDS = 260
+SUMMARY_BUDGETS = (100, 250)
+# MMR trade-off of the centroid baseline (1 = relevance only).
+MMR_LAMBDA = 0.7
+THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(1, 100))
+
+# Baseline names, as printed and as keys of REFERENCES.
+YAKE = "yake n=1 (title+text)"
+TERM_FREQUENCY = "term frequency"
+AVERAGE_LINK = "tf-idf average-link, best threshold"
+KMEANS_K = 5
+KMEANS = f"tf-idf k-means, k={KMEANS_K}"
+LEAD = "lead of first article"
+RANDOM = "random sentences"
+CENTROID = "tf-idf centroid + MMR"
+
+# Reference figures quoted in shared/eval/README.md: set -> (system, metric) -> value.
+REFERENCES: dict[str, dict[tuple[str, str], float]] = {
+    "kp_dev": {(YAKE, "f1@10"): 0.167, (TERM_FREQUENCY, "f1@10"): 0.182},
+    "multinews_dev": {(AVERAGE_LINK, "b3_f1"): 0.911},
+    "uci_week": {(AVERAGE_LINK, "b3_f1"): 0.617},
+    "wikiref220": {(AVERAGE_LINK, "b3_f1"): 0.922},
+    "bbc_news": {(KMEANS, "nmi"): 0.88},
+    "multinews_summaries": {
+        (LEAD, "rouge1@100"): 0.292,
+        (LEAD, "rouge2@100"): 0.094,
+        (RANDOM, "rouge1@100"): 0.298,
+        (RANDOM, "rouge2@100"): 0.091,
+        (CENTROID, "rouge1@100"): 0.323,
+        (CENTROID, "rouge2@100"): 0.110,
+        (RANDOM, "rouge1@250"): 0.441,
+        (RANDOM, "rouge2@250"): 0.148,
+        (CENTROID, "rouge1@250"): 0.447,
+        (CENTROID, "rouge2@250"): 0.153,
+    },
+}
+
+
+@dataclass
+class SetResult:
+    """The figures of one set: the pipeline's, each baseline's, and notes."""
+
+    name: str
+    task: str
+    articles: int
+    seconds: float  # wall time of the build
+    digest: dict[str, float]
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ms_per_article(self) -> float:
+        return 1000 * self.seconds / self.articles if self.articles else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["ms_per_article"] = round(self.ms_per_article, 2)
+        data["references"] = {
+            f"{system}: {metric}": value
+            for (system, metric), value in REFERENCES.get(self.name, {}).items()
+        }
+        return data
+
+
+# ---------------------------------------------------------------------- data
+
+
+def load_jsonl(eval_dir: Path, name: str) -> list[Row]:
+    """One eval file -> its records (read at run time; never copied into the repo)."""
+    with (eval_dir / name).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def stable_key(value: object) -> str:
+    return hashlib.sha1(str(value).encode("utf-8")).hexdigest()
+
+
+def sample(rows: Sequence[Row], limit: int | None) -> list[Row]:
+    """At most `limit` rows, a fixed pseudo-random choice, kept in file order."""
+    if limit is None or limit >= len(rows):
+        return list(rows)
+    keep = set(random.Random(0).sample(range(len(rows)), limit))
+    return [r for i, r in enumerate(rows) if i in keep]
+
+
+def whole_groups(rows: Sequence[Row], key: str, limit: int | None) -> list[Row]:
+    """Rows of whole gold groups, taken in a fixed hashed order, up to `limit` rows."""
+    if limit is None or limit >= len(rows):
+        return list(rows)
+    sizes = Counter(r[key] for r in rows)
+    chosen: set[Hashable] = set()
+    room = limit
+    for group in sorted(sizes, key=stable_key):
+        if sizes[group] <= room:
+            chosen.add(group)
+            room -= sizes[group]
+    return [r for r in rows if r[key] in chosen]
+
+
+def unique_bodies(rows: Sequence[Row]) -> list[Row]:
+    """Rows with exact-duplicate bodies dropped (the first copy stays)."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r["text"] not in seen:
+            seen.add(r["text"])
+            out.append(r)
+    return out
+
+
+def markdown(body: str, **front: str | None) -> str:
+    """A Markdown article: front matter (values as YAML double-quoted strings) + body."""
+    lines = [f"{k}: {json.dumps(v)}" for k, v in front.items() if v]
+    head = "---\n" + "\n".join(lines) + "\n---\n\n" if lines else ""
+    return head + body.strip() + "\n"
+
+
+def file_name(index: int, suffix: str = ".md") -> str:
+    return f"{index:05d}{suffix}"
+
+
+# ---------------------------------------------------------------------- the pipeline
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    """What one build produced: digest.json, wall time, and counts."""
+
+    digest: dict[str, Any]
+    seconds: float
+    files: int
+    problems: Counter[str]  # reason -> how many files
+
+    def article_stories(self) -> dict[str, str]:
+        """Content path -> id of the story holding it."""
+        path_of = {a["id"]: a["path"] for a in self.digest["articles"]}
+        return {path_of[a]: s["id"] for s in self.digest["stories"] for a in s["articles"]}
+
+    def article_topics(self) -> dict[str, str] | None:
+        """Content path -> topic id, or None when digest.json has no "topics" yet."""
+        topics = self.digest.get("topics")
+        if topics is None:
+            return None
+        topic_of = {sid: t["id"] for t in topics for sid in t.get("stories", ())}
+        for story in self.digest["stories"]:
+            if story.get("topic"):
+                topic_of.setdefault(story["id"], story["topic"])
+        return {
+            path: topic_of.get(story, f"story:{story}")
+            for path, story in self.article_stories().items()
+        }
+
+
+def run_pipeline(files: Mapping[str, str], **overrides: Any) -> BuildOutput:
+    """{file name: text} -> written into a temporary content folder, built with the
+    default Config (plus `overrides`), digest.json read back."""
+    from digest.config import Config
+    from digest.pipeline import build
+
+    config = Config().with_overrides(**overrides) if overrides else Config()
+    with tempfile.TemporaryDirectory(prefix="digest-quality-") as tmp:
+        base = Path(tmp)
+        content = base / config.content
+        content.mkdir(parents=True)
+        for name, text in files.items():
+            (content / name).write_text(text, encoding="utf-8")
+        started = time.perf_counter()
+        report = build(config, base)
+        seconds = time.perf_counter() - started
+        data = json.loads((base / config.output / "digest.json").read_text(encoding="utf-8"))
+    problems = Counter(p.reason for p in report.problems)
+    return BuildOutput(data, seconds, len(files), problems)
+
+
+def labels_for(names: Sequence[str], assigned: Mapping[str, str]) -> list[str]:
+    """Content paths -> predicted labels; an article the build dropped is its own group."""
+    return [assigned.get(name, f"dropped:{name}") for name in names]
+
+
+def dropped_note(out: BuildOutput) -> list[str]:
+    kept = len(out.digest["articles"])
+    notes = []
+    if kept < out.files:
+        notes.append(f"{out.files - kept} of {out.files} files did not become articles")
+    for reason, count in sorted(out.problems.items(), key=lambda rc: (-rc[1], rc[0]))[:3]:
+        notes.append(f"build problem x{count}: {reason}")
+    return notes
+
+
+# ---------------------------------------------------------------------- baselines
+
+
+def english_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def term_frequency_keywords(text: str, stop_words: frozenset[str], k: int = 10) -> list[str]:
+    """Text -> its k most frequent stemmed words (English stop-words, numbers and words
+    under 3 letters removed), ties broken by first position."""
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i, word in enumerate(re.findall(r"\w+", text.lower())):
+        if word in stop_words or len(word) < 3 or word.isdigit():
+            continue
+        stem = stem_word(word)
+        counts[stem] += 1
+        first.setdefault(stem, i)
+    return sorted(counts, key=lambda s: (-counts[s], first[s]))[:k]
+
+
+def tfidf_matrix(texts: Sequence[str]) -> Any:
+    """Texts -> L2-normalised TF-IDF rows (sklearn, English stop-words, sublinear tf:
+    the setting that reproduces the README's reference figures)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(texts).tocsr()
+
+
+def average_link_tree(matrix: Any) -> Any:
+    """TF-IDF rows -> scipy average-link tree over cosine distance (exact).
+
+    The condensed distance matrix is filled from the sparse similarity product a
+    block of rows at a time, so no dense n x n matrix is held besides it.
+    """
+    import numpy as np
+    from scipy.cluster.hierarchy import linkage
+
+    n = matrix.shape[0]
+    distances = np.empty(n * (n - 1) // 2, dtype=np.float64)
+    transposed = matrix.T.tocsc()
+    offset = 0
+    for start in range(0, n, 1000):
+        block = (matrix[start : start + 1000] @ transposed).toarray()
+        for k in range(block.shape[0]):
+            i = start + k
+            width = n - i - 1
+            distances[offset : offset + width] = 1.0 - block[k, i + 1 :]
+            offset += width
+    np.clip(distances, 0.0, 2.0, out=distances)
+    return linkage(distances, method="average")
+
+
+def best_threshold(
+    tree: Any, gold: Sequence[Hashable], scored: Sequence[int]
+) -> tuple[float, dict[str, float]]:
+    """Average-link tree -> (threshold, scores) at the similarity threshold with the best
+    B-cubed F1 over the `scored` items."""
+    from scipy.cluster.hierarchy import fcluster
+
+    best: tuple[float, dict[str, float]] | None = None
+    truth = [gold[i] for i in scored]
+    for threshold in THRESHOLDS:
+        labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+        predicted = [int(labels[i]) for i in scored]
+        scores = {**grouping_scores(predicted, truth), "groups": len(set(predicted))}
+        if best is None or scores["b3_f1"] > best[1]["b3_f1"]:
+            best = (threshold, scores)
+    assert best is not None
+    return best
+
+
+def kmeans_labels(matrix: Any, k: int) -> list[int]:
+    """TF-IDF rows -> k-means cluster labels (fixed seed, 10 restarts)."""
+    from sklearn.cluster import KMeans
+
+    return [int(x) for x in KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(matrix)]
+
+
+def sentences_of(text: str) -> list[str]:
+    from segtok.segmenter import split_multi
+
+    return [s.strip() for s in split_multi(text) if s.strip()]
+
+
+def centroid_mmr(sentences: Sequence[str], budget: int) -> list[str]:
+    """Sentences -> picked by TF-IDF centroid relevance with MMR until `budget` words."""
+    import numpy as np
+
+    if not sentences:
+        return []
+    try:
+        matrix = tfidf_matrix(sentences)
+    except ValueError:  # nothing but stop-words
+        return list(sentences)
+    centre = np.asarray(matrix.mean(axis=0)).ravel()
+    norm = float(np.linalg.norm(centre))
+    relevance = matrix @ (centre / norm) if norm else np.zeros(len(sentences))
+    similarity = (matrix @ matrix.T).toarray()
+    redundancy = np.zeros(len(sentences))
+    available = np.ones(len(sentences), dtype=bool)
+    picked: list[str] = []
+    words = 0
+    while words < budget and available.any():
+        score = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy
+        score[~available] = -np.inf
+        best = int(np.argmax(score))
+        available[best] = False
+        picked.append(sentences[best])
+        words += len(sentences[best].split())
+        redundancy = np.maximum(redundancy, similarity[best])
+    return picked
+
+
+# ---------------------------------------------------------------------- the sets
+
+
+def bench_keywords(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    """kp_dev -> F1@10 of the build's article keywords (and of the baselines)."""
+    names = [file_name(i) for i in range(len(rows))]
+    files = {n: markdown(r["text"], title=r["title"]) for n, r in zip(names, rows, strict=True)}
+    out = run_pipeline(files)
+    keywords = {a["path"]: a["keywords"] for a in out.digest["articles"]}
+    golds = [r["keyphrases"] for r in rows]
+    result = SetResult(
+        "kp_dev",
+        "keywords",
+        len(rows),
+        out.seconds,
+        {"f1@10": mean(f1_at_k(keywords.get(n, []), g) for n, g in zip(names, golds, strict=True))},
+        notes=dropped_note(out),
+    )
+    if baselines:
+        import yake
+
+        extractor = yake.KeywordExtractor(lan="en", n=1, top=10)
+        texts = [f"{r['title']}\n{r['text']}" for r in rows]
+        yake_f1 = [
+            f1_at_k([str(k) for k, _ in extractor.extract_keywords(t)], g)
+            for t, g in zip(texts, golds, strict=True)
+        ]
+        stop = english_stop_words()
+        tf_f1 = [
+            f1_at_k(term_frequency_keywords(t, stop), g) for t, g in zip(texts, golds, strict=True)
+        ]
+        result.baselines[YAKE] = {"f1@10": mean(yake_f1)}
+        result.baselines[TERM_FREQUENCY] = {"f1@10": mean(tf_f1)}
+    return result
+
+
+def bench_grouping(
+    name: str,
+    task: str,
+    files: Mapping[str, str],
+    gold: Sequence[Hashable],
+    texts: Sequence[str],
+    scored: Sequence[int],
+    baselines: Iterable[str] = (),
+    topics: bool = False,
+) -> SetResult:
+    """Articles as files, gold labels and baseline texts -> B-cubed and NMI of the
+    build's stories (or topics) and of the chosen baselines, over the `scored` items."""
+    names = list(files)
+    out = run_pipeline(files)
+    notes = dropped_note(out)
+    assigned: Mapping[str, str] | None = out.article_topics() if topics else None
+    if topics and assigned is None:
+        notes.append('digest.json has no "topics" yet: its stories are scored instead')
+    if assigned is None:
+        assigned = out.article_stories()
+    predicted = labels_for(names, assigned)
+    truth = [gold[i] for i in scored]
+    figures = grouping_scores([predicted[i] for i in scored], truth)
+    figures["groups"] = len({predicted[i] for i in scored})
+    notes.append(f"{len(set(truth))} gold groups among {len(scored)} scored articles")
+    result = SetResult(name, task, len(names), out.seconds, figures, notes=notes)
+    wanted = set(baselines)
+    if not wanted:
+        return result
+    matrix = tfidf_matrix(texts)
+    if AVERAGE_LINK in wanted:
+        threshold, scores = best_threshold(average_link_tree(matrix), gold, scored)
+        result.baselines[AVERAGE_LINK] = {**scores, "threshold": threshold}
+    if KMEANS in wanted:
+        labels = kmeans_labels(matrix, KMEANS_K)
+        result.baselines[KMEANS] = {
+            **grouping_scores([labels[i] for i in scored], truth),
+            "groups": len({labels[i] for i in scored}),
+        }
+    return result
+
+
+def bench_multinews_stories(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    articles = [(r["id"], a) for r in rows for a in r["articles"]]
+    files = {file_name(i): markdown(a["text"]) for i, (_, a) in enumerate(articles)}
+    scored = [i for i, (_, a) in enumerate(articles) if a["kept_by_multinews_plus"]]
+    result = bench_grouping(
+        "multinews_dev",
+        "stories",
+        files,
+        [cid for cid, _ in articles],
+        [a["text"] for _, a in articles],
+        scored,
+        [AVERAGE_LINK] if baselines else [],
+    )
+    result.notes.append(
+        f"{len(rows)} clusters; scored over {len(scored)} kept articles, "
+        f"{len(articles) - len(scored)} distractors"
+    )
+    return result
+
+
+def bench_uci_week(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    files = {
+        file_name(i): markdown(
+            r["title"], title=r["title"], source=r["source"], url=r["url"], date=r["date"]
+        )
+        for i, r in enumerate(rows)
+    }
+    return bench_grouping(
+        "uci_week",
+        "stories",
+        files,
+        [r["story"] for r in rows],
+        [r["title"] for r in rows],
+        range(len(rows)),
+        [AVERAGE_LINK] if baselines else [],
+    )
+
+
+def bench_wikiref(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    files = {file_name(i, ".txt"): r["text"].strip() + "\n" for i, r in enumerate(rows)}
+    return bench_grouping(
+        "wikiref220",
+        "topics",
+        files,
+        [r["topic_key"] for r in rows],
+        [r["text"] for r in rows],
+        range(len(rows)),
+        [AVERAGE_LINK] if baselines else [],
+        topics=True,
+    )
+
+
+def bench_bbc(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    files = {file_name(i): markdown(r["text"], title=r["title"]) for i, r in enumerate(rows)}
+    return bench_grouping(
+        "bbc_news",
+        "topics",
+        files,
+        [r["category"] for r in rows],
+        [f"{r['title']}\n{r['text']}" for r in rows],
+        range(len(rows)),
+        [KMEANS, AVERAGE_LINK] if baselines else [],
+        topics=True,
+    )
+
+
+def bench_summaries(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    """multinews_dev, each cluster pinned as one story -> ROUGE of the story summaries."""
+    names: list[str] = []
+    cluster_of: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for r in rows:
+        for a in r["articles"]:
+            name = file_name(len(files))
+            files[name] = markdown(a["text"], story=r["id"])
+            cluster_of[name] = r["id"]
+            names.append(name)
+    out = run_pipeline(
+        files, summary_min_words=SUMMARY_BUILD_WORDS, summary_max_words=SUMMARY_BUILD_WORDS
+    )
+    path_of = {a["id"]: a["path"] for a in out.digest["articles"]}
+    summary_of: dict[str, str] = {}
+    for story in out.digest["stories"]:
+        votes = Counter(cluster_of[path_of[a]] for a in story["articles"])
+        cluster = min(votes, key=lambda c: (-votes[c], c))
+        text = " ".join(s["text"] for s in story["summary"])
+        summary_of.setdefault(cluster, text)
+    scorer = RougeScorer()
+    references = [r["summary"] for r in rows]
+
+    def rouge(system: Sequence[str]) -> dict[str, float]:
+        figures = {"words": mean(len(s.split()) for s in system)}
+        for budget in SUMMARY_BUDGETS:
+            pairs = zip(references, (cut_words(s, budget) for s in system), strict=True)
+            for metric, value in scorer.mean(pairs).items():
+                figures[f"{metric}@{budget}"] = value
+        return figures
+
+    result = SetResult(
+        "multinews_summaries",
+        "summaries",
+        len(files),
+        out.seconds,
+        rouge([summary_of.get(r["id"], "") for r in rows]),
+        notes=dropped_note(out),
+    )
+    result.notes.append(f"{len(rows)} clusters, {len(files)} articles")
+    if len(out.digest["stories"]) != len(rows):
+        result.notes.append(f"{len(out.digest['stories'])} stories for {len(rows)} clusters")
+    if baselines:
+        budget = max(SUMMARY_BUDGETS)
+        sentences = [[s for a in r["articles"] for s in sentences_of(a["text"])] for r in rows]
+        result.baselines[LEAD] = rouge([r["articles"][0]["text"] for r in rows])
+        shuffled = []
+        for r, sents in zip(rows, sentences, strict=True):
+            order = list(sents)
+            random.Random(r["id"]).shuffle(order)
+            shuffled.append(" ".join(order))
+        result.baselines[RANDOM] = rouge(shuffled)
+        result.baselines[CENTROID] = rouge([" ".join(centroid_mmr(s, budget)) for s in sentences])
+    return result
+
+
+def mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return math.fsum(items) / len(items) if items else 0.0
+
+
+# ---------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class BenchSet:
+    name: str
+    task: str
+    file: str
+    run: Callable[[Sequence[Row], bool], SetResult]
+    select: Callable[[Sequence[Row], int | None], list[Row]]
+
+
+def _first(rows: Sequence[Row], limit: int | None) -> list[Row]:
+    return list(rows[:limit] if limit is not None else rows)
+
+
+SETS: dict[str, BenchSet] = {
+    s.name: s
+    for s in (
+        BenchSet("kp_dev", "keywords", "kp_dev.jsonl", bench_keywords, sample),
+        BenchSet(
+            "multinews_dev", "stories", "multinews_dev.jsonl", bench_multinews_stories, _first
+        ),
+        BenchSet(
+            "uci_week",
+            "stories",
+            "uci_week_2014-05-09.jsonl",
+            bench_uci_week,
+            lambda rows, limit: whole_groups(rows, "story", limit),
+        ),
+        BenchSet("wikiref220", "topics", "wikiref220.jsonl", bench_wikiref, sample),
+        BenchSet(
+            "bbc_news",
+            "topics",
+            "bbc_news.jsonl",
+            bench_bbc,
+            lambda rows, limit: sample(unique_bodies(rows), limit),
+        ),
+        BenchSet(
+            "multinews_summaries",
+            "summaries",
+            "multinews_dev.jsonl",
+            bench_summaries,
+            _first,
+        ),
+    )
+}
+
+
+def resolve_sets(spec: Sequence[str] | None) -> list[str]:
+    """Set or task names (comma-separated or repeated) -> set names in table order."""
+    if not spec:
+        return list(SETS)
+    wanted: set[str] = set()
+    for item in (x.strip() for part in spec for x in part.split(",")):
+        if not item:
+            continue
+        matches = [s.name for s in SETS.values() if item in (s.name, s.task)]
+        if not matches:
+            known = ", ".join([*SETS, *dict.fromkeys(s.task for s in SETS.values())])
+            raise SystemExit(f"unknown set {item!r}; choose from {known}")
+        wanted.update(matches)
+    return [name for name in SETS if name in wanted]
+
+
+def run_set(
+    name: str, eval_dir: Path = EVAL_DIR, limit: int | None = None, baselines: bool = True
+) -> SetResult:
+    """One set by name -> its figures (pipeline, and baselines unless turned off)."""
+    bench = SETS[name]
+    rows = bench.select(load_jsonl(eval_dir, bench.file), limit)
+    return bench.run(rows, baselines)
+
+
+# ---------------------------------------------------------------------- the table
+
+METRIC_LABELS = {
+    "f1@10": "F1@10",
+    "b3_p": "B3 precision",
+    "b3_r": "B3 recall",
+    "b3_f1": "B3 F1",
+    "nmi": "NMI",
+    "groups": "groups found",
+    "threshold": "threshold",
+    "words": "words before the cut",
+}
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return ""
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def format_table(results: Sequence[SetResult]) -> str:
+    """Results -> one plain-text table: each figure beside baselines and references."""
+    header = ("set / metric", "digest", "baseline", "value", "reference")
+    lines: list[tuple[str, ...]] = [header]
+    for res in results:
+        lines.append((f"{res.name} ({res.task}, {res.articles} articles)", "", "", "", ""))
+        refs = REFERENCES.get(res.name, {})
+        metrics = list(res.digest)
+        for values in res.baselines.values():
+            metrics.extend(m for m in values if m not in metrics)
+        for metric in metrics:
+            label = "  " + METRIC_LABELS.get(metric, metric)
+            rows = [(b, v[metric]) for b, v in res.baselines.items() if metric in v]
+            digits = 1 if metric == "words" else 3
+            mine = _number(res.digest.get(metric), digits)
+            if not rows:
+                lines.append((label, mine, "", "", _number(refs.get(("digest", metric)))))
+            for k, (baseline, value) in enumerate(rows):
+                lines.append(
+                    (
+                        label if k == 0 else "",
+                        mine if k == 0 else "",
+                        baseline,
+                        _number(value, digits),
+                        _number(refs.get((baseline, metric))),
+                    )
+                )
+        lines.append(("  ms per article", f"{res.ms_per_article:.1f}", "", "", ""))
+        lines.extend(("  note: " + note, "", "", "", "") for note in res.notes)
+    widths = [
+        max(len(row[i]) for row in lines if not row[0].startswith("  note")) for i in range(5)
+    ]
+    out = []
+    for row in lines:
+        if row[0].startswith("  note") or not any(row[1:]):
+            out.append(row[0])
+            continue
+        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2])]
+        cells += [row[3].rjust(widths[3]), row[4].rjust(widths[4])]
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.quality", description=__doc__.split("\n", 1)[0]
+    )
+    parser.add_argument(
+        "--sets",
+        action="append",
+        help=f"sets or tasks, comma-separated (default: all): {', '.join(SETS)}; "
+        "keywords, stories, topics, summaries",
+    )
+    parser.add_argument(
+        "--limit", type=int, help="at most N items per set (deterministic subsample)"
+    )
+    parser.add_argument("--json", type=Path, help="write the results to this JSON file")
+    parser.add_argument(
+        "--eval-dir", type=Path, default=EVAL_DIR, help=f"eval data folder (default: {EVAL_DIR})"
+    )
+    parser.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    args = parser.parse_args(argv)
+    if not args.eval_dir.is_dir():
+        parser.error(f"eval data folder not found: {args.eval_dir}")
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+    results = []
+    for name in resolve_sets(args.sets):
+        started = time.perf_counter()
+        results.append(run_set(name, args.eval_dir, args.limit, not args.no_baselines))
+        print(f"{name}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(format_table(results))
+    if args.json:
+        args.json.write_text(
+            json.dumps([r.as_json() for r in results], indent=1) + "\n", encoding="utf-8"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

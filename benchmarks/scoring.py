@@ -1,0 +1,114 @@
+"""Scores, exactly as `shared/eval/README.md` defines them: F1@10, B-cubed, NMI, ROUGE.
+
+Pure functions over plain lists; nothing here knows about the pipeline or the data files.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+_WORD = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=1)
+def _porter() -> Any:
+    # nltk's Porter stemmer needs no downloaded data
+    from nltk.stem.porter import PorterStemmer  # type: ignore[import-untyped,unused-ignore]
+
+    return PorterStemmer()
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem_word(word: str) -> str:
+    """One lower-case word -> its Porter stem."""
+    return str(_porter().stem(word))
+
+
+def normalise_phrase(phrase: str) -> str:
+    """A keyphrase -> lower-cased, split on \\w+, each word Porter-stemmed, space-joined."""
+    return " ".join(stem_word(w) for w in _WORD.findall(phrase.lower()))
+
+
+def f1_at_k(predicted: Sequence[str], gold: Iterable[str], k: int = 10) -> float:
+    """Ranked predicted phrases and gold phrases -> F1 of the top k (exact match after
+    normalising; duplicates removed from the top k; an empty phrase never matches)."""
+    top = [p for p in dict.fromkeys(normalise_phrase(x) for x in predicted[:k]) if p]
+    truth = {g for g in (normalise_phrase(x) for x in gold) if g}
+    if not top or not truth:
+        return 0.0
+    hits = sum(1 for p in top if p in truth)
+    if not hits:
+        return 0.0
+    precision, recall = hits / len(top), hits / len(truth)
+    return 2 * precision * recall / (precision + recall)
+
+
+def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
+    """Predicted and gold cluster labels of the same items -> B-cubed (precision, recall, F1).
+
+    Averaged over items: precision is the share of an item's predicted cluster that
+    shares its gold label, recall the share of its gold cluster it was grouped with.
+    """
+    if len(predicted) != len(gold):
+        raise ValueError("predicted and gold labels differ in length")
+    if not gold:
+        return 0.0, 0.0, 0.0
+    joint = Counter(zip(predicted, gold, strict=True))
+    cluster_size = Counter(predicted)
+    class_size = Counter(gold)
+    n = len(gold)
+    precision = sum(c * c / cluster_size[p] for (p, _), c in joint.items()) / n
+    recall = sum(c * c / class_size[g] for (_, g), c in joint.items()) / n
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def nmi(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> float:
+    """Normalised mutual information (arithmetic mean normalisation, sklearn's default)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    # labels as small integers: sklearn wants one sortable type
+    ids: dict[Hashable, int] = {}
+    pred = [ids.setdefault(("p", x), len(ids)) for x in predicted]
+    true = [ids.setdefault(("g", x), len(ids)) for x in gold]
+    return float(normalized_mutual_info_score(true, pred))
+
+
+def grouping_scores(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> dict[str, float]:
+    """Predicted and gold labels -> {"b3_p", "b3_r", "b3_f1", "nmi"}."""
+    p, r, f = bcubed(predicted, gold)
+    return {"b3_p": p, "b3_r": r, "b3_f1": f, "nmi": nmi(predicted, gold)}
+
+
+def cut_words(text: str, limit: int) -> str:
+    """Text -> its first `limit` whitespace-separated words."""
+    return " ".join(text.split()[:limit])
+
+
+class RougeScorer:
+    """ROUGE-1/2/L F1 with the Porter stemmer (the `rouge-score` package), averaged."""
+
+    METRICS = ("rouge1", "rouge2", "rougeL")
+
+    def __init__(self) -> None:
+        from rouge_score import rouge_scorer  # type: ignore[import-untyped,unused-ignore]
+
+        self._scorer = rouge_scorer.RougeScorer(list(self.METRICS), use_stemmer=True)
+
+    def score(self, reference: str, candidate: str) -> dict[str, float]:
+        """One reference and one candidate summary -> F1 per metric."""
+        scores = self._scorer.score(reference, candidate)
+        return {m: float(scores[m].fmeasure) for m in self.METRICS}
+
+    def mean(self, pairs: Iterable[tuple[str, str]]) -> dict[str, float]:
+        """(reference, candidate) pairs -> mean F1 per metric."""
+        totals: Counter[str] = Counter()
+        n = 0
+        for reference, candidate in pairs:
+            totals.update(self.score(reference, candidate))
+            n += 1
+        return {m: totals[m] / n if n else 0.0 for m in self.METRICS}
