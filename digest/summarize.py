@@ -39,6 +39,7 @@ class _Candidate:
     text: str
     words: int
     vector: Vector
+    fragment: bool  # not a whole sentence: used only when whole ones run out
 
 
 def summarize(
@@ -69,11 +70,35 @@ def summarize(
     total = 0
     used_articles: set[int] = set()
     remaining = set(range(len(candidates)))
+    # Whole sentences first; quote halves and fragments only when a story has too
+    # few whole sentences to reach the length asked for.
+    for allow_fragments in (False, True):
+        total = _pick(
+            candidates, relevance, chosen, remaining, used_articles, total,
+            min_words, max_words, allow_fragments,
+        )  # fmt: skip
+    return tuple(
+        SummarySentence(candidates[i].text, articles[candidates[i].article].id) for i in chosen
+    )
+
+
+def _pick(
+    candidates: list[_Candidate],
+    relevance: list[float],
+    chosen: list[int],
+    remaining: set[int],
+    used_articles: set[int],
+    total: int,
+    min_words: int,
+    max_words: int,
+    allow_fragments: bool,
+) -> int:
+    """Add sentences by maximal marginal relevance until min_words; -> new total."""
     while remaining and total < min_words:
         best, best_score = None, float("-inf")
         for i in sorted(remaining):
             c = candidates[i]
-            if total + c.words > max_words:
+            if total + c.words > max_words or (c.fragment and not allow_fragments):
                 continue
             overlap = max((cosine(c.vector, candidates[j].vector) for j in chosen), default=0.0)
             if overlap >= REPEAT_SIMILARITY:
@@ -88,13 +113,11 @@ def summarize(
         chosen.append(best)
         total += candidates[best].words
         used_articles.add(candidates[best].article)
-    return tuple(
-        SummarySentence(candidates[i].text, articles[candidates[i].article].id) for i in chosen
-    )
+    return total
 
 
 def _candidates(articles: Sequence[Article], idf: Mapping[str, float] | None) -> list[_Candidate]:
-    raw: list[tuple[int, int, str, list[str]]] = []
+    raw: list[tuple[int, int, str, list[str], bool]] = []
     for a, article in enumerate(articles):
         lead = set(article.lead)
         for p, sentence in enumerate(article.sentences):
@@ -102,15 +125,17 @@ def _candidates(articles: Sequence[Article], idf: Mapping[str, float] | None) ->
             n = len(text.split())
             if not MIN_SENTENCE_WORDS <= n <= MAX_SENTENCE_WORDS or text.endswith(("?", ":")):
                 continue
-            if text.count("\u201c") != text.count("\u201d") or text.count('"') % 2:
-                continue  # half of a quotation split across sentences
-            if text[-1] not in ".!\"'\u201d\u2019)" and text not in lead:
-                continue  # a list item or fragment, not a sentence
-            raw.append((a, p, text, content_terms(analysis_text(text))))
+            # half of a quotation split across sentences, or a list item or fragment
+            fragment = (
+                text.count("\u201c") != text.count("\u201d")
+                or text.count('"') % 2 == 1
+                or (text[-1] not in ".!\"'\u201d\u2019)" and text not in lead)
+            )
+            raw.append((a, p, text, content_terms(analysis_text(text)), fragment))
     if idf is None:
-        idf, _ = idf_table(terms for *_, terms in raw)
+        idf, _ = idf_table(terms for *_, terms, _ in raw)
     return [
-        _Candidate(a, p, text, len(text.split()), tfidf(Counter(terms), idf))
-        for a, p, text, terms in raw
+        _Candidate(a, p, text, len(text.split()), tfidf(Counter(terms), idf), fragment)
+        for a, p, text, terms, fragment in raw
         if terms
     ]

@@ -103,7 +103,7 @@ def _grouped(
     docs = [_story_terms(s, articles) for s in stories]
     matrix = DictVectorizer(sort=True).fit_transform(docs)
     tfidf = normalize(TfidfTransformer(sublinear_tf=True).fit_transform(matrix))
-    linked = _average_link_labels(tfidf, config.topic_threshold)
+    linked = _at_most(_average_link_labels(tfidf, config.topic_threshold), config.max_topics)
     candidates = [linked]
     if len(stories) >= MIN_STORIES_FOR_KMEANS:
         from sklearn.decomposition import TruncatedSVD
@@ -118,6 +118,17 @@ def _grouped(
     for story, label in zip(stories, np.asarray(labels).tolist(), strict=True):
         grouped[int(label)].append(story)
     return [grouped[k] for k in sorted(grouped, key=lambda k: min(s.id for s in grouped[k]))]
+
+
+def _at_most(labels: list[int], max_topics: int) -> list[int]:
+    """Keep the largest max_topics - 1 groups (of two or more stories) and gather
+    the rest into one: linking leaves many strays, and a digest wants a handful
+    of sections, not dozens."""
+    sizes = Counter(labels)
+    ranked = sorted(sizes, key=lambda label: (-sizes[label], label))
+    kept = {label for label in ranked[: max_topics - 1] if sizes[label] >= 2}
+    rest = max(labels, default=0) + 1
+    return [label if label in kept else rest for label in labels]
 
 
 def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
