@@ -175,8 +175,10 @@ def extract_keywords(
         return []
     lang = lang.split("-")[0].lower() or "en"
     try:
-        candidates = yake_candidates(text, lang, max_words, limit * 3, backend)
-    except Exception:
+        candidates = yake_candidates(text[:YAKE_MAX_CHARS], lang, max_words, limit * 3, backend)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # yake-rust panics surface as BaseException
         candidates = []  # yake fails on odd input; frequency alone still ranks words
     counted = f"{title}. {text}" if title else text
     stats = _word_tally(counted)
@@ -212,6 +214,9 @@ def extract_keywords(
     return [Keyword(k.label, k.key, round(k.score / (1 + YAKE_WEIGHT), 6)) for k in ranked]
 
 
+# YAKE reads at most this much of an article (a long article's start is its news;
+# yake-rust panics on some very long unbroken runs).
+YAKE_MAX_CHARS = 50_000
 # Weight of YAKE's opinion against word frequency (1 = as much as the most
 # frequent word), and how YAKE's lower-is-better score is scaled before 1/(1+x).
 YAKE_WEIGHT = 0.5

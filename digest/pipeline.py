@@ -209,11 +209,12 @@ def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article
 def article_ids(paths: Sequence[str]) -> dict[str, str]:
     """Content paths -> distinct, URL-safe article ids derived from the paths."""
     stems = {p: p.rsplit(".", 1)[0].replace("/", "-") for p in paths}
-    slugs = unique_slugs(stems.values(), max_length=80)
     counts = Counter(stems.values())
-    # "a.md" and "a.txt" share a stem: tell them apart by the full path
-    extra = unique_slugs([p for p in paths if counts[stems[p]] > 1], max_length=80)
-    return {p: extra.get(p, slugs[stems[p]]) for p in paths}
+    # "a.md" and "a.txt" share a stem: those are named by their full path. One
+    # call for all names, so a slug collision anywhere gets a hash suffix.
+    names = {p: stems[p] if counts[stems[p]] == 1 else p for p in paths}
+    slugs = unique_slugs(names.values(), max_length=80)
+    return {p: slugs[names[p]] for p in paths}
 
 
 def assemble_site(articles: Sequence[Article], config: Config) -> Site:
