@@ -55,7 +55,8 @@ def build(
     cache_dir = (base / config.cache).resolve() if cache and config.cache else None
     if not content_dir.is_dir():
         raise DigestError(f"content folder not found: {content_dir}")
-    check_output_path(output_dir, content_dir, base)
+    # checked before resolving: a dangling `site` link must be refused, not followed
+    check_output_path(base / config.output, content_dir, base)
     if cache_dir is not None:
         check_cache_path(cache_dir, content_dir, output_dir, base)
 
