@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import ftfy
 
-from digest.models import Block, Document
+from digest.models import Block, Document, Problem
 
 # Characters that change how text displays without being text: zero-width
 # marks and bidirectional overrides (used to disguise words and file names).
@@ -153,18 +153,45 @@ def is_boilerplate(text: str) -> bool:
     return bool(_EMAIL.search(text)) and len(text.split()) <= 30
 
 
+# A run of more letters and digits than this, with no space or punctuation, is no
+# word in any language: base64, hex dumps, minified code, a pasted data: URL. One
+# of ~100 KB made yake-rust's tokenizer panic (a PanicException, which ended the
+# whole build) and keyword look-ups take time quadratic in a word's length, so
+# such runs are cut out, with a problem saying so. The look-behind lets a match
+# start only where a run starts, which keeps the search linear.
+MAX_WORD_CHARS = 1000
+_ENDLESS_WORD = re.compile(rf"(?<!\w)\w{{{MAX_WORD_CHARS + 1},}}")
+
+
 def clean_document(doc: Document) -> Document:
     """A loaded document -> the same document with only the story's text left."""
     repaired: list[Block] = []
+    cut = 0
+
+    def repair(text: str) -> str:
+        nonlocal cut
+        text, n = _ENDLESS_WORD.subn(" ", repair_text(text))
+        cut += n
+        return text.strip() if n else text
+
     for block in doc.blocks:
         if block.kind in ("ul", "ol"):
-            items = tuple(t for t in (repair_text(i) for i in block.items) if t)
+            items = tuple(t for t in (repair(i) for i in block.items) if t)
             if items:
                 repaired.append(Block(block.kind, items=items))
         else:
-            text = repair_text(block.text)
+            text = repair(block.text)
             if text:
                 repaired.append(Block(block.kind, text))
+    problems = doc.problems
+    if cut:
+        problems += (
+            Problem(
+                doc.path,
+                f"{cut} run(s) of over {MAX_WORD_CHARS:,} letters without a space removed "
+                "(encoded data, not text)",
+            ),
+        )
     kept: list[Block] = []
     for i, block in enumerate(repaired):
         if block.kind in ("ul", "ol"):
@@ -195,7 +222,7 @@ def clean_document(doc: Document) -> Document:
     headline = None
     if kept and kept[0].kind == "h" and not meta.title:
         headline = kept.pop(0).text
-    return replace(doc, meta=meta, blocks=tuple(kept), headline=headline)
+    return replace(doc, meta=meta, blocks=tuple(kept), headline=headline, problems=problems)
 
 
 def _is_caption(text: str, next_text: str) -> bool:

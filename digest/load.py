@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import html
 import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -46,10 +48,12 @@ class SourceFile:
 def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
     """Content folder -> (its article files in path order, problems with the rest).
 
-    Hidden files and folders (".git", ".DS_Store") are passed over silently, as
-    other site generators do. Symbolic links to files are followed only when they
-    stay inside the content folder; links to folders are not followed (a folder
-    inside is read under its own path).
+    Every file that is not read is reported: hidden files and folders (".git",
+    ".DS_Store": one problem per hidden folder, not per file in it), unknown
+    types, names that are not UTF-8, links that leave the folder or loop, and
+    anything that is not a regular file. Symbolic links to files are followed
+    only when they stay inside the content folder; links to folders are not
+    followed (a folder inside is read under its own path).
     """
     root = content_dir.resolve()
     files: list[SourceFile] = []
@@ -58,19 +62,54 @@ def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
         if not rel.lower().endswith(SUFFIXES):
             problems.append(Problem(rel, "unknown file type (expected .md, .txt or .html)"))
             continue
-        try:
-            size = full.stat().st_size
-            if size > MAX_FILE_BYTES:
-                problems.append(
-                    Problem(rel, f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
-                )
-                continue
-            data = full.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(rel, f"cannot read file: {exc.strerror or exc}"))
-            continue
-        files.append(SourceFile(rel, data))
+        data = _read_file(rel, full, problems)
+        if data is not None:
+            files.append(SourceFile(rel, data))
     return files, problems
+
+
+def _read_file(rel: str, full: Path, problems: list[Problem]) -> bytes | None:
+    """One regular file's bytes, or None with a problem.
+
+    Opened without following a link (a link was resolved and checked by `_walk`;
+    a file swapped for a link since is refused) and without blocking (a named
+    pipe that appeared since would hang the build), then checked on the open
+    handle; at most MAX_FILE_BYTES + 1 bytes are read, so a file that grows
+    while it is read cannot exhaust memory either.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(full, flags)
+    except OSError as exc:
+        problems.append(Problem(rel, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(rel, "not a regular file (a pipe, socket or device)"))
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            problems.append(
+                Problem(rel, f"file too large ({info.st_size:,} bytes; limit {MAX_FILE_BYTES:,})")
+            )
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(rel, f"file too large (over {MAX_FILE_BYTES:,} bytes)"))
+            return None
+        return b"".join(chunks)
+    except OSError as exc:
+        problems.append(Problem(rel, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    finally:
+        os.close(fd)
 
 
 def _walk(
@@ -83,10 +122,22 @@ def _walk(
         return
     seen.add(folder)
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         path = Path(entry.path)
         rel = _rel(path, root)
+        if not _is_utf8(entry.name):
+            # A name that is not UTF-8 cannot be written into digest.json, a page
+            # or the report (it crashed the whole build); it has to be renamed.
+            problems.append(Problem(_printable(rel), "file name is not valid UTF-8; rename it"))
+            continue
+        if entry.name.startswith("."):
+            # Skipped like other site generators do (".git", ".DS_Store", editor
+            # files), but said: a hidden article must not vanish without a word.
+            # A cache folder (digest's own, when the content folder is the project)
+            # carries a CACHEDIR.TAG and is no content at all.
+            kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+            if kind == "file" or not _is_cache_folder(path):
+                problems.append(Problem(rel, f"hidden {kind} skipped (its name starts with '.')"))
+            continue
         if entry.is_symlink():
             try:
                 target = path.resolve(strict=True)
@@ -112,6 +163,33 @@ def _walk(
             yield from _walk(path, root, problems, seen)
         elif path.is_file():
             yield rel, path
+        else:
+            # a named pipe, socket or device: reading one could block forever
+            problems.append(Problem(rel, "not a regular file (a pipe, socket or device)"))
+
+
+CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"  # bford.info/cachedir
+
+
+def _is_cache_folder(path: Path) -> bool:
+    try:
+        with open(path / "CACHEDIR.TAG", "rb") as tag:
+            return tag.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+    except OSError:
+        return False
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir turned undecodable bytes into surrogates
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """A file name that is not UTF-8 -> the same name with the bad bytes as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -224,11 +302,13 @@ def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Probl
         for key in keys:
             value = fields.get(key)
             if isinstance(value, str | int | float) and not isinstance(value, bool):
-                value = " ".join(str(value).split())
+                value = " ".join(_no_surrogates(str(value)).split())
                 if value:
                     return value[:500]
             elif isinstance(value, list) and value and isinstance(value[0], str):
-                return ", ".join(" ".join(v.split()) for v in value[:5] if isinstance(v, str))
+                return ", ".join(
+                    " ".join(_no_surrogates(v).split()) for v in value[:5] if isinstance(v, str)
+                )
         return None
 
     date = None
@@ -237,6 +317,8 @@ def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Probl
         date = parse_date(raw_date)
         if date is None:
             problems.append(Problem(path, f"unparsable date {str(raw_date)[:60]!r}; date left out"))
+        else:
+            problems.extend(Problem(path, note) for note in date_notes(date))
     url = None
     raw_url = text(*_URL_KEYS)
     if raw_url is not None:
@@ -246,9 +328,13 @@ def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Probl
     tags_value = fields.get("tags", fields.get("keywords"))
     tags: list[str] = []
     if isinstance(tags_value, str):
-        tags = [t.strip() for t in tags_value.split(",")]
+        tags = [t.strip() for t in _no_surrogates(tags_value).split(",")]
     elif isinstance(tags_value, list):
-        tags = [" ".join(str(t).split()) for t in tags_value[:50] if isinstance(t, str | int)]
+        tags = [
+            " ".join(_no_surrogates(str(t)).split())
+            for t in tags_value[:50]
+            if isinstance(t, str | int) and not isinstance(t, bool)
+        ]
     source = text(*_SOURCE_KEYS)
     if source is None and url is not None:
         source = domain_of(url)
@@ -268,6 +354,45 @@ def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Probl
         source_evidence="meta" if source else None,
     )
     return meta, problems
+
+
+# Dates before this year are taken for mistakes (a year 1 from a broken template),
+# not for old news; they are kept, with a problem saying so.
+EARLIEST_PLAUSIBLE_YEAR = 1900
+
+
+def clock() -> dt.datetime:
+    """The current time, for date warnings only (a test may replace it)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def date_notes(date: str, now: dt.datetime | None = None) -> list[str]:
+    """An ISO date -> notes for a date that is implausible: before 1900, or later
+    than `now` (the clock) by more than a day (a day of slack for time zones).
+
+    The clock only decides whether the note is given: the date itself is kept as
+    written, so it never changes a page, and two builds still give the same bytes.
+    """
+    try:
+        moment = dt.datetime.fromisoformat(date.removesuffix("Z"))
+    except ValueError:
+        return []
+    if moment.year < EARLIEST_PLAUSIBLE_YEAR:
+        return [f"implausible date {date} (before {EARLIEST_PLAUSIBLE_YEAR}); kept as written"]
+    now = now or clock()
+    limit = now.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+    if moment > limit:
+        return [f"date {date} is in the future; kept as written"]
+    return []
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(text: str) -> str:
+    """YAML's "\\ud800" escape gives a lone surrogate, which no page, feed or
+    digest.json can encode: writing one crashed the build."""
+    return _SURROGATES.sub("", text)
 
 
 def parse_date(value: object) -> str | None:
@@ -294,9 +419,14 @@ def parse_date(value: object) -> str | None:
     return _iso(parsed) if has_time else parsed.date().isoformat()
 
 
-def _iso(value: dt.datetime) -> str:
+def _iso(value: dt.datetime) -> str | None:
     if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        except (OverflowError, ValueError):
+            # "9999-12-31T23:59-14:00" is past the last UTC moment Python knows;
+            # an offset of a day or more is no time zone. Both crashed the build.
+            return None
         return value.isoformat(timespec="seconds") + "Z"
     return value.isoformat(timespec="seconds")
 
@@ -348,6 +478,10 @@ def _load_markdown(path: str, text: str) -> Document:
             where = f" at line {mark.line + 2}" if mark is not None else ""
             reason = getattr(exc, "problem", None) or "invalid YAML"
             raise _Unusable(f"broken front matter{where}: {reason}") from None
+        except (ValueError, OverflowError) as exc:
+            # PyYAML's constructors raise these past its own error type: an integer
+            # of over 4,300 digits ("title: 999…") crashed the whole build.
+            raise _Unusable(f"broken front matter: {str(exc)[:100]}") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -355,9 +489,49 @@ def _load_markdown(path: str, text: str) -> Document:
         meta_data = loaded
         text = text[match.end() :]
     meta, problems = meta_from_mapping(path, meta_data)
+    costly = markdown_too_costly(text)
+    if costly is not None:
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        problems.append(Problem(path, f"{costly}; read as plain text"))
+        blocks = _text_blocks(lines, hard_wrapped=_hard_wrapped(lines))
+        return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
     html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    blocks, _links = html_blocks(lxml.html.fragment_fromstring(html, create_parent="div"))
+    parser = lxml.html.HTMLParser()
+    fragment = lxml.html.fragment_fromstring(html, create_parent="div", parser=parser)
+    if _too_deep(parser):  # "> > > > …" quotes nested hundreds deep
+        blocks, _links = flat_html_blocks(html)
+        problems.append(Problem(path, TOO_DEEP))
+    else:
+        blocks, _links = html_blocks(fragment)
     return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
+
+
+# Python-Markdown takes time quadratic in the length of a paragraph for several
+# inputs ("[[[…", "- - -" lines, unclosed "<http://"), looks for the "]" of each
+# "[" character by character, and builds a pattern per abbreviation: 100 KB of
+# "[[[…" took 15 minutes. Markdown past these limits is read as plain text
+# instead (lists and headlines still recognised), with a problem; real articles
+# stay far below them. Together they bound the conversion to a few seconds.
+MAX_MARKDOWN_CHARS = 512 * 1024
+MAX_MARKDOWN_PARAGRAPH = 10_000
+MAX_MARKDOWN_LINK_COST = 20_000_000  # sum over paragraphs of "[" count × length
+MAX_ABBREVIATIONS = 100
+_ABBREVIATION = re.compile(r"^\*\[", re.M)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def markdown_too_costly(text: str) -> str | None:
+    """Markdown text -> why converting it would take too long, or None."""
+    if len(text) > MAX_MARKDOWN_CHARS:
+        return f"Markdown body over {MAX_MARKDOWN_CHARS // 1024} KiB"
+    paragraphs = _BLANK_LINE.split(text)
+    if max(len(p) for p in paragraphs) > MAX_MARKDOWN_PARAGRAPH:
+        return f"a Markdown paragraph over {MAX_MARKDOWN_PARAGRAPH:,} characters"
+    if len(_ABBREVIATION.findall(text)) > MAX_ABBREVIATIONS:
+        return f"over {MAX_ABBREVIATIONS} Markdown abbreviations"
+    if sum(p.count("[") * len(p) for p in paragraphs) > MAX_MARKDOWN_LINK_COST:
+        return "thousands of '[' in Markdown paragraphs"
+    return None
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -370,6 +544,19 @@ class _FrontMatterLoader(yaml.SafeLoader):
                 None, None, "aliases are not allowed in front matter", event.start_mark
             )
         return super().compose_node(parent, index)
+
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A YAML date that is no real date ("2024-02-30") -> its text, so the
+        article is kept and the date reported as unparsable (it crashed the build)."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_lenient_timestamp
+)
 
 
 # --------------------------------------------------------------------------- plain text
@@ -569,15 +756,37 @@ _BLOCK_TAGS = {
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
+# libxml2 gives up on a document nested 256 elements deep and returns it empty:
+# a saved page with a few hundred unclosed <div> or <font> tags lost all its text
+# without a word. Such a page is read again by a tokenizer that ignores nesting.
+TOO_DEEP = "HTML nested more than 255 elements deep; read as plain paragraphs"
+
+
+def _too_deep(parser: lxml.html.HTMLParser) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+
+
 def _load_html(path: str, text: str) -> Document:
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
-        raise _Unusable(f"cannot parse HTML: {exc}") from None
+        if not _too_deep(parser):
+            raise _Unusable(f"cannot parse HTML: {exc}") from None
+        root = lxml.html.document_fromstring("<html></html>")
+    too_deep = _too_deep(parser)
+    if too_deep:
+        # metadata from the head alone, which is shallow; the text from the tokenizer
+        head_end = text.lower().find("<body")
+        head = text[:head_end] if head_end >= 0 else ""
+        root = lxml.html.document_fromstring(head + "<body></body></html>")
     fields, problems = _html_meta(root)
     meta, more = meta_from_mapping(path, fields)
-    body = _main_element(root)
-    blocks, links = html_blocks(body)
+    if too_deep:
+        blocks, links = flat_html_blocks(text)
+        more.append(Problem(path, TOO_DEEP))
+    else:
+        blocks, links = html_blocks(_main_element(root))
     if meta.source is None:
         domain = majority_domain(links)
         if domain:
@@ -715,5 +924,79 @@ def html_blocks(root: lxml.html.HtmlElement) -> tuple[list[Block], list[str]]:
                 inline.append(child.tail)
 
     visit(root, 0)
+    flush()
+    return blocks, links
+
+
+# The fallback reader for documents libxml2 refuses. Python's html.parser was the
+# first choice, but it takes time quadratic in some inputs ("</</</…", unclosed
+# attribute quotes: minutes for 1 MB), so the text is read with one pattern that
+# moves forward through it. A comment, declaration or tag left open runs to the
+# end of the text, as in a browser.
+_FLAT_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    r"|<[!?][^>]*(?:>|\Z)"
+    r"|<(?P<end>/?)(?P<name>[A-Za-z][A-Za-z0-9:-]*)(?P<attrs>[^>]*)(?:>|\Z)",
+    re.S,
+)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+# Elements whose text is not markup: skipped to their end tag in one step.
+_RAW_TEXT = {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"}
+# Elements whose content is never article text; the void ones (img, meta, …) have
+# no content to skip, so they are left out of the count.
+_FLAT_SKIP = _DROP_TAGS - _RAW_TEXT - {"img", "meta", "link", "input", "embed"}
+_FLAT_BREAK = _BLOCK_TAGS | {"li", "blockquote"}
+
+
+def flat_html_blocks(text: str) -> tuple[list[Block], list[str]]:
+    """HTML of any depth -> (text blocks in document order, the http(s) links), in
+    time linear in its length; nesting is ignored, paragraphs and headings kept."""
+    blocks: list[Block] = []
+    links: list[str] = []
+    inline: list[str] = []
+    skipping = 0
+
+    def flush(kind: BlockKind = "p") -> None:
+        content = " ".join(html.unescape("".join(inline)).split())
+        inline.clear()
+        if content:
+            blocks.append(Block(kind, content))
+
+    pos = 0
+    while pos < len(text):
+        match = _FLAT_TOKEN.search(text, pos)
+        end = match.start() if match else len(text)
+        if not skipping:
+            inline.append(text[pos:end])
+        if match is None:
+            break
+        pos = match.end()
+        tag = (match.group("name") or "").lower()
+        if not tag:
+            continue  # a comment or declaration
+        if match.group("end"):
+            if tag in _FLAT_SKIP:
+                skipping = max(0, skipping - 1)
+            elif tag in _HEADING_TAGS:
+                flush("h")
+            elif tag in _FLAT_BREAK:
+                flush()
+        elif tag in _RAW_TEXT:
+            close = re.compile(rf"</{tag}\b", re.I).search(text, pos)
+            pos = close.start() if close else len(text)
+        elif tag in _FLAT_SKIP:
+            skipping += 1
+        elif tag == "a" and not skipping:
+            found = _HREF.search(match.group("attrs"))
+            href = (
+                http_url(html.unescape(next(g for g in found.groups() if g is not None)))
+                if found
+                else None
+            )
+            if href:
+                links.append(href)
+        elif tag in _FLAT_BREAK or tag in _HEADING_TAGS:
+            flush()
     flush()
     return blocks, links

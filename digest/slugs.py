@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -25,18 +26,43 @@ def slugify(text: str, max_length: int = 60) -> str:
     return slug
 
 
+# Page names the site uses for its own listings (keywords/index.html,
+# topics/index.html, sources/index.html). A topic, outlet or keyword named
+# "Index" took that name and one of the two pages was silently overwritten.
+RESERVED = frozenset({"index"})
+
+
 def unique_slugs(keys: Iterable[str], max_length: int = 60) -> dict[str, str]:
-    """Distinct keys -> distinct slugs; keys whose slugs collide get a hash suffix."""
-    keys = sorted(set(keys))
+    """Distinct keys -> distinct slugs; keys whose slugs collide (with each other or
+    with a reserved page name) get a hash suffix."""
+    return unique_names({key: key for key in keys}, max_length)
+
+
+def unique_names(texts: Mapping[str, str], max_length: int = 60) -> dict[str, str]:
+    """Keys -> distinct slugs of their texts (several keys may share a text); keys
+    whose slugs collide, with each other or a reserved page name, get a hash of the
+    key as a suffix. The same keys and texts always give the same slugs."""
     by_slug: dict[str, list[str]] = {}
-    for key in keys:
-        by_slug.setdefault(slugify(key, max_length), []).append(key)
+    for key in sorted(texts):
+        by_slug.setdefault(slugify(texts[key], max_length), []).append(key)
     out: dict[str, str] = {}
+    taken = set(RESERVED)
     for slug, group in by_slug.items():
+        if len(group) == 1 and slug not in RESERVED:
+            out[group[0]] = slug
+            taken.add(slug)
+    for slug, group in by_slug.items():
+        if len(group) == 1 and slug not in RESERVED:
+            continue
         for key in group:
-            if len(group) == 1:
-                out[key] = slug
-            else:
-                suffix = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:6]
-                out[key] = f"{slug}-{suffix}"
+            # A key can be made to slug to another's "slug-hash" ("index-c2df9b"):
+            # a longer hash, then a counter, keep every slug distinct anyway.
+            digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+            candidates = itertools.chain(
+                (f"{slug}-{digest[:n]}" for n in (6, 12, 40)),
+                (f"{slug}-{digest}-{n}" for n in itertools.count(2)),
+            )
+            unique = next(c for c in candidates if c not in taken)
+            out[key] = unique
+            taken.add(unique)
     return out

@@ -5,15 +5,27 @@ not change are hard-linked from the current site (so they keep their inode and
 modification time), the rest are written. The finished folder then replaces
 the old one in a single atomic exchange where the system offers one
 (Linux renameat2), so a reader or a killed build never sees half a site.
+
+Where there is no exchange, the old folder is renamed aside and the new one
+into place; a build killed between the two leaves the old site in its
+`.NAME.old-*` folder, and the next build puts it back before anything else.
+Builds writing beside the same folder take turns (a lock on the parent
+folder), so one never deletes the staging folder of another as a leftover.
+Only the output folder and `.NAME.new-*` / `.NAME.old-*` beside it are ever
+written or deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
+import secrets
 import shutil
-import tempfile
+import stat
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from digest.models import DigestError
@@ -24,6 +36,10 @@ MARKER = "digest.json"  # every site we write has it; a folder without it is not
 def check_output_path(output: Path, content: Path, project: Path) -> None:
     """Refuse output folders a build must never replace: /, home, the project,
     the content folder, a folder holding it, or a folder inside it."""
+    if output.is_symlink() and not output.exists():
+        # resolve() would follow the link wherever it points and the build would
+        # create that folder: a dangling `site` link could place files anywhere
+        raise DigestError(f"output path {output} is a broken symbolic link")
     output, content, project = output.resolve(), content.resolve(), project.resolve()
     home = Path.home().resolve()
     if output in (Path(output.anchor), home, project):
@@ -50,12 +66,27 @@ def safe_relative(path: str) -> PurePosixPath:
 
 
 def write_site(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
-    """Pages -> the output folder, replaced atomically. Returns (written, unchanged)."""
+    """Pages -> the output folder, replaced atomically. Returns (written, unchanged).
+
+    Raises DigestError, with the old site untouched, when the folder cannot be
+    written or replaced (disk full, read-only, a mount point).
+    """
+    if output.is_symlink() and not output.exists():
+        raise DigestError(f"output path {output} is a broken symbolic link")
     output = output.resolve()
     parent = output.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(parent, output.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with _parent_lock(parent):
+            _recover(parent, output)
+            _remove_leftovers(parent, output.name)
+            return _write_and_swap(pages, output)
+    except OSError as exc:
+        raise DigestError(f"cannot write the site to {output}: {exc.strerror or exc}") from None
+
+
+def _write_and_swap(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
+    staging = _make_staging(output)
     written = unchanged = 0
     try:
         for path in sorted(pages):
@@ -64,7 +95,7 @@ def write_site(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
             target = staging.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             current = output.joinpath(*rel.parts)
-            if _same_bytes(current, data):
+            if _same_bytes(current, output, data):
                 try:
                     os.link(current, target)
                     unchanged += 1
@@ -80,17 +111,78 @@ def write_site(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
     return written, unchanged
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _make_staging(output: Path) -> Path:
+    """A new, empty sibling folder for the site being built.
+
+    Made with the mode of the folder it replaces, or the default a new folder gets
+    (umask): tempfile.mkdtemp makes folders only the owner can read, and swapped
+    in, that made the published site unreadable to a web server running as
+    another user.
+    """
+    while True:
+        staging = output.parent / f".{output.name}.new-{secrets.token_hex(6)}"
+        try:
+            staging.mkdir()
+            break
+        except FileExistsError:
+            continue
+    if output.is_dir():
+        os.chmod(staging, stat.S_IMODE(output.stat().st_mode))
+    return staging
+
+
+@contextlib.contextmanager
+def _parent_lock(parent: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the parent folder while its site is replaced.
+
+    A second build writing beside the same folder (`digest serve` rebuilding while
+    `digest build` runs, two CI jobs) waits; without the lock it deleted the first
+    one's staging folder as a leftover, the first recreated it file by file and
+    swapped in a site missing every page written before. A lock dies with its
+    process, so a killed build never blocks the next.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _same_bytes(path: Path, output: Path, data: bytes) -> bool:
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size != len(data):
+            return False
+        # only files really inside the output folder: through a linked sub-folder
+        # the new site would hard-link a file from elsewhere
+        if path.resolve().parent != path.parent:
             return False
         return path.read_bytes() == data
     except OSError:
         return False
 
 
+def _recover(parent: Path, output: Path) -> None:
+    """A build killed halfway through a non-atomic swap left the output folder
+    missing and the old site aside: put it back before anything else happens."""
+    if output.exists() or output.is_symlink():
+        return
+    aside = sorted(
+        (p for p in parent.glob(f".{output.name}.old-*") if p.is_dir() and not p.is_symlink()),
+        key=lambda p: p.stat().st_mtime_ns,
+    )
+    if aside and (aside[-1] / MARKER).is_file():
+        os.rename(aside[-1], output)
+
+
 def _remove_leftovers(parent: Path, name: str) -> None:
-    """Staging folders of an interrupted build are ours to delete."""
+    """Staging folders of an interrupted build are ours to delete (only ours: the
+    caller holds the lock, so no other build is writing one)."""
     for prefix in (f".{name}.new-", f".{name}.old-"):
         for leftover in parent.glob(prefix + "*"):
             if leftover.is_dir() and not leftover.is_symlink():
@@ -104,10 +196,23 @@ def _swap_in(staging: Path, output: Path) -> None:
     if _exchange(staging, output):
         shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
-    os.rmdir(old)
-    os.rename(output, old)
-    os.rename(staging, output)
+    old = output.parent / f".{output.name}.old-{secrets.token_hex(6)}"
+    try:
+        os.rename(output, old)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EBUSY):
+            # the output folder is a mount point (a Docker volume, say): it cannot
+            # be renamed, so it cannot be replaced whole
+            raise DigestError(
+                f"cannot replace {output} in one step: it is a mount point or on another "
+                "file system than the folder holding it; write to a folder inside it"
+            ) from None
+        raise
+    try:
+        os.rename(staging, output)
+    except BaseException:
+        os.rename(old, output)  # put the old site back
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 

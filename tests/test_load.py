@@ -472,14 +472,26 @@ def test_read_content_reads_articles_in_path_order(tmp_path):
     assert problems == []
 
 
-def test_read_content_skips_hidden_files_and_folders(tmp_path):
+def test_read_content_skips_hidden_files_and_folders_with_a_problem(tmp_path):
     write(tmp_path / "a.txt")
     write(tmp_path / ".hidden.txt")
     write(tmp_path / ".DS_Store")
     write(tmp_path / ".git" / "notes.md")
+    write(tmp_path / ".git" / "objects" / "x.md")
+    write(tmp_path / "sub" / ".draft.md")
+    write(
+        tmp_path / ".digest-cache" / "CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+    )
+    write(tmp_path / ".digest-cache" / "articles" / "x.md")  # a cache is not content: no problem
     files, problems = read_content(tmp_path)
     assert [f.path for f in files] == ["a.txt"]
-    assert problems == []
+    # one problem per hidden folder, not per file in it
+    assert {p.path: p.reason for p in problems} == {
+        ".DS_Store": "hidden file skipped (its name starts with '.')",
+        ".git": "hidden folder skipped (its name starts with '.')",
+        ".hidden.txt": "hidden file skipped (its name starts with '.')",
+        "sub/.draft.md": "hidden file skipped (its name starts with '.')",
+    }
 
 
 def test_read_content_reports_unknown_extensions(tmp_path):

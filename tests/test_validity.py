@@ -70,10 +70,21 @@ def test_every_page_passes_the_nu_html_checker(sites: dict[str, Path]) -> None:
     errors = [
         f"{m.get('url', '?').rsplit('/', 2)[-2:]}:{m.get('lastLine')}: {m['message']}"
         for m in messages
-        if m.get("type") in ("error", "non-document-error")
+        if m.get("type") in ("error", "non-document-error") and not checker_lacks_csp3(m)
     ]
     assert errors == []
-    assert result.returncode == 0
+    searches = [p for p in pages if p.name == "search.html"]
+    known = [m for m in messages if checker_lacks_csp3(m)]
+    assert len(known) == len(searches), "only the search pages carry 'wasm-unsafe-eval'"
+
+
+def checker_lacks_csp3(message: dict[str, str]) -> bool:
+    """The Nu checker's CSP grammar predates CSP level 3 and calls 'wasm-unsafe-eval'
+    (in Chromium, Firefox and Safari since 2021–22) a bad value. The search page's
+    policy needs it for Pagefind; no other message is excused."""
+    return message.get("url", "").endswith("/search.html") and (
+        "found \"'wasm-unsafe-eval'\"" in message.get("message", "")
+    )
 
 
 @pytest.mark.parametrize("name", ["sample", "sample+base", "fixture+base"])
