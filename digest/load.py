@@ -512,18 +512,28 @@ def _load_markdown(path: str, text: str) -> Document:
 # "[[[…" took 15 minutes. Markdown past these limits is read as plain text
 # instead (lists and headlines still recognised), with a problem; real articles
 # stay far below them. Together they bound the conversion to a few seconds.
-MAX_MARKDOWN_CHARS = 512 * 1024
+MAX_MARKDOWN_CHARS = 256 * 1024
 MAX_MARKDOWN_PARAGRAPH = 10_000
+# Leading quote marks and indentation of a line: a few hundred of them are a
+# nesting no article has, and Python-Markdown recurses once per level.
+MAX_MARKDOWN_NESTING = 200
+_NESTING = re.compile(r"^[ \t>]+", re.M)
 MAX_MARKDOWN_LINK_COST = 20_000_000  # sum over paragraphs of "[" count × length
+MAX_MARKDOWN_TAG_COST = 50_000_000  # unclosed "<tag" count × length of the text
 MAX_ABBREVIATIONS = 100
 _ABBREVIATION = re.compile(r"^\*\[", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# "<a" with no ">" before the next "<": its raw-HTML reader (html.parser) looks for
+# the end of each such tag to the end of the text
+_UNCLOSED_TAG = re.compile(r"<[A-Za-z/!?][^<>]*+(?=<|\Z)")
 
 
 def markdown_too_costly(text: str) -> str | None:
     """Markdown text -> why converting it would take too long, or None."""
     if len(text) > MAX_MARKDOWN_CHARS:
         return f"Markdown body over {MAX_MARKDOWN_CHARS // 1024} KiB"
+    if max(map(len, _NESTING.findall(text)), default=0) > MAX_MARKDOWN_NESTING:
+        return "Markdown nested too deeply (lists or quotes)"
     paragraphs = _BLANK_LINE.split(text)
     if max(len(p) for p in paragraphs) > MAX_MARKDOWN_PARAGRAPH:
         return f"a Markdown paragraph over {MAX_MARKDOWN_PARAGRAPH:,} characters"
@@ -531,6 +541,8 @@ def markdown_too_costly(text: str) -> str | None:
         return f"over {MAX_ABBREVIATIONS} Markdown abbreviations"
     if sum(p.count("[") * len(p) for p in paragraphs) > MAX_MARKDOWN_LINK_COST:
         return "thousands of '[' in Markdown paragraphs"
+    if len(_UNCLOSED_TAG.findall(text)) * len(text) > MAX_MARKDOWN_TAG_COST:
+        return "hundreds of unclosed '<' tags in Markdown"
     return None
 
 

@@ -72,7 +72,6 @@ UNUSABLE: list[tuple[str, bytes, str]] = [
     ("alias-bomb.md", ALIAS_BOMB, "aliases"),
     ("big-front-matter.md", b"---\ntitle: " + b"x" * 70_000 + b"\n---\nBody.\n", "64 KiB"),
     ("deep-yaml.md", b"---\ntitle: " + b"[" * 5000 + b"]" * 5000 + b"\n---\nBody.\n", "deep"),
-    ("deep-list.md", "".join("    " * i + "- item\n" for i in range(300)).encode(), "deep"),
     (
         "python-tag.md",
         b"---\ntitle: !!python/object/apply:os.getcwd []\n---\n" + GOOD_TEXT.encode(),
@@ -308,3 +307,11 @@ def test_excluded_article_is_left_out_without_a_problem(tmp_path):
 def test_analyse_file_result_types():
     assert isinstance(analyse("ok.txt", GOOD_TEXT.encode()), Article)
     assert isinstance(load_document(SourceFile("ok.txt", GOOD_TEXT.encode())), Document)
+
+
+def test_deeply_nested_markdown_is_read_as_plain_text_with_a_problem():
+    data = "".join("    " * i + "- item\n" for i in range(300)).encode()
+    doc = load_document(SourceFile("deep-list.md", data))
+    assert isinstance(doc, Document)
+    (problem,) = doc.problems
+    assert problem.path == "deep-list.md" and "nested too deeply" in problem.reason
