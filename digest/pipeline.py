@@ -21,7 +21,7 @@ from digest.extract import extract_article
 from digest.load import SourceFile, headline_only, load_document, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
 from digest.render import render_site
-from digest.slugs import unique_slugs
+from digest.slugs import unique_names
 from digest.summarize import summarize
 from digest.topics import assign_topics
 from digest.write import check_output_path, write_site
@@ -214,8 +214,7 @@ def article_ids(paths: Sequence[str]) -> dict[str, str]:
     # "a.md" and "a.txt" share a stem: those are named by their full path. One
     # call for all names, so a slug collision anywhere gets a hash suffix.
     names = {p: stems[p] if counts[stems[p]] == 1 else p for p in paths}
-    slugs = unique_slugs(names.values(), max_length=80)
-    return {p: slugs[names[p]] for p in paths}
+    return unique_names(names, max_length=80)  # keyed by path: no two paths share an id
 
 
 def assemble_site(articles: Sequence[Article], config: Config) -> Site:

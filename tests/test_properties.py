@@ -315,6 +315,11 @@ def test_article_ids_are_unique(paths: list[str]) -> None:
     assert len(set(ids.values())) == len(paths)
 
 
+def test_article_ids_are_unique_when_a_stem_is_another_path() -> None:
+    ids = article_ids(["a.md.txt", "a.md", "a.txt"])
+    assert len(set(ids.values())) == 3
+
+
 def test_the_properties_can_fail() -> None:
     """The checks above reject what they should (so passing means something)."""
     for bad in ("../x", "a/b", "", "a\x00", ".x", "a\u202eb"):
