@@ -168,7 +168,14 @@ class ProgressBar:
 
 
 def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = False) -> None:
-    if not quiet:
+    if not quiet and report.up_to_date:
+        click.echo(
+            f"Nothing changed since the last build: {report.output} is up to date "
+            f"({report.stories} stor{'y' if report.stories == 1 else 'ies'} from "
+            f"{report.articles} article{'' if report.articles == 1 else 's'}; checked in "
+            f"{report.seconds:.2f} s)."
+        )
+    elif not quiet:
         analysed = report.cache_hits + report.cache_misses
         click.echo(
             f"Built {report.stories} stor{'y' if report.stories == 1 else 'ies'} from "

@@ -151,3 +151,5 @@ class BuildReport:
     cache_misses: int = 0
     # (stage, seconds) in pipeline order: load, analyse, group, render, write
     timings: tuple[tuple[str, float], ...] = ()
+    # nothing had changed since the last build: the site on disk was left as it was
+    up_to_date: bool = False

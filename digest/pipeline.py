@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from digest import state
 from digest.cache import ArticleCache, check_cache_path
 from digest.clean import clean_document
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
@@ -20,7 +21,7 @@ from digest.config import Config
 from digest.extract import extract_article
 from digest.load import SourceFile, headline_only, load_document, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
-from digest.render import render_site
+from digest.render import builtin_templates, render_site
 from digest.slugs import unique_names
 from digest.summarize import summarize
 from digest.topics import assign_topics
@@ -62,6 +63,13 @@ def build(
 
     files, problems = read_content(content_dir)
     clock.lap("load")
+    inputs = ""
+    if cache_dir is not None:
+        folders = (base / "templates", builtin_templates())
+        inputs = state.input_hash(config, files, problems, folders, output_dir)
+        report = _unchanged(cache_dir, inputs, output_dir, len(files), strict, clock)
+        if report is not None:
+            return report
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
     articles, more, hits = analyse_files(files, config, store, progress, jobs)
     problems += more
@@ -73,11 +81,15 @@ def build(
     pages = render_site(site, config, templates=base / "templates")
     clock.lap("render")
     if strict and problems:
-        listing = "".join(f"\n  {p.path}: {p.reason}" for p in sorted_problems(problems))
-        raise DigestError(
-            f"{len(problems)} problem(s) with the content; nothing written (--strict):{listing}"
-        )
+        raise _strict_error(problems)
     written, unchanged = write_site(pages, output_dir)
+    if cache_dir is not None:
+        listing, count = state.output_listing(output_dir)
+        dates = tuple((a.path, a.meta.date) for a in site.articles if a.meta.date)
+        saved = state.Saved(
+            inputs, listing, len(site.articles), len(site.stories), count, tuple(problems), dates
+        )
+        state.save(cache_dir, saved)
     clock.lap("write")
     return BuildReport(
         output=str(output_dir),
@@ -90,6 +102,43 @@ def build(
         cache_hits=hits,
         cache_misses=len(files) - hits,
         timings=tuple(clock.laps),
+    )
+
+
+def _unchanged(
+    cache_dir: Path, inputs: str, output: Path, files: int, strict: bool, clock: Stopwatch
+) -> BuildReport | None:
+    """The report of a build that has nothing to do: the inputs hash as the last
+    build's did and the output folder is as that build left it. None otherwise."""
+    saved = state.load(cache_dir)
+    if saved is None or saved.inputs != inputs:
+        return None
+    listing, count = state.output_listing(output)
+    if listing != saved.outputs:
+        return None
+    problems = sorted_problems(saved.problems)
+    if strict and problems:
+        raise _strict_error(problems)
+    clock.lap("check")
+    return BuildReport(
+        output=str(output),
+        articles=saved.articles,
+        stories=saved.stories,
+        files_written=0,
+        files_unchanged=count,
+        problems=tuple(problems),
+        seconds=clock.total(),
+        cache_hits=files,
+        cache_misses=0,
+        timings=tuple(clock.laps),
+        up_to_date=True,
+    )
+
+
+def _strict_error(problems: Sequence[Problem]) -> DigestError:
+    listing = "".join(f"\n  {p.path}: {p.reason}" for p in sorted_problems(problems))
+    return DigestError(
+        f"{len(problems)} problem(s) with the content; nothing written (--strict):{listing}"
     )
 
 

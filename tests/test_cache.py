@@ -19,6 +19,7 @@ from digest.config import Config
 from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem
 from digest.pipeline import analyse_file, article_ids, build
+from digest.state import STATE_FILE
 from tests.conftest import REPO, SEEDS
 from tests.site_fixture import write_fixture
 from tests.test_golden import tree
@@ -42,6 +43,12 @@ def run(project: Path, **settings: object) -> BuildReport:
 def project(tmp_path: Path) -> Path:
     shutil.copytree(SEEDS, tmp_path / "content")
     return tmp_path
+
+
+def forget_build(project: Path) -> None:
+    """Drop the record of the last build, so the next one runs in full instead of
+    finding nothing changed (the per-article cache is what is under test)."""
+    (project / ".digest-cache" / STATE_FILE).unlink()
 
 
 def entries(project: Path) -> list[Path]:
@@ -191,9 +198,11 @@ def test_build_recomputes_corrupt_entries(project: Path) -> None:
     paths[2].unlink()
     paths[2].mkdir()  # a folder in the way: left alone, the result is not stored
     paths[3].write_bytes(b"\0" * 10)
+    forget_build(project)
     report = run(project)
     assert (report.cache_hits, report.cache_misses) == (0, 4)
     assert report.articles == 4 and not report.problems
+    forget_build(project)
     assert run(project).cache_hits == 3
 
 

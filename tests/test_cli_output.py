@@ -24,9 +24,13 @@ def test_default_summary_counts_cache_use(runner: CliRunner, seed_content: Path)
     assert first.exit_code == 0, first.output
     assert "0 of 4 files from the cache" in first.output
     second = runner.invoke(main, ["build"])
-    assert "4 of 4 files from the cache" in second.output
-    assert "0 files written" in second.output
-    assert "Stages:" not in second.output
+    assert "Nothing changed since the last build" in second.output
+    assert "is up to date (1 story from 4 articles" in second.output
+    # a new setting: a full build again, its articles from the cache
+    Path("digest.toml").write_text('search = false\ntitle = "Another title"\n', "utf-8")
+    third = runner.invoke(main, ["build"])
+    assert "4 of 4 files from the cache" in third.output
+    assert "Stages:" not in third.output
 
 
 def test_verbose_shows_stage_timings_and_cache(runner: CliRunner, seed_content: Path) -> None:

@@ -93,7 +93,7 @@ CLOCK = re.compile(
 # a file's time stamp is no date for a page either (a checkout resets it)...
 FILE_TIMES = re.compile(r"\.st_mtime|\.st_ctime|\.st_atime|getmtime|getctime")
 # ...but the modules that manage files rather than make pages may compare them
-FILE_MANAGERS = {"write.py", "serve.py", "cache.py", "deploy.py"}
+FILE_MANAGERS = {"write.py", "serve.py", "cache.py", "deploy.py", "state.py"}
 # load.py compares article dates with the clock only to warn about dates in the
 # future (the date itself is kept as written)
 ALLOWED = {("load.py", "dt.datetime.now(dt.UTC)")}

@@ -1,0 +1,165 @@
+"""The no-op rebuild: a build whose inputs all hash as the last build's, with the
+output folder as that build left it, stops after reading the content and leaves
+the site alone; any change to an input or to the output means a full build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import digest.pipeline
+from digest.config import Config
+from digest.models import BuildReport, DigestError
+from digest.pipeline import build
+from digest.state import STATE_FILE
+from tests.conftest import REPO, SEEDS
+from tests.test_golden import tree
+
+
+def run(project: Path, *, strict: bool = False, **settings: object) -> BuildReport:
+    config = Config(content="content", output="site", search=False, **settings)  # type: ignore[arg-type]
+    return build(config, project, strict=strict)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(SEEDS, tmp_path / "content")
+    return tmp_path
+
+
+def inodes(site: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def no_analysis(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every stage that runs after the content is read."""
+    ran: list[str] = []
+
+    def spy(name: str) -> object:
+        real = getattr(digest.pipeline, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            ran.append(name)
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("analyse_files", "assemble_site", "render_site", "write_site"):
+        monkeypatch.setattr(digest.pipeline, name, spy(name))
+    return ran
+
+
+def test_a_second_build_with_nothing_changed_does_nothing(
+    project: Path, no_analysis: list[str]
+) -> None:
+    first = run(project)
+    assert not first.up_to_date and first.files_written > 0
+    before = inodes(project / "site")
+    no_analysis.clear()
+
+    second = run(project)
+    assert second.up_to_date
+    assert no_analysis == [], "no stage after reading the content may run"
+    assert inodes(project / "site") == before
+    assert (second.articles, second.stories) == (first.articles, first.stories)
+    assert second.files_unchanged == len(before) and second.files_written == 0
+    assert second.problems == first.problems
+    assert [name for name, _ in second.timings] == ["load", "check"]
+
+
+def test_what_the_no_op_build_keeps_is_what_a_full_build_writes(project: Path) -> None:
+    (project / "content" / "empty.md").write_text("", "utf-8")  # a problem to carry over
+    run(project)
+    again = run(project)
+    assert again.up_to_date
+    kept = tree(project / "site")
+    shutil.rmtree(project / ".digest-cache")
+    fresh = run(project)
+    assert not fresh.up_to_date
+    assert tree(project / "site") == kept
+    assert again.problems == fresh.problems and any(p.path == "empty.md" for p in fresh.problems)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "edit an article",
+        "add an article",
+        "delete an article",
+        "rename an article",
+        "add a hidden file",
+        "change a setting",
+        "override a template",
+        "edit a page in the site",
+        "delete a page in the site",
+        "add a file to the site",
+        "damage the state file",
+    ],
+)
+def test_any_change_means_a_full_build(project: Path, change: str) -> None:
+    run(project)
+    content, site = project / "content", project / "site"
+    article = sorted(content.glob("*.txt"))[0]
+    settings: dict[str, object] = {}
+    if change == "edit an article":
+        article.write_bytes(article.read_bytes() + b"\nOne more line about Rostov.\n")
+    elif change == "add an article":
+        (content / "new.md").write_text("---\ntitle: A new one\n---\nWagner news.\n", "utf-8")
+    elif change == "delete an article":
+        article.unlink()
+    elif change == "rename an article":
+        article.rename(content / ("renamed-" + article.name))
+    elif change == "add a hidden file":
+        (content / ".DS_Store").write_bytes(b"\0\1")
+    elif change == "change a setting":
+        settings["title"] = "Another title"
+    elif change == "override a template":
+        (project / "templates").mkdir()
+        base = (REPO / "templates" / "base.html").read_text("utf-8")
+        assert "built with digest" in base
+        (project / "templates" / "base.html").write_text(
+            base.replace("built with digest", "built by us"), "utf-8"
+        )
+    elif change == "edit a page in the site":
+        page = site / "index.html"
+        mtime = page.stat().st_mtime_ns
+        page.write_bytes(page.read_bytes().replace(b"<title>", b"<title>X"))
+        os.utime(page, ns=(mtime, mtime))  # its old time restored: the size tells
+    elif change == "delete a page in the site":
+        next(site.glob("articles/*.html")).unlink()
+    elif change == "add a file to the site":
+        (site / "stray.html").write_text("<p>stray</p>", "utf-8")
+    elif change == "damage the state file":
+        (project / ".digest-cache" / STATE_FILE).write_text("{", "utf-8")
+    report = run(project, **settings)
+    assert not report.up_to_date
+    assert report.files_written + report.files_unchanged > 0
+    if change == "override a template":
+        assert "built by us" in (site / "404.html").read_text("utf-8")
+    if change in ("edit a page in the site", "delete a page in the site", "add a file to the site"):
+        # the full build puts the site back as it should be
+        again = run(project)
+        assert again.up_to_date
+        assert not (site / "stray.html").exists()
+        assert b"<title>X" not in (site / "index.html").read_bytes()
+
+
+def test_without_the_cache_every_build_is_full(project: Path) -> None:
+    run(project, cache="")
+    assert not run(project, cache="").up_to_date
+    assert not (project / ".digest-cache").exists()
+
+
+def test_strict_still_fails_when_nothing_changed(project: Path) -> None:
+    (project / "content" / "empty.md").write_text("", "utf-8")
+    run(project)
+    with pytest.raises(DigestError, match=r"empty\.md"):
+        run(project, strict=True)
