@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from digest import state
+from digest import search, state
 from digest.cache import ArticleCache, check_cache_path
 from digest.clean import clean_document
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
@@ -21,7 +21,7 @@ from digest.config import Config
 from digest.extract import extract_article
 from digest.load import SourceFile, headline_only, load_document, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
-from digest.render import builtin_templates, render_site
+from digest.render import builtin_templates, render_pages
 from digest.slugs import unique_names
 from digest.summarize import summarize
 from digest.topics import assign_topics
@@ -78,11 +78,22 @@ def build(
     clock.lap("analyse")
     site = assemble_site(articles, config)
     clock.lap("group")
-    pages = render_site(site, config, templates=base / "templates")
-    clock.lap("render")
     if strict and problems:
         raise _strict_error(problems)
-    written, unchanged = write_site(pages, output_dir)
+    chooser = search.Chooser()
+
+    def pages() -> Iterator[tuple[str, bytes]]:
+        for path, data in render_pages(site, config, templates=base / "templates"):
+            chooser.see(path, data)
+            yield path, data
+        clock.lap("render")  # rendered and written: the two go page by page
+
+    def index(staging: Path) -> int:
+        count = search.index_folder(staging, chooser.chosen()) if config.search else 0
+        clock.lap("search")
+        return count
+
+    written, unchanged = write_site(pages(), output_dir, finish=index)
     if cache_dir is not None:
         listing, count = state.output_listing(output_dir)
         dates = tuple((a.path, a.meta.date) for a in site.articles if a.meta.date)
@@ -325,11 +336,46 @@ def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...
         for rank, kw in enumerate(article.keywords):
             weight[kw.key] += (n - rank) / n
             labels[kw.key][kw.label] += 1
-    texts = [" ".join([a.title, *a.sentences]).lower() for a in reports]
+    # A report mentions a key when r"\bword\W+word\b" (its words, anything but
+    # letters and digits between them) finds it. A key of plain words is found
+    # exactly when they stand next to each other among the report's words (runs
+    # of \w), so each report is split once and looked up by the words keys start
+    # with, instead of being searched once per key: the work grows with the
+    # story's text, not with its text times its keys. A key with other
+    # characters too ("line-up") is confirmed by its pattern where its words are.
+    word = re.compile(r"\w+")
+    parts = {key: tuple(word.findall(key)) for key in labels}
+    plain = {key for key in labels if key.split() and all(map(word.fullmatch, key.split()))}
+    keys_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    lengths: dict[str, set[int]] = defaultdict(set)  # first word -> lengths of keys
+    for key, phrase in parts.items():
+        if phrase:
+            keys_of[phrase].append(key)
+            lengths[phrase[0]].add(len(phrase))
+    wordless = [key for key, phrase in parts.items() if not phrase]
+
+    def pattern(key: str) -> re.Pattern[str]:
+        return re.compile(r"\b" + r"\W+".join(map(re.escape, key.split())) + r"\b")
+
+    mentions = dict.fromkeys(labels, 0)
+    for a in reports:
+        text = " ".join([a.title, *a.sentences]).lower()
+        words = word.findall(text)
+        starts = lengths.keys() & set(words)
+        found = {
+            tuple(words[i : i + n])
+            for i in ([i for i, w in enumerate(words) if w in starts] if starts else [])
+            for n in lengths[words[i]]
+        }
+        for phrase in found & keys_of.keys():
+            for key in keys_of[phrase]:
+                if key in plain or pattern(key).search(text):
+                    mentions[key] += 1
+        for key in wordless:
+            if pattern(key).search(text):
+                mentions[key] += 1
     for key in labels:
-        pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, key.split())) + r"\b")
-        mentions = sum(1 for text in texts if pattern.search(text))
-        weight[key] += MENTION_WEIGHT * mentions
+        weight[key] += MENTION_WEIGHT * mentions[key]
     ranked = sorted(weight, key=lambda k: (-weight[k], k))[:limit]
     scale = max(weight.values(), default=1.0)
     return tuple(

@@ -1,4 +1,9 @@
-"""A `Site` -> `{path: bytes}`: pages, feeds, sitemap, search index, stylesheet, digest.json.
+"""A `Site` -> `(path, bytes)` for every output file: pages, feeds, sitemap,
+stylesheet, digest.json (the search index is made from the written pages, in
+`search`).
+
+Files are produced one at a time, so a large digest is never held in memory
+as a whole.
 
 The only module that imports jinja2. Templates autoescape everything and fail
 on undefined names; article text is never marked safe. Links between pages are
@@ -14,7 +19,7 @@ import json
 import re
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -131,11 +136,21 @@ def month_name(day: str) -> str:
 
 
 def render_site(site: Site, config: Config, templates: Path | None = None) -> dict[str, bytes]:
-    """Site -> every output file as relative path and bytes."""
+    """Site -> every output file as relative path and bytes, search index included."""
+    pages = dict(render_pages(site, config, templates))
+    if config.search:
+        pages.update(search.index_pages(pages))
+    return pages
+
+
+def render_pages(
+    site: Site, config: Config, templates: Path | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Site -> every output file but the search index, as (relative path, bytes),
+    one at a time."""
     env = make_environment(templates)
     env.filters["nice_date"] = functools.partial(nice_date, zone=config.timezone)
     ctx = SiteContext(site, config)
-    pages: dict[str, bytes] = {}
     sitemap: list[tuple[str, str | None]] = []
 
     def page(
@@ -151,7 +166,7 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
         root: str | None = None,
         canonical_link: bool = True,
         **values: Any,
-    ) -> None:
+    ) -> tuple[str, bytes]:
         if root is None:
             root = "../" * path.count("/")
         canonical = ctx.absolute(path) if canonical_link else None
@@ -173,13 +188,13 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or template
             raise DigestError(f"template error in {where}: {exc}") from None
-        pages[path] = html.encode("utf-8")
         if listed and canonical:
             sitemap.append((canonical, date))
+        return path, html.encode("utf-8")
 
-    page("index.html", "index.html", date=site.build_date)
+    yield page("index.html", "index.html", date=site.build_date)
     for story in site.stories:
-        page(
+        yield page(
             ctx.story_page(story.id),
             "story.html",
             story=story,
@@ -190,7 +205,7 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
             alternates=[(f"Follow this story: {story.title}", ctx.story_feed(story.id))],
         )
     for article in site.articles:
-        page(
+        yield page(
             ctx.article_page(article.id),
             "article.html",
             article=article,
@@ -200,24 +215,24 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
             date=article.meta.date,
         )
     for key, slug in ctx.keyword_slugs.items():
-        page(f"keywords/{slug}.html", "keyword.html", key=key, title=ctx.keyword_labels[key])
-    page("keywords/index.html", "keywords.html", title="Keywords")
+        yield page(f"keywords/{slug}.html", "keyword.html", key=key, title=ctx.keyword_labels[key])
+    yield page("keywords/index.html", "keywords.html", title="Keywords")
     for topic in site.topics:
-        page(
+        yield page(
             ctx.topic_page(topic.id),
             "topic.html",
             topic=topic,
             title=topic.label,
             alternates=[(f"Topic: {topic.label}", ctx.topic_feed(topic.id))],
         )
-    page("topics/index.html", "topics.html", title="Topics")
+    yield page("topics/index.html", "topics.html", title="Topics")
     for outlet in ctx.outlets:
-        page(ctx.outlet_page(outlet), "source.html", outlet=outlet, title=outlet.label)
-    page("sources/index.html", "sources.html", title="Sources")
+        yield page(ctx.outlet_page(outlet), "source.html", outlet=outlet, title=outlet.label)
+    yield page("sources/index.html", "sources.html", title="Sources")
     if ctx.has_archive:
         days = ctx.archive_days
         for n, (day, stories) in enumerate(days):
-            page(
+            yield page(
                 ctx.archive_page(day),
                 "archive_day.html",
                 day=day,
@@ -226,12 +241,12 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
                 older=days[n + 1][0] if n + 1 < len(days) else None,
                 title=nice_date(day) if day != UNDATED else "Undated stories",
             )
-        page("archive/index.html", "archive.html", title="Archive")
+        yield page("archive/index.html", "archive.html", title="Archive")
     if config.search:
-        page("search.html", "search.html", title="Search", listed=False)
+        yield page("search.html", "search.html", title="Search", listed=False)
     # The host serves 404.html for a missing page at any depth, so relative
     # links cannot work there: with a base URL they are made absolute.
-    page(
+    yield page(
         "404.html",
         "404.html",
         title="Page not found",
@@ -243,15 +258,12 @@ def render_site(site: Site, config: Config, templates: Path | None = None) -> di
     for name in ASSETS:
         if name == "assets/search.js" and not config.search:
             continue
-        pages[name] = _find_asset(templates, name).read_bytes()
-    pages.update(render_feeds(site, ctx, env))
-    pages["digest.json"] = digest_json(site, ctx)
-    pages["robots.txt"] = feeds.robots_txt(ctx.absolute("sitemap.xml"))
+        yield name, _find_asset(templates, name).read_bytes()
+    yield from render_feeds(site, ctx, env)
+    yield "digest.json", digest_json(site, ctx)
+    yield "robots.txt", feeds.robots_txt(ctx.absolute("sitemap.xml"))
     if site.base_url:  # a sitemap must list absolute URLs
-        pages["sitemap.xml"] = feeds.sitemap_xml(sorted(sitemap))
-    if config.search:
-        pages.update(search.index_pages(pages))
-    return pages
+        yield "sitemap.xml", feeds.sitemap_xml(sorted(sitemap))
 
 
 def _find_asset(user_templates: Path | None, name: str) -> Path:
@@ -571,7 +583,9 @@ def newest_first(articles: Iterable[Article]) -> list[Article]:
 # --- feeds -------------------------------------------------------------------
 
 
-def render_feeds(site: Site, ctx: SiteContext, env: jinja2.Environment) -> dict[str, bytes]:
+def render_feeds(
+    site: Site, ctx: SiteContext, env: jinja2.Environment
+) -> Iterator[tuple[str, bytes]]:
     """The Atom feeds (whole digest, each topic, each story) and feed.json."""
     macros: Any = env.get_template("_feed.html").module  # its macros are attributes
     fallback = feeds.rfc3339(site.build_date) or feeds.EPOCH
@@ -636,7 +650,6 @@ def render_feeds(site: Site, ctx: SiteContext, env: jinja2.Environment) -> dict[
             absolute=bool(site.base_url),
         )
 
-    out: dict[str, bytes] = {}
     whole = make_feed(
         "feed.xml",
         "index.html",
@@ -644,7 +657,7 @@ def render_feeds(site: Site, ctx: SiteContext, env: jinja2.Environment) -> dict[
         site.description,
         newest([story_entry(s, "feed.xml") for s in site.stories], FEED_ENTRIES),
     )
-    out["feed.xml"] = feeds.atom_xml(whole)
+    yield "feed.xml", feeds.atom_xml(whole)
     as_json = make_feed(
         "feed.json",
         "index.html",
@@ -652,31 +665,36 @@ def render_feeds(site: Site, ctx: SiteContext, env: jinja2.Environment) -> dict[
         site.description,
         newest([story_entry(s, "feed.json") for s in site.stories], FEED_ENTRIES),
     )
-    out["feed.json"] = feeds.json_feed(as_json)
+    yield "feed.json", feeds.json_feed(as_json)
     for topic in site.topics:
         path = ctx.topic_feed(topic.id)
         stories = ctx.topic_stories(topic)
-        out[path] = feeds.atom_xml(
-            make_feed(
-                path,
-                ctx.topic_page(topic.id),
-                f"{topic.label} · {site.title}",
-                f"Stories in the topic {topic.label}",
-                newest([story_entry(s, path) for s in stories], FEED_ENTRIES),
-            )
+        yield (
+            path,
+            feeds.atom_xml(
+                make_feed(
+                    path,
+                    ctx.topic_page(topic.id),
+                    f"{topic.label} · {site.title}",
+                    f"Stories in the topic {topic.label}",
+                    newest([story_entry(s, path) for s in stories], FEED_ENTRIES),
+                )
+            ),
         )
     for story in site.stories:
         path = ctx.story_feed(story.id)
-        out[path] = feeds.atom_xml(
-            make_feed(
-                path,
-                ctx.story_page(story.id),
-                f"{story.title} · {site.title}",
-                "Every report of this story",
-                newest([article_entry(ctx.articles[i], path) for i in story.articles]),
-            )
+        yield (
+            path,
+            feeds.atom_xml(
+                make_feed(
+                    path,
+                    ctx.story_page(story.id),
+                    f"{story.title} · {site.title}",
+                    "Every report of this story",
+                    newest([article_entry(ctx.articles[i], path) for i in story.articles]),
+                )
+            ),
         )
-    return out
 
 
 # --- digest.json ---------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Rendered pages -> a Pagefind search index (`pagefind/…`), as more `{path: bytes}`.
+"""Rendered pages -> a Pagefind search index (`pagefind/…`).
 
-The only module that knows about Pagefind. It writes the HTML pages to a
-temporary folder, runs the `pagefind` binary shipped in the `pagefind_bin`
-wheel over it and reads the bundle back, so the index goes through the same
-atomic write as every other file. Pagefind indexes only the elements marked
-`data-pagefind-body` (story and article pages).
+The only module that knows about Pagefind. `index_folder` runs the `pagefind`
+binary shipped in the `pagefind_bin` wheel over pages already written to the
+staging folder of the new site (through hard links in a scratch folder inside
+it, so only the pages chosen here are read and nothing is copied) and writes
+the bundle beside them, before the new site is swapped in whole.
+`index_pages` does the same for pages held in memory. Pagefind indexes only the
+elements marked `data-pagefind-body` (story and article pages).
 
 Pagefind's output is a function of the pages alone: its file names are
 content hashes and it embeds no time stamps, so the same site gives the same
@@ -15,6 +17,8 @@ bytes. It is run in an empty working folder with no PAGEFIND_* variables so a
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -43,26 +47,69 @@ def pagefind_executable() -> Path:
     return Path(found)
 
 
-def _pages_to_index(pages: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The HTML pages Pagefind would index: once any page marks its body with
-    `data-pagefind-body`, Pagefind skips every page that does not, so only the
-    marked ones are handed over (on a large digest most pages are keyword lists)."""
-    html = {p: d for p, d in pages.items() if p.endswith(".html")}
-    marked = {p: d for p, d in html.items() if MARKER in d}
-    return marked or html
+class Chooser:
+    """Watches pages go by and names the ones Pagefind would index: once any page
+    marks its body with `data-pagefind-body`, Pagefind skips every page that does
+    not, so only the marked ones are handed over (on a large digest most pages
+    are keyword lists); with no marked page, every HTML page."""
+
+    def __init__(self) -> None:
+        self.html: list[str] = []
+        self.marked: list[str] = []
+
+    def see(self, path: str, data: bytes) -> None:
+        if path.endswith(".html"):
+            self.html.append(path)
+            if MARKER in data:
+                self.marked.append(path)
+
+    def chosen(self) -> list[str]:
+        return sorted(self.marked or self.html)
 
 
 def index_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:
     """HTML pages (relative path -> bytes) -> the Pagefind bundle's files under `pagefind/`."""
-    binary = pagefind_executable()
+    chooser = Chooser()
+    for path, data in pages.items():
+        chooser.see(path, data)
     with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
-        work = Path(tmp)
-        site = work / "site"
-        for path, data in _pages_to_index(pages).items():
+        site = Path(tmp) / "site"
+        for path in chooser.chosen():
             target = site.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        bundle = work / "bundle"
+            target.write_bytes(pages[path])
+        bundle = Path(tmp) / "bundle"
+        _run_pagefind(site, bundle)
+        return {
+            f"{BUNDLE}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
+            for file in sorted(bundle.rglob("*"))
+            if file.is_file()
+        }
+
+
+def index_folder(site: Path, pages: list[str]) -> int:
+    """Pages written under `site` (relative paths) -> the bundle in `site/pagefind`.
+    Returns the number of bundle files."""
+    scratch = site / f"_search-pages-{secrets.token_hex(6)}"  # removed before the swap
+    try:
+        for path in pages:
+            target = scratch.joinpath(*path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(site.joinpath(*path.split("/")), target)
+            except OSError:  # no hard links on this file system: copy
+                shutil.copyfile(site.joinpath(*path.split("/")), target)
+        bundle = site / BUNDLE
+        _run_pagefind(scratch, bundle)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return sum(1 for file in bundle.rglob("*") if file.is_file())
+
+
+def _run_pagefind(site: Path, bundle: Path) -> None:
+    """Pagefind over the pages in `site` -> its bundle in `bundle`."""
+    binary = pagefind_executable()
+    with tempfile.TemporaryDirectory(prefix="digest-search-") as work:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
         command = [
             str(binary),
@@ -90,8 +137,3 @@ def index_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:
             raise DigestError(
                 f"search index: pagefind failed (exit {result.returncode}): " + " / ".join(detail)
             )
-        return {
-            f"{BUNDLE}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
-            for file in sorted(bundle.rglob("*"))
-            if file.is_file()
-        }

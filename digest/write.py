@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from digest.models import DigestError
@@ -65,11 +65,23 @@ def safe_relative(path: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-def write_site(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
+# Called with the staging folder once every page is in it, before the swap;
+# returns how many more files it wrote there.
+Finish = Callable[[Path], int]
+
+
+def write_site(
+    pages: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    output: Path,
+    finish: Finish | None = None,
+) -> tuple[int, int]:
     """Pages -> the output folder, replaced atomically. Returns (written, unchanged).
 
-    Raises DigestError, with the old site untouched, when the folder cannot be
-    written or replaced (disk full, read-only, a mount point).
+    `pages` may be a stream of (path, bytes): each is written as it comes, so the
+    site never has to be held in memory. Raises DigestError, with the old site
+    untouched, when the folder cannot be written or replaced (disk full,
+    read-only, a mount point), and lets any error of the stream itself through,
+    equally harmless.
     """
     if output.is_symlink() and not output.exists():
         raise DigestError(f"output path {output} is a broken symbolic link")
@@ -80,20 +92,29 @@ def write_site(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
         with _parent_lock(parent):
             _recover(parent, output)
             _remove_leftovers(parent, output.name)
-            return _write_and_swap(pages, output)
+            items = pages.items() if isinstance(pages, Mapping) else pages
+            return _write_and_swap(items, output, finish)
     except OSError as exc:
         raise DigestError(f"cannot write the site to {output}: {exc.strerror or exc}") from None
 
 
-def _write_and_swap(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
+def _write_and_swap(
+    pages: Iterable[tuple[str, bytes]], output: Path, finish: Finish | None
+) -> tuple[int, int]:
     staging = _make_staging(output)
     written = unchanged = 0
+    seen: set[str] = set()
+    folders: set[PurePosixPath] = set()
     try:
-        for path in sorted(pages):
+        for path, data in pages:
             rel = safe_relative(path)
-            data = pages[path]
+            if path in seen:
+                raise DigestError(f"two files of the site have the same path: {path}")
+            seen.add(path)
             target = staging.joinpath(*rel.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if rel.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(rel.parent)
             current = output.joinpath(*rel.parts)
             if _same_bytes(current, output, data):
                 try:
@@ -104,6 +125,8 @@ def _write_and_swap(pages: dict[str, bytes], output: Path) -> tuple[int, int]:
                     pass  # no hard links here (another file system): write a copy
             target.write_bytes(data)
             written += 1
+        if finish is not None:
+            written += finish(staging)
         _swap_in(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

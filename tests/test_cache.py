@@ -294,6 +294,13 @@ def test_no_op_rebuild_rewrites_nothing(project: Path) -> None:
 
 def test_report_times_every_stage(project: Path) -> None:
     report = run(project)
-    assert [name for name, _ in report.timings] == ["load", "analyse", "group", "render", "write"]
+    assert [name for name, _ in report.timings] == [
+        "load",
+        "analyse",
+        "group",
+        "render",
+        "search",
+        "write",
+    ]
     assert all(seconds >= 0 for _, seconds in report.timings)
     assert sum(seconds for _, seconds in report.timings) <= report.seconds + 0.01

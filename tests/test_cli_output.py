@@ -38,7 +38,7 @@ def test_verbose_shows_stage_timings_and_cache(runner: CliRunner, seed_content: 
     result = runner.invoke(main, ["build", "--verbose"])
     assert result.exit_code == 0, result.output
     stages = next(line for line in result.output.splitlines() if line.startswith("Stages:"))
-    for stage in ("load", "analyse", "group", "render", "write"):
+    for stage in ("load", "analyse", "group", "render", "search", "write"):
         assert f"{stage} " in stages
     assert "Cache: 0 hit(s), 5 miss(es)" in result.output
     assert "empty.md: empty file" in result.output

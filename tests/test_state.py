@@ -52,7 +52,7 @@ def no_analysis(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return wrapper
 
-    for name in ("analyse_files", "assemble_site", "render_site", "write_site"):
+    for name in ("analyse_files", "assemble_site", "render_pages", "write_site"):
         monkeypatch.setattr(digest.pipeline, name, spy(name))
     return ran
 
