@@ -73,6 +73,7 @@ SITE_ONLY_FIELDS = frozenset(
         "max_topics",
         "duplicate_threshold",
         "archive_threshold",
+        "keyword_page_min_articles",
         "search",
         "timezone",
     }

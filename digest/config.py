@@ -86,6 +86,11 @@ class Config:
         "A digest with more stories than this gets date archive pages, and its front page "
         "shows only the first stories of each topic (0: always build the archive).",
     )
+    keyword_page_min_articles: int = _opt(
+        2,
+        "A keyword gets a page of its own when at least this many articles, or this many "
+        "stories, list it (1: every keyword); other keywords are shown without a link.",
+    )
     search: bool = _opt(True, "Build a Pagefind search index and the search page.")
     timezone: str = _opt(
         "UTC",
@@ -265,7 +270,13 @@ def _range_errors(c: Config) -> list[str]:
             errors.append(f"'{name}' must be above 0 and at most 1")
     if c.archive_threshold < 0:
         errors.append("'archive_threshold' must be 0 or more")
-    for name in ("keywords_per_article", "keyword_max_words", "lead_sentences", "max_topics"):
+    for name in (
+        "keywords_per_article",
+        "keyword_max_words",
+        "lead_sentences",
+        "max_topics",
+        "keyword_page_min_articles",
+    ):
         if getattr(c, name) < 1:
             errors.append(f"'{name}' must be at least 1")
     if c.summary_min_words < 1 or c.summary_max_words < c.summary_min_words:

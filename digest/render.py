@@ -340,7 +340,13 @@ class SiteContext:
                 labels[kw.key] = kw.label  # a story's label is the majority form
                 self.keyword_stories[kw.key].append(story)
         self.keyword_labels = labels
-        self.keyword_slugs = unique_slugs(labels.keys())
+        least = config.keyword_page_min_articles
+        with_page = [
+            key
+            for key in labels
+            if len(self.keyword_articles[key]) >= least or len(self.keyword_stories[key]) >= least
+        ]
+        self.keyword_slugs = unique_slugs(with_page)
         self.has_archive = len(site.stories) > config.archive_threshold
 
     # --- addresses -------------------------------------------------------
@@ -364,8 +370,10 @@ class SiteContext:
     def article_page(self, article_id: str) -> str:
         return f"articles/{article_id}.html"
 
-    def keyword_page(self, key: str) -> str:
-        return f"keywords/{self.keyword_slugs[key]}.html"
+    def keyword_page(self, key: str) -> str | None:
+        """The keyword's page, or None for a keyword too rare to have one."""
+        slug = self.keyword_slugs.get(key)
+        return f"keywords/{slug}.html" if slug is not None else None
 
     def outlet_page(self, outlet: Outlet) -> str:
         return f"sources/{outlet.slug}.html"
@@ -400,7 +408,11 @@ class SiteContext:
         return {a.id: n for n, a in enumerate(self.reports(story), start=1)}
 
     def keywords_by_count(self) -> list[tuple[str, str, int]]:
-        rows = [(k, self.keyword_labels[k], len(v)) for k, v in self.keyword_articles.items()]
+        """Keywords with a page, as (key, label, articles), most used first."""
+        rows = [
+            (k, self.keyword_labels[k], len(self.keyword_articles.get(k, ())))
+            for k in self.keyword_slugs
+        ]
         return sorted(rows, key=lambda r: (-r[2], r[1].lower(), r[0]))
 
     def outlet_names(self, story: Story) -> list[str]:

@@ -419,3 +419,43 @@ def test_broken_user_template_stops_the_build(
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 1
     assert "template error in" in result.output and "Traceback" not in result.output
+
+
+# --- keyword pages ------------------------------------------------------------
+
+
+def keyword_uses(site: Path) -> dict[str, tuple[int, int]]:
+    """Keyword label -> (articles listing it, stories listing it), from digest.json."""
+    data = json.loads((site / "digest.json").read_text("utf-8"))
+    uses: dict[str, list[int]] = {}
+    for kind, n in (("articles", 0), ("stories", 1)):
+        for record in data[kind]:
+            for label in set(record["keywords"]):
+                uses.setdefault(label.lower(), [0, 0])[n] += 1
+    return {k: (a, s) for k, (a, s) in uses.items()}
+
+
+def test_only_keywords_shared_by_two_articles_or_stories_get_a_page(
+    fixture_sites: dict[str, Path], tmp_path: Path
+) -> None:
+    site = fixture_sites["plain"]
+    uses = keyword_uses(site)
+    index = parse_html(site / "keywords" / "index.html")
+    listed = {label.lower() for label in texts(index, "//ul[@class='keyword-index']/li/a")}
+    pages = {p.name for p in (site / "keywords").glob("*.html")} - {"index.html"}
+    assert len(pages) == len(listed) > 0
+    rare = {k for k, (a, s) in uses.items() if a < 2 and s < 2}
+    assert rare and not rare & listed
+    assert listed == {k for k in uses if k not in rare}
+    # on article pages a rare keyword is a plain label, a shared one a link
+    linked, plain = set(), set()
+    for page in (site / "articles").glob("*.html"):
+        tree = parse_html(page)
+        linked |= {t.lower() for t in texts(tree, "//ul[@class='keywords']/li/a")}
+        plain |= {t.lower() for t in texts(tree, "//ul[@class='keywords']/li/span")}
+    assert plain and plain <= rare and linked <= listed
+
+    every = build_into(
+        tmp_path, write_fixture(tmp_path / "content"), "all", keyword_page_min_articles=1
+    )
+    assert len(list((every / "keywords").glob("*.html"))) - 1 == len(uses)
