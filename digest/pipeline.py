@@ -89,7 +89,7 @@ def build(
         clock.lap("render")  # rendered and written: the two go page by page
 
     def index(staging: Path) -> int:
-        count = search.index_folder(staging, chooser.chosen()) if config.search else 0
+        count = search.index_folder(staging, chooser.chosen(), output_dir) if config.search else 0
         clock.lap("search")
         return count
 
@@ -347,10 +347,14 @@ def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...
     parts = {key: tuple(word.findall(key)) for key in labels}
     plain = {key for key in labels if key.split() and all(map(word.fullmatch, key.split()))}
     keys_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    lengths: dict[str, set[int]] = defaultdict(set)  # first word -> lengths of keys
+    singles: set[str] = set()  # keys of one word
+    lengths: dict[str, set[int]] = defaultdict(set)  # first word -> lengths of longer keys
     for key, phrase in parts.items():
         if phrase:
             keys_of[phrase].append(key)
+        if len(phrase) == 1:
+            singles.add(phrase[0])
+        elif len(phrase) > 1:
             lengths[phrase[0]].add(len(phrase))
     wordless = [key for key, phrase in parts.items() if not phrase]
 
@@ -361,12 +365,14 @@ def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...
     for a in reports:
         text = " ".join([a.title, *a.sentences]).lower()
         words = word.findall(text)
-        starts = lengths.keys() & set(words)
-        found = {
-            tuple(words[i : i + n])
-            for i in ([i for i, w in enumerate(words) if w in starts] if starts else [])
-            for n in lengths[words[i]]
-        }
+        present = set(words)
+        found = {(w,) for w in singles & present}
+        if starts := lengths.keys() & present:
+            found.update(
+                tuple(words[i : i + n])
+                for i in [i for i, w in enumerate(words) if w in starts]
+                for n in lengths[words[i]]
+            )
         for phrase in found & keys_of.keys():
             for key in keys_of[phrase]:
                 if key in plain or pattern(key).search(text):

@@ -8,6 +8,16 @@ the bundle beside them, before the new site is swapped in whole.
 `index_pages` does the same for pages held in memory. Pagefind indexes only the
 elements marked `data-pagefind-body` (story and article pages).
 
+A large digest is indexed in shards of about SHARD_PAGES pages each, a page's
+shard fixed by a hash of its path: `pagefind/` is the first, `pagefind-1/`…
+the others, listed in `pagefind/digest-shards.json` for the search page to
+merge (Pagefind's `mergeIndex`). Pagefind holds a whole index in memory while
+it builds it (about 1 GB for 8,000 story and article pages), so shards bound
+the build's memory; and a shard whose pages are all unchanged is taken from
+the current site instead of being indexed again — adding one article to a
+digest re-indexes one shard. Each shard records what it was made from in
+`digest-key.txt`.
+
 Pagefind's output is a function of the pages alone: its file names are
 content hashes and it embeds no time stamps, so the same site gives the same
 bytes. It is run in an empty working folder with no PAGEFIND_* variables so a
@@ -16,6 +26,10 @@ bytes. It is run in an empty working folder with no PAGEFIND_* variables so a
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
+import json
 import os
 import secrets
 import shutil
@@ -26,7 +40,10 @@ from pathlib import Path
 
 from digest.models import DigestError
 
-BUNDLE = "pagefind"  # folder of the search bundle in the site
+BUNDLE = "pagefind"  # folder of the search bundle in the site (the first shard)
+SHARD_PAGES = 2000  # pages per shard, at most (shards come in powers of two)
+SHARDS_FILE = "digest-shards.json"  # in the first shard: the folders of the others
+KEY_FILE = "digest-key.txt"  # in each shard: hash of the pages it indexes
 TIMEOUT_SECONDS = 600
 MARKER = b"data-pagefind-body"
 
@@ -48,62 +65,134 @@ def pagefind_executable() -> Path:
 
 
 class Chooser:
-    """Watches pages go by and names the ones Pagefind would index: once any page
-    marks its body with `data-pagefind-body`, Pagefind skips every page that does
-    not, so only the marked ones are handed over (on a large digest most pages
-    are keyword lists); with no marked page, every HTML page."""
+    """Watches pages go by and names the ones Pagefind would index, with a hash
+    of each: once any page marks its body with `data-pagefind-body`, Pagefind
+    skips every page that does not, so only the marked ones are handed over (on
+    a large digest most pages are keyword lists); with no marked page, every
+    HTML page."""
 
     def __init__(self) -> None:
-        self.html: list[str] = []
-        self.marked: list[str] = []
+        self.html: list[tuple[str, str]] = []
+        self.marked: list[tuple[str, str]] = []
 
     def see(self, path: str, data: bytes) -> None:
         if path.endswith(".html"):
-            self.html.append(path)
+            page = (path, hashlib.sha256(data).hexdigest())
+            self.html.append(page)
             if MARKER in data:
-                self.marked.append(path)
+                self.marked.append(page)
 
-    def chosen(self) -> list[str]:
+    def chosen(self) -> list[tuple[str, str]]:
+        """(path, hash of its bytes) of the pages to index, by path."""
         return sorted(self.marked or self.html)
 
 
 def index_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:
-    """HTML pages (relative path -> bytes) -> the Pagefind bundle's files under `pagefind/`."""
+    """HTML pages (relative path -> bytes) -> the search bundle's files."""
     chooser = Chooser()
     for path, data in pages.items():
         chooser.see(path, data)
     with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
-        site = Path(tmp) / "site"
-        for path in chooser.chosen():
+        site = Path(tmp)
+        for path, _ in chooser.chosen():
             target = site.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(pages[path])
-        bundle = Path(tmp) / "bundle"
-        _run_pagefind(site, bundle)
+        index_folder(site, chooser.chosen())
         return {
-            f"{BUNDLE}/{file.relative_to(bundle).as_posix()}": file.read_bytes()
-            for file in sorted(bundle.rglob("*"))
-            if file.is_file()
+            file.relative_to(site).as_posix(): file.read_bytes()
+            for file in sorted(site.rglob("*"))
+            if file.is_file() and file.relative_to(site).parts[0].startswith(BUNDLE)
         }
 
 
-def index_folder(site: Path, pages: list[str]) -> int:
-    """Pages written under `site` (relative paths) -> the bundle in `site/pagefind`.
-    Returns the number of bundle files."""
+def shard_folders(pages: int) -> list[str]:
+    """How many pages are indexed -> the folders of the shards, the first first."""
+    count = 1
+    while count * SHARD_PAGES < pages:
+        count *= 2
+    return [BUNDLE] + [f"{BUNDLE}-{n}" for n in range(1, count)]
+
+
+def shard_of(path: str, shards: int) -> int:
+    """The shard a page belongs to: fixed by its path, so a new page leaves the
+    others where they were."""
+    return int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:8], "big") % shards
+
+
+def index_folder(site: Path, pages: list[tuple[str, str]], current: Path | None = None) -> int:
+    """Pages written under `site` ((relative path, hash) pairs) -> the search
+    bundle's shards in `site`, each taken from the `current` site when it was made
+    from the same pages. Returns the number of files written (not those linked)."""
+    folders = shard_folders(len(pages))
+    members: list[list[tuple[str, str]]] = [[] for _ in folders]
+    for page in pages:
+        members[shard_of(page[0], len(folders))].append(page)
+    version = _pagefind_version()
+    merged = []
+    written = 0
+    for n, (folder, shard) in enumerate(zip(folders, members, strict=True)):
+        if n and not shard:
+            continue  # an empty shard other than the first: nothing to merge
+        key = hashlib.sha256(json.dumps([version, folder, shard]).encode("utf-8")).hexdigest()
+        if current is None or not _reuse(current / folder, site / folder, key):
+            _index_shard(site, shard, site / folder)
+            (site / folder / KEY_FILE).write_text(key + "\n", encoding="utf-8")
+            written += sum(1 for file in (site / folder).rglob("*") if file.is_file())
+        if n:
+            merged.append(folder)
+    listing = json.dumps({"shards": merged}, indent=1) + "\n"
+    shards_file = site / BUNDLE / SHARDS_FILE
+    if not shards_file.is_file() or shards_file.read_text("utf-8") != listing:
+        shards_file.unlink(missing_ok=True)  # a reused shard's copy links to the live site's
+        shards_file.write_text(listing, encoding="utf-8")
+        written += 1
+    return written
+
+
+def _reuse(old: Path, new: Path, key: str) -> bool:
+    """Hard-link the shard in `old` into `new` when it was made from the same pages."""
+    try:
+        if old.is_symlink() or (old / KEY_FILE).read_text("utf-8").strip() != key:
+            return False
+        for file in sorted(old.rglob("*")):
+            target = new / file.relative_to(old)
+            if file.is_dir() and not file.is_symlink():
+                target.mkdir(parents=True, exist_ok=True)
+            elif file.is_file() and not file.is_symlink():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(file, target)
+            else:
+                raise OSError("not a plain file")
+        return True
+    except (OSError, UnicodeError):
+        shutil.rmtree(new, ignore_errors=True)
+        return False
+
+
+def _index_shard(site: Path, pages: list[tuple[str, str]], bundle: Path) -> None:
+    """Pagefind over some pages written under `site` -> a bundle in `bundle`."""
     scratch = site / f"_search-pages-{secrets.token_hex(6)}"  # removed before the swap
     try:
-        for path in pages:
+        scratch.mkdir()
+        for path, _ in pages:
             target = scratch.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(site.joinpath(*path.split("/")), target)
             except OSError:  # no hard links on this file system: copy
                 shutil.copyfile(site.joinpath(*path.split("/")), target)
-        bundle = site / BUNDLE
         _run_pagefind(scratch, bundle)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return sum(1 for file in bundle.rglob("*") if file.is_file())
+
+
+@functools.cache
+def _pagefind_version() -> str:
+    try:
+        return importlib.metadata.version("pagefind-bin")
+    except importlib.metadata.PackageNotFoundError:
+        return str(pagefind_executable())
 
 
 def _run_pagefind(site: Path, bundle: Path) -> None:

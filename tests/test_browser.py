@@ -14,16 +14,18 @@ message; under CI (env CI set) they fail instead (tests/run.sh installs them).
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
+from digest import search
 from digest.config import Config
 from digest.pipeline import build
 from tests.browser_support import (
@@ -38,6 +40,7 @@ from tests.browser_support import (
 from tests.site_fixture import write_fixture
 
 FIXTURE_PATH = "/fixture/"
+SHARDED_PATH = "/sharded/"
 NARROW = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -76,6 +79,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             content=str(content), output=str(root / FIXTURE_PATH.strip("/")), archive_threshold=0
         )
         build(config, root)
+        # the same digest with its search index in shards of two pages
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search, "SHARD_PAGES", 2)
+            sharded = replace(config, output=str(root / SHARDED_PATH.strip("/")))
+            build(sharded, root)
         yield Served(host, root)
 
 
@@ -332,6 +340,25 @@ def test_search_box_finds_the_story(served: Served, browser: Any, sub_path: str)
     assert page.locator("h1").count() == 1
     assert errors == [] and failed == []
     page.close()
+
+
+def test_search_merges_every_shard_of_the_index(served: Served, browser: Any) -> None:
+    sharded = served.root / SHARDED_PATH.strip("/")
+    shards = json.loads((sharded / "pagefind" / "digest-shards.json").read_text("utf-8"))
+    assert len(shards["shards"]) >= 2
+    found = {}
+    for sub_path in (FIXTURE_PATH, SHARDED_PATH):
+        page = browser.new_page()
+        errors: list[str] = []
+        failed: list[str] = []
+        watch(page, errors, failed)
+        page.goto(served.url(sub_path, "search.html?q=Grindavik"))
+        results = search_results(page)  # the list is filled in one go
+        assert errors == [] and failed == []
+        found[sub_path] = sorted(u.removeprefix(served.url(sub_path)) for u in results)
+        page.close()
+    assert len(found[FIXTURE_PATH]) >= 3
+    assert found[SHARDED_PATH] == found[FIXTURE_PATH]
 
 
 def test_search_sample_story_by_name(served: Served, browser: Any) -> None:

@@ -11,10 +11,22 @@ const MAX_RESULTS = 30;
 let pagefind = null;
 let latest = 0;
 
+// A large digest's index comes in shards: pagefind/ lists the others in
+// digest-shards.json, and each is merged into one search.
+const shardList = new URL("../pagefind/digest-shards.json", import.meta.url).href;
+const siteRoot = new URL("../", import.meta.url).pathname;
+
 async function engine() {
   if (pagefind === null) {
-    pagefind = await import(bundle);
-    await pagefind.options({ excerptLength: 30 });
+    const loaded = await import(bundle);
+    await loaded.options({ excerptLength: 30 });
+    const response = await fetch(shardList);
+    const shards = response.ok ? (await response.json()).shards || [] : [];
+    for (const name of shards) {
+      if (!/^pagefind-[0-9]+$/.test(name)) continue;
+      await loaded.mergeIndex(new URL(`../${name}/`, import.meta.url).href, { baseUrl: siteRoot });
+    }
+    pagefind = loaded;
   }
   return pagefind;
 }
