@@ -1,11 +1,11 @@
 """Per-article results kept on disk between builds (`.digest-cache/`).
 
-`pipeline.analyse_file` is a pure function of a file's path, bytes, article id
+`analyse.analyse_file` is a pure function of a file's path, bytes, article id
 and the config, so its result (an `Article` or a `Problem`) is stored under a
 key made of exactly those: a hash of the bytes, the path, the id and a
 fingerprint of everything else the analysis depends on — the config fields it
-reads, digest's version and source code, the versions of the libraries it
-calls and Python's. Change any of them and the entry is simply not found.
+reads, digest's version, the source of the analysis modules
+(ANALYSIS_MODULES), the versions of the libraries it calls and Python's. Change any of them and the entry is simply not found.
 
 Entries are JSON, one file each, written under a temporary name and renamed
 into place, so a killed build never leaves half an entry. JSON rather than
@@ -203,12 +203,20 @@ def _digest_version() -> str:
     return digest.__version__
 
 
+# The modules of the per-article stage: `analyse` and every digest module it
+# imports, directly or not (a test keeps this list complete), and this one,
+# which encodes the entries.
+ANALYSIS_MODULES = ("analyse", "load", "clean", "extract", "terms", "models", "config", "cache")
+
+
 @functools.cache
 def _code_hash() -> str:
-    """Hash of digest's own modules: a changed analysis invalidates the cache even
-    before the version number moves (as it does during development)."""
+    """Hash of the modules the analysis runs: a changed analysis invalidates the
+    cache even before the version number moves (as it does during development),
+    while a change to grouping or rendering keeps it."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for name in sorted(ANALYSIS_MODULES):
+        path = Path(__file__).parent / f"{name}.py"
         digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from digest import search, state
+from digest.analyse import analyse_file
 from digest.cache import ArticleCache, check_cache_path
-from digest.clean import clean_document
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
 from digest.config import Config
-from digest.extract import extract_article
-from digest.load import SourceFile, headline_only, load_document, read_content
+from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
 from digest.render import builtin_templates, render_pages
 from digest.slugs import unique_names
@@ -250,21 +249,6 @@ def _pool_map(
         yield from pool.map(
             analyse_file, files, article_ids, [config] * len(files), chunksize=chunk
         )
-
-
-def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article | Problem:
-    """One file -> its analysed Article, or the Problem that makes it unusable.
-
-    A pure function of the file's path, bytes and config: safe to cache and to
-    run in a worker process.
-    """
-    doc = load_document(source)
-    if isinstance(doc, Problem):
-        return doc
-    doc = clean_document(doc)
-    if not doc.blocks and not headline_only(doc):
-        return Problem(source.path, "no article text left after removing boilerplate")
-    return extract_article(doc, config, article_id)
 
 
 def article_ids(paths: Sequence[str]) -> dict[str, str]:

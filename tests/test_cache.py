@@ -304,3 +304,33 @@ def test_report_times_every_stage(project: Path) -> None:
     ]
     assert all(seconds >= 0 for _, seconds in report.timings)
     assert sum(seconds for _, seconds in report.timings) <= report.seconds + 0.01
+
+
+def test_the_code_hash_covers_every_module_the_analysis_imports() -> None:
+    """ANALYSIS_MODULES must hold `analyse` and every digest module it reaches by
+    imports: a module left out could change articles without emptying the cache."""
+    import ast
+
+    from digest.cache import ANALYSIS_MODULES
+
+    def digest_imports(name: str) -> set[str]:
+        tree = ast.parse((REPO / "digest" / f"{name}.py").read_text("utf-8"))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "digest":
+                    found |= {alias.name for alias in node.names}
+                elif node.module.startswith("digest."):
+                    found.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("digest.")}
+        return found
+
+    reached, todo = set(), ["analyse"]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(digest_imports(name))
+    assert reached <= set(ANALYSIS_MODULES), sorted(reached - set(ANALYSIS_MODULES))
+    assert "render" not in ANALYSIS_MODULES and "cluster" not in ANALYSIS_MODULES
