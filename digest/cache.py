@@ -5,7 +5,8 @@ and the config, so its result (an `Article` or a `Problem`) is stored under a
 key made of exactly those: a hash of the bytes, the path, the id and a
 fingerprint of everything else the analysis depends on — the config fields it
 reads, digest's version, the source of the analysis modules
-(ANALYSIS_MODULES), the versions of the libraries it calls and Python's. Change any of them and the entry is simply not found.
+(ANALYSIS_MODULES), the versions of the libraries it calls and Python's.
+Change any of them and the entry is simply not found.
 
 Entries are JSON, one file each, written under a temporary name and renamed
 into place, so a killed build never leaves half an entry. JSON rather than
