@@ -243,3 +243,17 @@ def test_headline_only_markdown_is_an_article(build_site: Builder, tmp_path: Pat
     assert article["title"].startswith("WATCH: Comcast")
     assert article["url"] == "https://example.com/a"
     assert any("Comcast" in k for k in article["keywords"])
+
+
+def test_clean_text_drops_every_forbidden_code_point_and_only_those() -> None:
+    """clean_text skips its regex for printable text: that is only right if no
+    printable code point is one XML and HTML forbid. Checked over all of Unicode."""
+    from digest.feeds import _FORBIDDEN, clean_text
+
+    every = "".join(chr(cp) for cp in range(0x110000))
+    kept = clean_text(every)
+    assert kept == _FORBIDDEN.sub("", every)
+    assert not _FORBIDDEN.search(kept) and "\x0b" not in kept and "\ufffe" not in kept
+    for cp in range(0x110000):
+        c = chr(cp)
+        assert clean_text(c) == ("" if _FORBIDDEN.match(c) else c), hex(cp)
