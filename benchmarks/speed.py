@@ -14,7 +14,9 @@ repeat is a new article rather than a copy of a recent one. Every run is a
 fresh process:
 
 - digest: cold build (no output, no cache), no-op rebuild, rebuild after adding
-  one article, rebuild after editing one, and peak RSS of the cold build;
+  one article, rebuild after editing one, and peak RSS of the cold build (of
+  the largest process: digest itself, a worker or Pagefind), with the time of
+  each stage of each run;
 - Pelican 4.12 (installed into a virtual environment of the benchmark's own, in
   the temporary folder; default theme, no feeds): cold build of the same files;
 - Hugo (Debian's `hugo`, with a minimal list and single-page layout): cold build.
@@ -34,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -54,6 +56,8 @@ class Row:
     digest_peak_rss_mb: float
     pelican_cold: float | None
     hugo_cold: float | None
+    # where the time went, per run: stage -> seconds, as `digest build -v` reports
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def ratio(self, ours: float, theirs: float | None) -> str:
         return f"{ours / theirs:.2f}x" if theirs else "n/a"
@@ -142,18 +146,29 @@ def write_hugo(folder: Path, articles: list[tuple[str, str, datetime]]) -> None:
     )
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a command -> (wall seconds, peak RSS in MB of it and what it waited for)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command -> (wall seconds, peak RSS in MB of the largest process among
+    it and the processes it waited for, its standard output)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if status != 0:
+            message = err.read().decode(errors="replace")
+            raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{message[-2000:]}")
+        return seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace")
+
+
+def stage_times(output: str) -> dict[str, float]:
+    """`digest build -v` output -> {stage: seconds} from its "Stages:" line."""
+    for line in output.splitlines():
+        if line.startswith("Stages: "):
+            parts = (p.strip() for p in line.removeprefix("Stages: ").rstrip(".").split(","))
+            return {p.rsplit(" ", 2)[0]: float(p.rsplit(" ", 2)[1]) for p in parts if p}
+    return {}
 
 
 def pelican_python(work: Path) -> Path | None:
@@ -176,38 +191,43 @@ def measure(size: int, work: Path, jobs: int | None) -> Row:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     digest_dir = work / f"digest-{size}"
     write_digest(digest_dir, articles[:-1])
-    build = [sys.executable, "-m", "digest", "build", "--quiet"]
+    build = [sys.executable, "-m", "digest", "build", "--verbose"]
     if jobs:
         build += ["--jobs", str(jobs)]
-    cold, rss = timed(build, digest_dir, env)
-    noop, _ = timed(build, digest_dir, env)
+    stages = {}
+    cold, rss, out = timed(build, digest_dir, env)
+    stages["cold"] = stage_times(out)
+    noop, _, out = timed(build, digest_dir, env)
+    stages["no-op"] = stage_times(out)
     title, body, when = articles[-1]
     new = digest_dir / "content" / f"a{size - 1:05d}.md"
     new.write_text(
         f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n{body}\n",
         encoding="utf-8",
     )
-    add_one, _ = timed(build, digest_dir, env)
+    add_one, _, out = timed(build, digest_dir, env)
+    stages["add one"] = stage_times(out)
     edited = digest_dir / "content" / "a00000.md"
     edited.write_text(edited.read_text("utf-8") + "\nA correction was added.\n", "utf-8")
-    edit_one, _ = timed(build, digest_dir, env)
+    edit_one, _, out = timed(build, digest_dir, env)
+    stages["edit one"] = stage_times(out)
 
     pelican_cold = None
     pelican = pelican_python(work)
     if pelican is not None:
         pelican_dir = work / f"pelican-{size}"
         write_pelican(pelican_dir, articles)
-        pelican_cold, _ = timed(
+        pelican_cold, _, _ = timed(
             [str(pelican), "content", "-o", "output", "-s", "pelicanconf.py", "-q"], pelican_dir
         )
     hugo_cold = None
     if shutil.which("hugo"):
         hugo_dir = work / f"hugo-{size}"
         write_hugo(hugo_dir, articles)
-        hugo_cold, _ = timed(["hugo", "--quiet"], hugo_dir)
+        hugo_cold, _, _ = timed(["hugo", "--quiet"], hugo_dir)
     else:
         print("hugo not found (apt-get install hugo): Hugo column left empty", file=sys.stderr)
-    return Row(size, cold, noop, add_one, edit_one, rss, pelican_cold, hugo_cold)
+    return Row(size, cold, noop, add_one, edit_one, rss, pelican_cold, hugo_cold, stages)
 
 
 def table(rows: list[Row]) -> str:
@@ -231,6 +251,20 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def stage_table(rows: list[Row]) -> str:
+    """Where the time went: seconds per stage of each digest run."""
+    names = ["load", "check", "analyse", "group", "render", "search", "write"]
+    lines = [
+        "| articles | run | " + " | ".join(names) + " |",
+        "|---:|---|" + "---:|" * len(names),
+    ]
+    for r in rows:
+        for run, stages in r.stages.items():
+            cells = [f"{stages[n]:.2f}" if n in stages else "" for n in names]
+            lines.append(f"| {r.size:,} | {run} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000,20000")
@@ -251,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(table(rows))
+    print()
+    print("Where digest's time went (seconds per stage, as `digest build -v` reports):")
+    print(stage_table(rows))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", "utf-8")
 
