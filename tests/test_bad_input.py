@@ -8,11 +8,12 @@ import time
 
 import pytest
 
+from digest.analyse import analyse_file
 from digest.clean import clean_document
 from digest.config import Config
 from digest.load import SourceFile, decode, load_document
 from digest.models import Article, Document, Problem
-from digest.pipeline import analyse_file, build
+from digest.pipeline import build
 
 GOOD_TEXT = (
     "The chief of the Wagner mercenary force, Yevgeny Prigozhin, has been allowed to leave "

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
+import digest.analyse
 import digest.pipeline
+from digest.analyse import analyse_file
 from digest.cache import ENTRIES, SITE_ONLY_FIELDS, ArticleCache, fingerprint
 from digest.config import Config
 from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem
-from digest.pipeline import analyse_file, article_ids, build
+from digest.pipeline import article_ids, build
 from digest.state import STATE_FILE
 from tests.conftest import REPO, SEEDS
 from tests.site_fixture import write_fixture
@@ -62,7 +64,7 @@ def test_hits_and_misses_are_counted(project: Path, monkeypatch: pytest.MonkeyPa
     assert (project / ".digest-cache" / "CACHEDIR.TAG").is_file()
 
     analysed: list[str] = []
-    real = digest.pipeline.analyse_file
+    real = digest.analyse.analyse_file
 
     def counting(source: SourceFile, article_id: str, config: Config) -> object:
         analysed.append(source.path)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.analyse import analyse_file
 from digest.clean import clean_document
 from digest.config import Config
 from digest.extract import (
@@ -17,7 +18,6 @@ from digest.extract import (
 )
 from digest.load import SourceFile
 from digest.models import Article, Block, Document, Keyword, Meta
-from digest.pipeline import analyse_file
 from digest.terms import STOP_WORDS, words
 
 SEEDS = Path(__file__).resolve().parents[1] / "content"

@@ -647,8 +647,8 @@ def test_long_runs_without_spaces_are_cut_with_a_problem() -> None:
 
 
 def test_keyword_extraction_survives_long_unbroken_text() -> None:
+    from digest.analyse import analyse_file
     from digest.models import Article
-    from digest.pipeline import analyse_file
 
     result = analyse_file(SourceFile("dots.txt", b"a.b" * 100_000), "x", Config())
     assert isinstance(result, Article | Problem)

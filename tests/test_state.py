@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +20,8 @@ from tests.conftest import REPO, SEEDS
 from tests.test_golden import tree
 
 
-def run(project: Path, *, strict: bool = False, **settings: object) -> BuildReport:
-    config = Config(content="content", output="site", search=False, **settings)  # type: ignore[arg-type]
+def run(project: Path, *, strict: bool = False, **settings: Any) -> BuildReport:
+    config = Config(content="content", output="site", search=False, **settings)
     return build(config, project, strict=strict)
 
 
@@ -108,7 +109,7 @@ def test_any_change_means_a_full_build(project: Path, change: str) -> None:
     run(project)
     content, site = project / "content", project / "site"
     article = sorted(content.glob("*.txt"))[0]
-    settings: dict[str, object] = {}
+    settings: dict[str, Any] = {}
     if change == "edit an article":
         article.write_bytes(article.read_bytes() + b"\nOne more line about Rostov.\n")
     elif change == "add an article":
