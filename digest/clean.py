@@ -21,6 +21,13 @@ _INVISIBLE = dict.fromkeys(
     ),
     None,
 )
+# Control characters (category Cc: U+0000–U+001F and U+007F–U+009F, a set
+# Unicode never changes) but tab and newline; deleted together with the
+# invisible ones in one pass.
+_CONTROLS = {
+    c: None for c in range(0x100) if unicodedata.category(chr(c)) == "Cc" and chr(c) not in "\n\t"
+}
+_UNSEEN = _INVISIBLE | _CONTROLS
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 # U+FFFD where an apostrophe was lost ("Putin\ufffds", "don\ufffdt")
@@ -39,8 +46,21 @@ _INLINE_FURNITURE = re.compile(
 )
 
 
+# Each alternative of _INLINE_FURNITURE holds one of these phrases, or starts the
+# text with one of the openers: ASCII text without any is left as it is.
+_FURNITURE_PHRASES = ("image copyright", "continue reading the main story", "media playback is")
+_FURNITURE_OPENERS = ("story highlights", "close")
+
+
 def strip_furniture(text: str) -> str:
     """Remove page furniture embedded in a paragraph of pasted text."""
+    if text.isascii():  # in ASCII, lower() finds just what IGNORECASE matches
+        lowered = text.lower()
+        if not (
+            any(phrase in lowered for phrase in _FURNITURE_PHRASES)
+            or lowered.startswith(_FURNITURE_OPENERS)
+        ):
+            return text.strip()  # the search of the whole pattern finds nothing
     return _INLINE_FURNITURE.sub("", text).strip()
 
 
@@ -49,20 +69,29 @@ def repair_text(text: str) -> str:
     # uncurl_quotes=False: ftfy straightens every curly quote by default, which
     # turned the repaired "theâ€™s" into "the's" and every correct “quote” in the
     # display text into '"' (analysis_text plainifies quotes where that matters).
-    text = ftfy.fix_text(text, unescape_html=False, normalization="NFC", uncurl_quotes=False)
+    # Printable ASCII is left as it is by every ftfy fix (no mojibake, controls,
+    # ligatures, wide forms or line separators), and is most text: skip the call.
+    if not (text.isascii() and text.isprintable()):
+        text = ftfy.fix_text(text, unescape_html=False, normalization="NFC", uncurl_quotes=False)
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = _LOST_APOSTROPHE.sub("\u2019", text)
-    text = text.replace("\ufffd", "")
-    text = text.translate(_INVISIBLE)
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
-    return _SPACES.sub(" ", text).strip()
+    if "\ufffd" in text:
+        text = _LOST_APOSTROPHE.sub("\u2019", text)
+        text = text.replace("\ufffd", "")
+    printable = text.isprintable()  # False for every invisible, control or space but " "
+    if not printable:
+        text = text.translate(_UNSEEN)
+    if not printable or "  " in text:  # else only single " " spaces, which stay
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 def analysis_text(text: str) -> str:
     """Display text -> the normalised copy used for analysis (NFKC, plain quotes/dashes)."""
+    if text.isascii():
+        return text  # already NFKC, and no curly quote or dash to plain
     text = unicodedata.normalize("NFKC", text)
     return text.translate(_PLAIN)
 
@@ -144,13 +173,17 @@ _SENTENCE_END = re.compile(r"[.!?\"”’)]$")
 
 def is_boilerplate(text: str) -> bool:
     """True for a line that is not part of the story: promos, credits, plugs."""
-    if _PROMO.match(text) or _COMMENT_CHATTER.search(text):
+    # Cheap tests first, each needed by the search after it: every alternative of
+    # _COMMENT_CHATTER holds "comment" (no letter of which IGNORECASE matches to a
+    # non-ASCII one), an e-mail address an "@"; most paragraphs are long.
+    if _PROMO.match(text) or ("comment" in text.lower() and _COMMENT_CHATTER.search(text)):
         return True
-    if _CREDIT.search(text) and len(text.split()) <= 14:
+    n_words = len(text.split())
+    if n_words <= 14 and _CREDIT.search(text):
         return True
     if _SOCIAL.match(text):
         return True
-    return bool(_EMAIL.search(text)) and len(text.split()) <= 30
+    return "@" in text and n_words <= 30 and bool(_EMAIL.search(text))
 
 
 # A run of more letters and digits than this, with no space or punctuation, is no
@@ -228,7 +261,7 @@ def clean_document(doc: Document) -> Document:
 def _is_caption(text: str, next_text: str) -> bool:
     """A photo caption: the line just above a credit, unless it ends a sentence
     (captions pasted from a page are often cut off mid-word)."""
-    if not next_text or not _CREDIT.search(next_text) or len(next_text.split()) > 14:
+    if not next_text or len(next_text.split()) > 14 or not _CREDIT.search(next_text):
         return False
     return not _SENTENCE_END.search(text) or len(text.split()) <= 30
 

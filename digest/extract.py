@@ -8,13 +8,21 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from digest.clean import analysis_text
 from digest.config import Config
 from digest.models import Article, Document, Keyword
-from digest.terms import STOP_WORDS, content_terms, shingles, split_sentences, stem, words
+from digest.terms import (
+    STOP_WORDS,
+    content_terms,
+    split_sentences,
+    stem,
+    word_shingles,
+    words,
+)
 
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+(?: [A-Z][a-z]+)?)?"
@@ -35,7 +43,8 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     lead = lead_sentences(sentences, config.lead_sentences)
     derived = not (doc.meta.title or doc.headline)
     title = doc.meta.title or doc.headline or title_from_lead(lead or sentences)
-    title = fix_shouting(title, " ".join(sentences))
+    joined = " ".join(sentences)
+    title = fix_shouting(title, joined)
     # Sentences end with a stop so that no keyphrase runs from one into the next
     # (list items and headings often have none).
     body = analysis_text(" ".join(s if s[-1:] in ".!?\"'”’" else s + "." for s in sentences))
@@ -48,6 +57,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         backend=config.keyword_backend,
     )
     counts = Counter(content_terms(body if derived else f"{title}. {body}"))
+    body_words = words(analysis_text(joined))  # shingled and counted: tokenised once
     return Article(
         id=article_id,
         path=doc.path,
@@ -59,8 +69,8 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         lead=tuple(lead),
         keywords=tuple(keywords),
         terms=tuple(sorted(counts.items())),
-        shingles=shingles(analysis_text(" ".join(sentences))),
-        word_count=len(words(analysis_text(" ".join(sentences)))),
+        shingles=word_shingles(body_words),
+        word_count=len(body_words),
         problems=doc.problems,
     )
 
@@ -108,7 +118,7 @@ def fix_shouting(title: str, text: str) -> str:
     first, _, rest = title.partition(" ")
     if len(first) > 3 and first.isupper() and rest and not rest.split()[0].isupper():
         normal = first.capitalize()
-        if re.search(rf"\b{re.escape(normal)}\b", text):
+        if _has_word(text, normal):
             return f"{normal} {rest}"
     return title
 
@@ -184,34 +194,51 @@ def extract_keywords(
     stats = _word_tally(counted)
     tally, first = stats.tally, stats.first
     for root in _word_tally(title).tally if title else ():
-        tally[root] += TITLE_WEIGHT - 1  # a headline word counts as TITLE_WEIGHT uses
+        # a headline word counts as TITLE_WEIGHT uses
+        tally[root] = tally.get(root, 0) + TITLE_WEIGHT - 1
     top = max(tally.values(), default=1)
+    text_hay, counted_hay = _Haystack(text), _Haystack(counted)
     yake_bonus: dict[str, float] = {}
-    found: dict[str, Keyword] = {}
+    found: dict[str, _Scored] = {}
     for phrase, yake_score in candidates:
         label = _tidy_phrase(str(phrase))
-        if label is None or _cuts_a_name(label, text):
+        if label is None:
             continue
         key = " ".join(words(label))
         bonus = YAKE_WEIGHT / (1.0 + float(yake_score) * YAKE_SCALE)
+        # The checks are pure, so the cheap ones go first: a phrase is searched
+        # for in the text only when its answer can still change something.
         if " " not in key:
-            yake_bonus.setdefault(stem(key), bonus)
+            root = stem(key)
+            if root not in yake_bonus and not _cuts_a_name(label, text):
+                yake_bonus[root] = bonus
             continue
-        uses = len(re.findall(_phrase_pattern(label), counted, re.IGNORECASE))
-        if key in found or not _is_name(label) or uses < 2:
+        if key in found or not _is_name(label) or _cuts_a_name(label, text):
             continue
-        found[key] = Keyword(_display_form(label, text), key, uses / top + bonus)
+        uses = _count_phrase(label, counted_hay)
+        if uses < 2:
+            continue
+        found[key] = _Scored(_display_form(label, text, text_hay), key, uses / top + bonus)
     for root, count in tally.items():
         label = _word_label(stats.forms[root])
         key = label.lower()
-        if _ADVERB.search(key) or root in stats.before_names:
+        if key.endswith(_ADVERB_ENDINGS) or root in stats.before_names:
             continue
         if key not in found:
-            found[key] = Keyword(label, key, count / top + yake_bonus.get(root, 0.0))
-    merged = _merge_names(list(found.values()), text)
+            found[key] = _Scored(label, key, count / top + yake_bonus.get(root, 0.0))
+    merged = _merge_names(list(found.values()), text, text_hay)
     order = {k.key: first.get(stem(k.key.split()[0]), 0) for k in merged}
     ranked = sorted(merged, key=lambda k: (-k.score, order[k.key], k.key))[:limit]
     return [Keyword(k.label, k.key, round(k.score / (1 + YAKE_WEIGHT), 6)) for k in ranked]
+
+
+class _Scored(NamedTuple):
+    """A keyword candidate with its unscaled score (a tuple: there are a hundred
+    or more per article, and only the best few become a `Keyword`)."""
+
+    label: str
+    key: str
+    score: float
 
 
 # YAKE reads at most this much of an article (a long article's start is its news;
@@ -224,40 +251,50 @@ YAKE_WEIGHT = 0.5
 TITLE_WEIGHT = 3
 YAKE_SCALE = 1.0
 _TALLY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+# A _TALLY_WORD, and the letter that starts the next one when only whitespace
+# lies between them (else "").
+_TALLY_TOKEN = re.compile(rf"({_TALLY_WORD.pattern})\s*(?=([^\W\d_])?)")
 
 
 @dataclass
 class _WordStats:
-    tally: Counter[str]  # uses of each stemmed content word
-    forms: dict[str, Counter[str]]  # its surface forms
+    tally: dict[str, int]  # uses of each stemmed content word, in order of first use
+    forms: dict[str, dict[str, int]]  # its surface forms and their uses
     first: dict[str, int]  # position of its first use
     before_names: set[str]  # names only ever used just before another name
 
 
 def _word_tally(text: str) -> _WordStats:
     """Text -> counts, forms and positions of its content words, in one pass."""
-    stats = _WordStats(Counter(), {}, {}, set())
-    tokens = list(_TALLY_WORD.finditer(text))
+    stats = _WordStats({}, {}, {}, set())
+    tally, forms, first = stats.tally, stats.forms, stats.first
+    tokens = _TALLY_TOKEN.findall(text)
     alone: set[str] = set()  # names seen at least once not followed by a name
-    for i, match in enumerate(tokens):
-        word = match.group(0)
-        if word.endswith(("'s", "’s")):
-            word = word[:-2]
-        lower = word.lower()
-        if len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS:
+    # token -> (word, root), root None for a word not counted: an article uses
+    # most of its words more than once, so each is judged and stemmed once
+    seen: dict[str, tuple[str, str | None]] = {}
+    for i, (token, next_letter) in enumerate(tokens):
+        known = seen.get(token)
+        if known is None:
+            word = token[:-2] if token.endswith(("'s", "’s")) else token
+            lower = word.lower()
+            counted = not (len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS)
+            known = seen[token] = (word, stem(lower) if counted else None)
+        word, root = known
+        if root is None:
             continue
-        root = stem(lower)
-        stats.tally[root] += 1
-        stats.forms.setdefault(root, Counter())[word] += 1
-        stats.first.setdefault(root, i)
+        if root in tally:
+            tally[root] += 1
+            uses = forms[root]
+            uses[word] = uses.get(word, 0) + 1
+        else:
+            tally[root] = 1
+            forms[root] = {word: 1}
+            first[root] = i
         if word[0].isupper():
-            after = tokens[i + 1] if i + 1 < len(tokens) else None
-            followed = (
-                after is not None
-                and after.group(0)[0].isupper()
-                and not text[match.end() : after.start()].strip()
-                and after.group(0).lower() not in STOP_WORDS
-            )
+            # followed by a name: the next word, after nothing but whitespace, is
+            # capitalised and no stop-word
+            followed = next_letter.isupper() and tokens[i + 1][0].lower() not in STOP_WORDS
             if followed and root not in alone:
                 stats.before_names.add(root)
             elif not followed:
@@ -266,13 +303,16 @@ def _word_tally(text: str) -> _WordStats:
     return stats
 
 
-def _word_label(forms: Counter[str]) -> str:
+def _word_label(forms: Mapping[str, int]) -> str:
     """Surface forms of one word -> its label: the commonest form, lower case on a
     tie (a noun is capitalised at a sentence start), capitals only for acronyms."""
-    ranked = sorted(
-        forms.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0])
-    )
-    best = ranked[0][0]
+    if len(forms) == 1:
+        (best,) = forms  # most words have one form: nothing to rank
+    else:
+        best = min(
+            forms.items(),
+            key=lambda kv: (_shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0]),
+        )[0]
     if len(best) > 4 and best.isupper():
         for form in (best.capitalize(), best.lower()):
             if form in forms:
@@ -282,7 +322,7 @@ def _word_label(forms: Counter[str]) -> str:
 
 
 # "reportedly", "allegedly": frequent in news, never what it is about.
-_ADVERB = re.compile(r"(?:edly|ally|ently|antly|ously|ively|ately)$")
+_ADVERB_ENDINGS = ("edly", "ally", "ently", "antly", "ously", "ively", "ately")
 
 
 def _phrase_pattern(label: str) -> str:
@@ -314,10 +354,15 @@ def _tidy_phrase(phrase: str) -> str | None:
     return label
 
 
-def _display_form(label: str, text: str) -> str:
+def _display_form(label: str, text: str, hay: _Haystack | None = None) -> str:
     """The case variant of a phrase that the text uses most, avoiding ALL CAPS."""
-    pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b", re.I)
-    variants = Counter(" ".join(m.group(0).split()) for m in pattern.finditer(text))
+    hay = hay or _Haystack(text)
+    if hay.lower is not None and label.isascii():
+        spans = _phrase_spans(text, hay.lower, label.lower().split())
+        variants = Counter(" ".join(text[i:j].split()) for i, j in spans)
+    else:
+        pattern = re.compile(_phrase_pattern(label), re.I)
+        variants = Counter(" ".join(m.group(0).split()) for m in pattern.finditer(text))
     if not variants:
         return label
     # ties go to lower case: a common noun is capitalised only at a sentence start
@@ -333,18 +378,35 @@ def _unshout(word: str, text: str) -> str:
     if len(word) <= 4 or not word.isupper():
         return word
     for form in (word.capitalize(), word.lower()):
-        if re.search(rf"\b{re.escape(form)}\b", text):
+        if _has_word(text, form):
             return form
     return word.capitalize() if len(word) > 5 else word
 
 
 def _cuts_a_name(label: str, text: str) -> bool:
-    """True when the phrase stops inside a name: "Wagner chief Yevgeny" (Prigozhin)."""
-    if not label.split()[-1][:1].isupper():
+    """True when the phrase stops inside a name: "Wagner chief Yevgeny" (Prigozhin).
+
+    That is, when its first use followed by a capitalised word (the regex
+    `\\bLABEL\\s+([A-Z][\\w'-]*)`) is followed by one that is no stop-word.
+    """
+    parts = label.split()
+    if not parts[-1][:1].isupper():
         return False
-    pattern = r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\s+([A-Z][\w'-]*)"
-    follower = re.search(pattern, text)
-    return follower is not None and follower.group(1).lower() not in STOP_WORDS
+    n = len(text)
+    i = text.find(parts[0])
+    while i >= 0:
+        end = _phrase_end(text, text, parts, i) if _at_boundary(text, i) else -1
+        if end >= 0:
+            pos = end
+            while pos < n and text[pos].isspace():
+                pos += 1
+            if pos > end and pos < n and "A" <= text[pos] <= "Z":
+                stop = pos + 1
+                while stop < n and (_is_word_char(text[stop]) or text[stop] in "'-"):
+                    stop += 1
+                return text[pos:stop].lower() not in STOP_WORDS
+        i = text.find(parts[0], i + 1)
+    return False
 
 
 def _shouting(phrase: str) -> int:
@@ -356,31 +418,126 @@ def _is_name(label: str) -> bool:
     return all(t[:1].isupper() for t in label.split())
 
 
-def _merge_names(keywords: list[Keyword], text: str) -> list[Keyword]:
+def _merge_names(keywords: list[_Scored], text: str, hay: _Haystack | None = None) -> list[_Scored]:
     """Merge a one-word name with a longer name that starts or ends with it.
 
     The label kept is the short form when the text also uses it on its own
     ("Prigozhin"), else the long one ("New York", never "York").
     """
-    singles = {k.key: k for k in keywords if " " not in k.key and _is_name(k.label)}
-    stands_for: dict[str, Keyword] = {}
+    hay = hay or _Haystack(text)
+    by_key = {k.key: k for k in keywords}
+    stands_for: dict[str, _Scored] = {}
     for kw in keywords:
         parts = kw.key.split()
         if len(parts) < 2 or not _is_name(kw.label):
             continue
         for part in (parts[-1], parts[0]):
-            single = singles.get(part)
-            if single is None or single.key in stands_for:
+            single = by_key.get(part)  # a one-word name, checked only when looked up
+            if single is None or " " in single.key or not _is_name(single.label):
                 continue
-            alone = len(re.findall(rf"\b{re.escape(single.label)}\b", text)) - len(
-                re.findall(re.escape(kw.label), text, flags=re.IGNORECASE)
-            )
+            if single.key in stands_for:
+                continue
+            if hay.lower is not None and kw.label.isascii():
+                long_uses = hay.lower.count(kw.label.lower())
+            else:
+                long_uses = len(re.findall(re.escape(kw.label), text, flags=re.IGNORECASE))
+            alone = sum(1 for _ in _phrase_spans(text, text, [single.label])) - long_uses
             keep = single if alone > 0 else kw
-            merged = Keyword(keep.label, keep.key, min(kw.score, single.score))
+            merged = _Scored(keep.label, keep.key, min(kw.score, single.score))
             stands_for[single.key] = stands_for[kw.key] = merged
             break
-    out: dict[str, Keyword] = {}
+    out: dict[str, _Scored] = {}
     for kw in keywords:
         merged = stands_for.get(kw.key, kw)
         out.setdefault(merged.key, merged)
     return list(out.values())
+
+
+# ---------------------------------------------------------------------- phrase search
+#
+# Labelling keywords asks a few questions of each candidate phrase: how often
+# the text uses it, in which capitals, whether a name follows it. Asked with a
+# regex built per phrase, compiling those regexes (dozens per article, new ones
+# for every article, so Python's pattern cache never helped) and scanning with
+# them took about as long as YAKE itself. The helpers below find the phrase with
+# str.find and then check, one by one, what the regex `\bA\s+B\b` would: `\b`
+# (word characters on one side only, `\w` being str.isalnum() or "_"), `\s+`
+# between the words (str.isspace()), and, for IGNORECASE, a lower-cased copy of
+# the text (see `_Haystack`).
+
+# The only characters outside ASCII that IGNORECASE matches to an ASCII letter
+# (İ, ı, ſ and the Kelvin sign); İ is also the only one whose lower case has two
+# characters, which would shift the indices of a lower-cased copy.
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+class _Haystack:
+    """A text searched for many phrases, with a lower-cased copy that stands in
+    for IGNORECASE when matching ASCII phrases (`lower` is None when it can't:
+    the text holds one of the `_CASE_TRAPS`)."""
+
+    __slots__ = ("lower", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lower = text.lower() if _CASE_TRAPS.search(text) is None else None
+
+
+def _count_phrase(label: str, hay: _Haystack) -> int:
+    """How often the text uses a phrase, in any capitals: the number of matches
+    of `_phrase_pattern(label)` with IGNORECASE."""
+    if hay.lower is None or not label.isascii():
+        return len(re.findall(_phrase_pattern(label), hay.text, re.IGNORECASE))
+    return sum(1 for _ in _phrase_spans(hay.text, hay.lower, label.lower().split()))
+
+
+def _has_word(text: str, word: str) -> bool:
+    """True when `re.search(rf"\\b{re.escape(word)}\\b", text)` would match."""
+    return next(_phrase_spans(text, text, [word]), None) is not None
+
+
+def _is_word_char(c: str) -> bool:
+    """True for what `\\w` matches in a str pattern."""
+    return c.isalnum() or c == "_"
+
+
+def _at_boundary(text: str, i: int) -> bool:
+    """True where `\\b` matches: between a word character and anything else."""
+    before = i > 0 and _is_word_char(text[i - 1])
+    after = i < len(text) and _is_word_char(text[i])
+    return before != after
+
+
+def _phrase_end(text: str, hay: str, parts: Sequence[str], i: int) -> int:
+    """Where the words `parts`, separated by whitespace (`A\\s+B`), end when read
+    from index i, or -1 when they are not there.
+
+    `hay` is the text itself, or its lower-cased copy with `parts` lower-cased;
+    whitespace is judged in `text`. No backtracking is needed: a word never
+    starts with whitespace, so `\\s+` can only take the whole run.
+    """
+    n = len(text)
+    if not hay.startswith(parts[0], i):
+        return -1
+    pos = i + len(parts[0])
+    for part in parts[1:]:
+        start = pos
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos == start or not hay.startswith(part, pos):
+            return -1
+        pos += len(part)
+    return pos
+
+
+def _phrase_spans(text: str, hay: str, parts: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """The matches of `\\bA\\s+B\\b` for the (non-empty) words `parts`, as
+    re.finditer gives them: left to right, not overlapping."""
+    i = hay.find(parts[0])
+    while i >= 0:
+        end = _phrase_end(text, hay, parts, i) if _at_boundary(text, i) else -1
+        if end >= 0 and _at_boundary(text, end):
+            yield i, end
+            i = hay.find(parts[0], end)
+        else:
+            i = hay.find(parts[0], i + 1)

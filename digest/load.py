@@ -12,6 +12,7 @@ import html
 import os
 import re
 import stat
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -461,8 +462,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|
 
 
 def _load_markdown(path: str, text: str) -> Document:
-    import markdown  # imported here: only Markdown files need it
-
     meta_data: dict[str, Any] = {}
     if text.startswith("---"):
         match = _FRONT_MATTER.match(text)
@@ -495,7 +494,10 @@ def _load_markdown(path: str, text: str) -> Document:
         problems.append(Problem(path, f"{costly}; read as plain text"))
         blocks = _text_blocks(lines, hard_wrapped=_hard_wrapped(lines))
         return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
-    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    paragraphs = plain_paragraphs(text)
+    if paragraphs is not None:  # most articles: what converting them would give
+        return Document(path=path, meta=meta, blocks=tuple(paragraphs), problems=tuple(problems))
+    html = _markdown_to_html(text)
     parser = lxml.html.HTMLParser()
     fragment = lxml.html.fragment_fromstring(html, create_parent="div", parser=parser)
     if _too_deep(parser):  # "> > > > …" quotes nested hundreds deep
@@ -504,6 +506,56 @@ def _load_markdown(path: str, text: str) -> Document:
     else:
         blocks, _links = html_blocks(fragment)
     return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
+
+
+# What Python-Markdown (with "extra" and "sane_lists") reads as more than the text
+# of a paragraph: inline markup, links, footnotes and abbreviations, HTML, tables,
+# fences and attribute lists; an entity ("&amp;": any other "&" it escapes, and
+# it reads back as "&"); at the start of a line, indented code, a heading, quote,
+# definition, rule, setext underline or list item; and trailing spaces (a hard
+# line break, or a blank line).
+_MARKDOWN_SYNTAX = re.compile(
+    r"[\\`*_{}\[\]<>|~^]|&#?\w+;|^(?:[ #>:=+-]|\d+\.)| $",
+    re.MULTILINE,
+)
+
+
+def plain_paragraphs(text: str) -> list[Block] | None:
+    """Markdown that is nothing but paragraphs of text -> their blocks, exactly as
+    converting it to HTML and reading that gives them; None for any other text.
+
+    Converting is the slowest step of loading an article, and most articles are
+    plain paragraphs. Unprintable characters (tabs, line and paragraph
+    separators, controls that Python-Markdown removes or libxml2 refuses) also
+    leave the text to the converter.
+    """
+    if _MARKDOWN_SYNTAX.search(text) or not text.replace("\n", "").isprintable():
+        return None
+    paragraphs = [" ".join(words) for chunk in text.split("\n\n") if (words := chunk.split())]
+    return [Block("p", p) for p in paragraphs] or None
+
+
+_MARKDOWN = threading.local()  # a converter per thread: they keep state while converting
+
+
+def _markdown_to_html(text: str) -> str:
+    """Markdown -> HTML, as `markdown.markdown` gives it.
+
+    Building a converter (its extensions, patterns and processors) took as long
+    as converting an article, so each thread keeps one and resets it before each
+    use, the reuse Python-Markdown provides. A conversion that raised (a
+    RecursionError) can leave parser state that reset() does not clear: that
+    converter is dropped.
+    """
+    converter = getattr(_MARKDOWN, "converter", None)
+    if converter is None:
+        import markdown  # imported here: only Markdown files need it
+
+        converter = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    _MARKDOWN.converter = None
+    converted = str(converter.reset().convert(text))
+    _MARKDOWN.converter = converter
+    return converted
 
 
 # Python-Markdown takes time quadratic in the length of a paragraph for several

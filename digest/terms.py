@@ -41,13 +41,7 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 
 def words(text: str) -> list[str]:
     """Text -> its words in order, lower-cased, possessive 's dropped."""
-    out = []
-    for match in _WORD.finditer(text.lower()):
-        word = match.group(0)
-        if word.endswith("'s"):
-            word = word[:-2]
-        out.append(word)
-    return out
+    return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(text.lower())]
 
 
 def stem(word: str) -> str:
@@ -65,16 +59,25 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Text -> stemmed content words (no stop-words, no bare numbers), in order."""
-    return [
-        stem(w)
-        for w in words(text)
-        if len(w) > 1 and w not in STOP_WORDS and not w.replace("-", "").isdigit()
-    ]
+    terms = []
+    known: dict[str, str] = {}  # word -> its term, "" for none: each word judged once
+    for w in words(text):
+        term = known.get(w)
+        if term is None:
+            is_term = len(w) > 1 and w not in STOP_WORDS and not w.replace("-", "").isdigit()
+            term = known[w] = stem(w) if is_term else ""  # a stem is never empty
+        if term:
+            terms.append(term)
+    return terms
 
 
 def shingles(text: str, size: int = 3) -> tuple[int, ...]:
     """Text -> sorted stable hashes of its word n-grams, for near-duplicate checks."""
-    ws = words(text)
+    return word_shingles(words(text), size)
+
+
+def word_shingles(ws: Sequence[str], size: int = 3) -> tuple[int, ...]:
+    """`shingles` of a text already split into `words` (callers that need both)."""
     grams = {" ".join(ws[i : i + size]) for i in range(max(0, len(ws) - size + 1))}
     return tuple(sorted({zlib.crc32(g.encode("utf-8")) for g in grams}))
 
