@@ -319,7 +319,7 @@ def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Probl
         if date is None:
             problems.append(Problem(path, f"unparsable date {str(raw_date)[:60]!r}; date left out"))
         else:
-            problems.extend(Problem(path, note) for note in date_notes(date))
+            problems.extend(Problem(path, note) for note in early_date_notes(date))
     url = None
     raw_url = text(*_URL_KEYS)
     if raw_url is not None:
@@ -374,17 +374,33 @@ def date_notes(date: str, now: dt.datetime | None = None) -> list[str]:
     The clock only decides whether the note is given: the date itself is kept as
     written, so it never changes a page, and two builds still give the same bytes.
     """
-    try:
-        moment = dt.datetime.fromisoformat(date.removesuffix("Z"))
-    except ValueError:
-        return []
-    if moment.year < EARLIEST_PLAUSIBLE_YEAR:
+    return [*early_date_notes(date), *future_date_notes(date, now)]
+
+
+def early_date_notes(date: str) -> list[str]:
+    """The clock-free half of `date_notes`, given while a file is read (and cached)."""
+    moment = _moment(date)
+    if moment is not None and moment.year < EARLIEST_PLAUSIBLE_YEAR:
         return [f"implausible date {date} (before {EARLIEST_PLAUSIBLE_YEAR}); kept as written"]
+    return []
+
+
+def future_date_notes(date: str, now: dt.datetime | None = None) -> list[str]:
+    """The half of `date_notes` that reads the clock: given on every build, after
+    the cached analysis, so a note never outlives its truth."""
+    moment = _moment(date)
+    if moment is None:
+        return []
     now = now or clock()
     limit = now.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
-    if moment > limit:
-        return [f"date {date} is in the future; kept as written"]
-    return []
+    return [f"date {date} is in the future; kept as written"] if moment > limit else []
+
+
+def _moment(date: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(date.removesuffix("Z"))
+    except ValueError:
+        return None
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")

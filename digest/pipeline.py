@@ -7,7 +7,7 @@ import os
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +18,7 @@ from digest.analyse import analyse_file
 from digest.cache import ArticleCache, check_cache_path
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
 from digest.config import Config
-from digest.load import SourceFile, read_content
+from digest.load import SourceFile, future_date_notes, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
 from digest.render import builtin_templates, render_pages
 from digest.slugs import unique_names
@@ -77,8 +77,10 @@ def build(
     clock.lap("analyse")
     site = assemble_site(articles, config)
     clock.lap("group")
-    if strict and problems:
-        raise _strict_error(problems)
+    dates = tuple((a.path, a.meta.date) for a in site.articles if a.meta.date)
+    reported = problems + future_dates(dates)  # the clock's problems are never stored
+    if strict and reported:
+        raise _strict_error(reported)
     chooser = search.Chooser()
 
     def pages() -> Iterator[tuple[str, bytes]]:
@@ -95,7 +97,6 @@ def build(
     written, unchanged = write_site(pages(), output_dir, finish=index)
     if cache_dir is not None:
         listing, count = state.output_listing(output_dir)
-        dates = tuple((a.path, a.meta.date) for a in site.articles if a.meta.date)
         saved = state.Saved(
             inputs, listing, len(site.articles), len(site.stories), count, tuple(problems), dates
         )
@@ -107,7 +108,7 @@ def build(
         stories=len(site.stories),
         files_written=written,
         files_unchanged=unchanged,
-        problems=tuple(sorted_problems(problems)),
+        problems=tuple(sorted_problems(reported)),
         seconds=clock.total(),
         cache_hits=hits,
         cache_misses=len(files) - hits,
@@ -126,7 +127,7 @@ def _unchanged(
     listing, count = state.output_listing(output)
     if listing != saved.outputs:
         return None
-    problems = sorted_problems(saved.problems)
+    problems = sorted_problems([*saved.problems, *future_dates(saved.dates)])
     if strict and problems:
         raise _strict_error(problems)
     clock.lap("check")
@@ -166,6 +167,12 @@ class Stopwatch:
 
     def total(self) -> float:
         return round(time.perf_counter() - self.started, 3)
+
+
+def future_dates(dates: Iterable[tuple[str, str]]) -> list[Problem]:
+    """(path, date) of articles -> a problem for each date in the future. Asked of
+    the clock on every build: the per-article cache must not keep such a note."""
+    return [Problem(path, note) for path, date in dates for note in future_date_notes(date)]
 
 
 def sorted_problems(problems: Sequence[Problem]) -> list[Problem]:

@@ -4,6 +4,7 @@ the site alone; any change to an input or to the output means a full build."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -163,4 +164,37 @@ def test_strict_still_fails_when_nothing_changed(project: Path) -> None:
     (project / "content" / "empty.md").write_text("", "utf-8")
     run(project)
     with pytest.raises(DigestError, match=r"empty\.md"):
+        run(project, strict=True)
+
+
+def test_date_in_the_future_is_asked_of_the_clock_on_every_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "date in the future" note depends on the clock, the one input not hashed:
+    neither the per-article cache nor the no-op build may keep it once untrue."""
+    from digest import load
+
+    (project / "content" / "later.md").write_text(
+        "---\ntitle: Ferry timetable\ndate: 2030-05-01\n---\nFerries run to the islands.\n",
+        "utf-8",
+    )
+
+    def at(year: int) -> None:
+        monkeypatch.setattr(load, "clock", lambda: dt.datetime(year, 1, 1, tzinfo=dt.UTC))
+
+    def future(report: BuildReport) -> list[str]:
+        return [p.path for p in report.problems if "in the future" in p.reason]
+
+    at(2025)
+    assert future(run(project)) == ["later.md"]
+    at(2040)
+    again = run(project)
+    assert again.up_to_date and future(again) == []
+    (project / ".digest-cache" / STATE_FILE).unlink()
+    cached = run(project)  # a full build, every article from the cache
+    assert not cached.up_to_date and cached.cache_misses == 0 and future(cached) == []
+    at(2025)
+    back = run(project)
+    assert back.up_to_date and future(back) == ["later.md"]
+    with pytest.raises(DigestError, match="in the future"):
         run(project, strict=True)
