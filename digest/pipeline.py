@@ -24,7 +24,7 @@ from digest.render import builtin_templates, render_pages
 from digest.slugs import unique_names
 from digest.summarize import summarize
 from digest.topics import assign_topics
-from digest.write import check_output_path, write_site
+from digest.write import check_output_path, has_leftovers, write_site
 
 # Called as files are analysed: (files analysed so far, files to analyse).
 Progress = Callable[[int, int], None]
@@ -122,8 +122,8 @@ def _unchanged(
     """The report of a build that has nothing to do: the inputs hash as the last
     build's did and the output folder is as that build left it. None otherwise."""
     saved = state.load(cache_dir)
-    if saved is None or saved.inputs != inputs:
-        return None
+    if saved is None or saved.inputs != inputs or has_leftovers(output):
+        return None  # (a full build also clears what a killed one left behind)
     listing, count = state.output_listing(output)
     if listing != saved.outputs:
         return None

@@ -203,6 +203,19 @@ def _recover(parent: Path, output: Path) -> None:
         os.rename(aside[-1], output)
 
 
+def has_leftovers(output: Path) -> bool:
+    """True when an interrupted build left a staging or set-aside folder beside
+    the output folder (the next full build removes or restores it)."""
+    name = output.name
+    try:
+        return any(
+            entry.name.startswith((f".{name}.new-", f".{name}.old-"))
+            for entry in os.scandir(output.parent)
+        )
+    except OSError:
+        return False
+
+
 def _remove_leftovers(parent: Path, name: str) -> None:
     """Staging folders of an interrupted build are ours to delete (only ours: the
     caller holds the lock, so no other build is writing one)."""

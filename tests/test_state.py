@@ -104,6 +104,7 @@ def test_what_the_no_op_build_keeps_is_what_a_full_build_writes(project: Path) -
         "delete a page in the site",
         "add a file to the site",
         "damage the state file",
+        "leave a killed build's staging folder",
     ],
 )
 def test_any_change_means_a_full_build(project: Path, change: str) -> None:
@@ -141,11 +142,14 @@ def test_any_change_means_a_full_build(project: Path, change: str) -> None:
         (site / "stray.html").write_text("<p>stray</p>", "utf-8")
     elif change == "damage the state file":
         (project / ".digest-cache" / STATE_FILE).write_text("{", "utf-8")
+    elif change == "leave a killed build's staging folder":
+        (project / ".site.new-0123456789ab").mkdir()
     report = run(project, **settings)
     assert not report.up_to_date
     assert report.files_written + report.files_unchanged > 0
     if change == "override a template":
         assert "built by us" in (site / "404.html").read_text("utf-8")
+    assert not (project / ".site.new-0123456789ab").exists()
     if change in ("edit a page in the site", "delete a page in the site", "add a file to the site"):
         # the full build puts the site back as it should be
         again = run(project)
