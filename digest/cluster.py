@@ -15,6 +15,8 @@ import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
 from digest.config import Config
 from digest.models import Article
@@ -107,8 +109,10 @@ def _candidate_similarities(
     An article is indexed under its INDEX_TERMS heaviest terms; terms indexing
     more than MAX_POSTING_SHARE of the articles propose no pairs. Cosines of
     the proposed pairs are exact, computed with sparse matrices in blocks.
-    Pairs dated further apart than the story window are left out; pairs whose
-    publication times are known and close count as more alike (see
+    Pairs dated further apart than the story window are left out (never even
+    proposed: articles are compared with those of nearby dates only, so the
+    work grows with the articles per day, not with the square of all of them);
+    pairs whose publication times are known and close count as more alike (see
     `story_time_boost`): reports of one event cluster in time.
     """
     import numpy as np  # heavy imports: grouping is the first stage that needs them
@@ -117,32 +121,41 @@ def _candidate_similarities(
     n = len(indices)
     if n < 2:
         return {}
-    vocabulary: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    weights: list[float] = []
-    index_rows: list[int] = []
-    index_cols: list[int] = []
-    for row, i in enumerate(indices):
-        vector = vectors[i]
-        for term, weight in vector.items():
-            rows.append(row)
-            cols.append(vocabulary.setdefault(term, len(vocabulary)))
-            weights.append(weight)
-        for term, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]:
-            index_rows.append(row)
-            index_cols.append(vocabulary[term])
+    rows_vectors = [vectors[i] for i in indices]
+    # columns numbered in order of first appearance
+    vocabulary = {
+        term: k for k, term in enumerate(dict.fromkeys(chain.from_iterable(rows_vectors)))
+    }
+    sizes = np.fromiter(map(len, rows_vectors), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n), sizes)
+    cols = np.fromiter(
+        map(vocabulary.__getitem__, chain.from_iterable(rows_vectors)),
+        dtype=np.int64,
+        count=len(rows),
+    )
+    weights = np.fromiter(
+        chain.from_iterable(v.values() for v in rows_vectors), dtype=np.float64, count=len(rows)
+    )
     shape = (n, len(vocabulary))
     matrix = sparse.csr_matrix((weights, (rows, cols)), shape=shape)
-    index = sparse.csc_matrix((np.ones(len(index_rows)), (index_rows, index_cols)), shape=shape)
+    # each article's INDEX_TERMS heaviest terms (ties: the term first in sort order)
+    alphabetical = np.empty(len(vocabulary), dtype=np.int64)
+    alphabetical[sorted(range(len(vocabulary)), key=list(vocabulary).__getitem__)] = np.arange(
+        len(vocabulary)
+    )
+    order = np.lexsort((alphabetical[cols], -weights, rows))
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    heaviest = order[rank < INDEX_TERMS]
+    index = sparse.csc_matrix(
+        (np.ones(len(heaviest)), (rows[heaviest], cols[heaviest])), shape=shape
+    )
     postings = np.asarray(index.sum(axis=0)).ravel()
     index = index[:, postings <= max(50, int(MAX_POSTING_SHARE * n))].tocsr()
-    pairs = sparse.triu(index @ index.T, k=1).tocoo()
-    left, right = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
 
     day = np.array([np.nan if m[0] is None else m[0] for m in (moments[i] for i in indices)])
     hour = np.array([np.nan if m[1] is None else m[1] for m in (moments[i] for i in indices)])
     window = config.story_window_days
+    left, right = _proposed_pairs(index, day, window)
     if window:
         apart = np.abs(day[left] - day[right])
         keep = ~(apart > window)  # NaN (undated) compares False: kept
@@ -159,12 +172,46 @@ def _candidate_similarities(
         factor = 1.0 + boost * np.exp(-gap / config.story_time_scale_hours)
         sims = np.where(np.isnan(gap), sims, sims * factor)
     keep = sims > 0
-    return {
-        (indices[i], indices[j]): float(s)
-        for i, j, s in zip(
-            left[keep].tolist(), right[keep].tolist(), sims[keep].tolist(), strict=True
-        )
-    }
+    ids = np.asarray(indices)
+    pairs = zip(ids[left[keep]].tolist(), ids[right[keep]].tolist(), strict=True)
+    return dict(zip(pairs, sims[keep].tolist(), strict=True))
+
+
+def _proposed_pairs(index: Any, day: Any, window: int) -> tuple[Any, Any]:
+    """Rows (i < j, sorted) that share an indexed term. With a story window, only
+    rows whose days are within the window of a block of rows close in date (and
+    undated rows, which pair with any) are compared with that block; the caller
+    still drops pairs outside the window, exactly."""
+    import numpy as np
+
+    n = index.shape[0]
+    rows = np.arange(n)
+    if not window:
+        blocks = [(rows, rows)]
+    else:
+        undated = rows[np.isnan(day)]
+        dated = rows[~np.isnan(day)]
+        dated = dated[np.argsort(day[dated], kind="stable")]
+        days = day[dated]
+        blocks = [(undated, rows)] if len(undated) else []
+        for start in range(0, len(dated), DATE_BLOCK):
+            block = dated[start : start + DATE_BLOCK]
+            low = np.searchsorted(days, days[start] - window, side="left")
+            high = np.searchsorted(days, days[start + len(block) - 1] + window, side="right")
+            blocks.append((block, np.concatenate([dated[low:high], undated])))
+    lefts, rights = [], []
+    for block, others in blocks:
+        shared = (index[block] @ index[others].T).tocoo()
+        i, j = block[shared.row], others[shared.col]
+        lefts.append(i[i < j])
+        rights.append(j[i < j])
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    order = np.lexsort((right, left))
+    return left[order], right[order]
+
+
+# Articles (close in date) whose pairs are proposed at once.
+DATE_BLOCK = 1024
 
 
 # Proposed pairs whose cosines are computed at once (bounds memory).
@@ -177,33 +224,45 @@ def average_link(
     """Agglomerative clustering with average linkage over a sparse similarity graph
     (absent pairs count as 0), merging the most similar pair first."""
     members: dict[int, list[int]] = {i: [i] for i in indices}
+    size = dict.fromkeys(indices, 1)  # of each cluster
     link: dict[int, dict[int, float]] = defaultdict(dict)  # summed similarity between clusters
     for (i, j), sim in edges.items():
         link[i][j] = sim
         link[j][i] = sim
-    heap = [(-sim, i, j) for (i, j), sim in edges.items() if sim >= threshold]
-    heapq.heapify(heap)
-    while heap:
-        neg, a, b = heapq.heappop(heap)
+    # The most similar pair next: the given pairs at the threshold or above are
+    # sorted once (popped from the end), pairs re-linked by a merge go into a
+    # heap, and each step takes the smaller of the two heads.
+    ranked = sorted((-sim, i, j) for (i, j), sim in edges.items() if sim >= threshold)
+    ranked.reverse()
+    heap: list[tuple[float, int, int]] = []
+    while ranked or heap:
+        if heap and (not ranked or heap[0] < ranked[-1]):
+            neg, a, b = heapq.heappop(heap)
+        else:
+            neg, a, b = ranked.pop()
         if a not in members or b not in members:
             continue
-        current = link[a].get(b, 0.0) / (len(members[a]) * len(members[b]))
+        current = link[a].get(b, 0.0) / (size[a] * size[b])
         if abs(current + neg) > 1e-12:
             continue  # stale entry: this pair's average changed after a merge
         # merge b into a (a < b keeps ids deterministic)
         a, b = min(a, b), max(a, b)
         members[a].extend(members.pop(b))
+        size[a] += size.pop(b)
+        near = link[a]
         for c, s in link.pop(b).items():
-            link[c].pop(b, None)
+            other = link[c]
+            other.pop(b, None)
             if c == a:
                 continue
-            total = link[a].get(c, 0.0) + s
-            link[a][c] = total
-            link[c][a] = total
-        for c, total in link[a].items():
-            avg = total / (len(members[a]) * len(members[c]))
+            total = near.get(c, 0.0) + s
+            near[c] = total
+            other[a] = total
+        grown = size[a]
+        for c, total in near.items():
+            avg = total / (grown * size[c])
             if avg >= threshold:
-                heapq.heappush(heap, (-avg, min(a, c), max(a, c)))
+                heapq.heappush(heap, (-avg, a, c) if a < c else (-avg, c, a))
     return [sorted(m) for _, m in sorted(members.items())]
 
 

@@ -70,12 +70,13 @@ def summarize(
     total = 0
     used_articles: set[int] = set()
     remaining = set(range(len(candidates)))
+    overlaps: dict[int, tuple[int, float]] = {}
     # Whole sentences first; quote halves and fragments only when a story has too
     # few whole sentences to reach the length asked for.
     for allow_fragments in (False, True):
         total = _pick(
             candidates, relevance, chosen, remaining, used_articles, total,
-            min_words, max_words, allow_fragments,
+            min_words, max_words, allow_fragments, overlaps,
         )  # fmt: skip
     return tuple(
         SummarySentence(candidates[i].text, articles[candidates[i].article].id) for i in chosen
@@ -92,15 +93,22 @@ def _pick(
     min_words: int,
     max_words: int,
     allow_fragments: bool,
+    overlaps: dict[int, tuple[int, float]],
 ) -> int:
-    """Add sentences by maximal marginal relevance until min_words; -> new total."""
+    """Add sentences by maximal marginal relevance until min_words; -> new total.
+
+    `overlaps` keeps, per candidate, its greatest similarity to the first so many
+    chosen sentences, so each pair's similarity is computed once."""
     while remaining and total < min_words:
         best, best_score = None, float("-inf")
         for i in sorted(remaining):
             c = candidates[i]
             if total + c.words > max_words or (c.fragment and not allow_fragments):
                 continue
-            overlap = max((cosine(c.vector, candidates[j].vector) for j in chosen), default=0.0)
+            seen, overlap = overlaps.get(i, (0, 0.0))
+            for j in chosen[seen:]:
+                overlap = max(overlap, cosine(c.vector, candidates[j].vector))
+            overlaps[i] = (len(chosen), overlap)
             if overlap >= REPEAT_SIMILARITY:
                 continue
             novelty = 0.05 if c.article not in used_articles else 0.0
@@ -117,7 +125,7 @@ def _pick(
 
 
 def _candidates(articles: Sequence[Article], idf: Mapping[str, float] | None) -> list[_Candidate]:
-    raw: list[tuple[int, int, str, list[str], bool]] = []
+    raw: list[tuple[int, int, str, int, list[str], bool]] = []
     for a, article in enumerate(articles):
         lead = set(article.lead)
         for p, sentence in enumerate(article.sentences):
@@ -131,11 +139,11 @@ def _candidates(articles: Sequence[Article], idf: Mapping[str, float] | None) ->
                 or text.count('"') % 2 == 1
                 or (text[-1] not in ".!\"'\u201d\u2019)" and text not in lead)
             )
-            raw.append((a, p, text, content_terms(analysis_text(text)), fragment))
+            raw.append((a, p, text, n, content_terms(analysis_text(text)), fragment))
     if idf is None:
         idf, _ = idf_table(terms for *_, terms, _ in raw)
     return [
-        _Candidate(a, p, text, len(text.split()), tfidf(Counter(terms), idf), fragment)
-        for a, p, text, terms, fragment in raw
+        _Candidate(a, p, text, n, tfidf(Counter(terms), idf), fragment)
+        for a, p, text, n, terms, fragment in raw
         if terms
     ]

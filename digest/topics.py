@@ -79,45 +79,113 @@ def _infer_groups(
         return []
     if len(stories) == 1:
         return [list(stories)]
-    # heavy imports (numpy, scikit-learn): only a build with topics to infer needs them;
-    # loaded before the thread limit is set, which applies to libraries already loaded
+    tfidf = _tfidf(_count_matrix([_story_terms(s, articles) for s in stories]))
+    labels = _at_most(_average_link_labels(tfidf, config.topic_threshold), config.max_topics)
+    if len(stories) >= MIN_STORIES_FOR_KMEANS:
+        labels = _better_separated(tfidf, labels, config)
+    grouped: dict[int, list[Story]] = defaultdict(list)
+    for story, label in zip(stories, labels, strict=True):
+        grouped[label].append(story)
+    return [grouped[k] for k in sorted(grouped, key=lambda k: min(s.id for s in grouped[k]))]
+
+
+def _better_separated(tfidf: Any, linked: list[int], config: Config) -> list[int]:
+    """The linked topics, or k-means topics in the LSA space if those are better
+    separated (higher mean silhouette there)."""
+    # heavy imports (scikit-learn, ~1 s): only a build with enough topics to infer
+    # needs them; loaded before the thread limit is set, which applies to
+    # libraries already loaded
     import sklearn.cluster
     import sklearn.decomposition
-    import sklearn.metrics  # noqa: F401
+    import sklearn.metrics
+    import sklearn.preprocessing  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     # One thread: these matrices are small, so OpenMP's start-up costs more than
     # it saves (k-means 6x faster here), and results can't depend on core count.
     with threadpool_limits(1):
-        return _grouped(stories, articles, config)
-
-
-def _grouped(
-    stories: Sequence[Story], articles: dict[str, Article], config: Config
-) -> list[list[Story]]:
-    import numpy as np
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.feature_extraction.text import TfidfTransformer
-    from sklearn.preprocessing import normalize
-
-    docs = [_story_terms(s, articles) for s in stories]
-    matrix = DictVectorizer(sort=True).fit_transform(docs)
-    tfidf = normalize(TfidfTransformer(sublinear_tf=True).fit_transform(matrix))
-    linked = _at_most(_average_link_labels(tfidf, config.topic_threshold), config.max_topics)
-    candidates = [linked]
-    if len(stories) >= MIN_STORIES_FOR_KMEANS:
         from sklearn.decomposition import TruncatedSVD
+        from sklearn.preprocessing import normalize
 
         dims = max(2, min(LSA_DIMENSIONS, tfidf.shape[0] - 1, tfidf.shape[1] - 1))
         space = normalize(TruncatedSVD(dims, random_state=0).fit_transform(tfidf))
-        candidates.append(_stable_kmeans(space, config.max_topics))
-    else:
-        space = tfidf
-    labels = max(candidates, key=lambda lab: _silhouette(space, lab))
-    grouped: dict[int, list[Story]] = defaultdict(list)
-    for story, label in zip(stories, np.asarray(labels).tolist(), strict=True):
-        grouped[int(label)].append(story)
-    return [grouped[k] for k in sorted(grouped, key=lambda k: min(s.id for s in grouped[k]))]
+        candidates = [linked, _stable_kmeans(space, config.max_topics)]
+        return max(candidates, key=lambda lab: _silhouette(space, lab))
+
+
+def _tfidf(counts: Any) -> Any:
+    """Count matrix -> rows of unit length, exactly (same floats) as scikit-learn's
+    normalize(TfidfTransformer(sublinear_tf=True).fit_transform(counts)) makes them:
+    the same NumPy operations in the same order, and its row normalisation (a
+    sum of squares in stored order, its square root, a division) done the same
+    way. Doing it here spares a build with few stories importing scikit-learn."""
+    import numpy as np
+
+    n, width = counts.shape
+    # fit: smoothed idf
+    df = np.bincount(counts.indices, minlength=width).astype(np.float64, copy=False)
+    df += 1.0
+    idf = np.full_like(df, fill_value=n + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    # transform: sublinear tf, idf, then rows to unit length (twice, as normalize()
+    # runs on the transformer's already normalised output)
+    tfidf = counts.copy()
+    np.log(tfidf.data, tfidf.data)
+    tfidf.data += 1.0
+    tfidf.data *= idf[tfidf.indices]
+    _unit_rows(tfidf)
+    _unit_rows(tfidf)
+    return tfidf
+
+
+def _unit_rows(matrix: Any) -> None:
+    """Scale each non-empty row of a CSR matrix to unit length, in place, as
+    sklearn.utils.sparsefuncs_fast.inplace_csr_row_normalize_l2 does: squares
+    summed one by one in stored order (one vectorised step per position in a
+    row), then divided by the square root of that sum."""
+    import numpy as np
+
+    lengths = np.diff(matrix.indptr)
+    starts = matrix.indptr[:-1].astype(np.int64)
+    squares = matrix.data * matrix.data
+    by_length = np.argsort(-lengths, kind="stable")  # longest rows first
+    longer = np.searchsorted(-lengths[by_length], -np.arange(lengths.max(initial=0)), "left")
+    sums = np.zeros(len(lengths))
+    for position, rows in enumerate(longer.tolist()):
+        active = by_length[:rows]  # the rows with more than `position` entries
+        sums[active] += squares[starts[active] + position]
+    norms = np.sqrt(sums)
+    scale = np.repeat(norms, lengths)
+    nonzero = scale != 0.0
+    matrix.data[nonzero] /= scale[nonzero]
+
+
+def _count_matrix(docs: list[Counter[str]]) -> Any:
+    """Term counts -> a CSR matrix of them, one row per document and one column per
+    term in sorted order: what DictVectorizer(sort=True) makes (same entries, same
+    order), built without its per-value Python work."""
+    import numpy as np
+    from scipy import sparse
+
+    column = {term: k for k, term in enumerate(sorted({t for doc in docs for t in doc}))}
+    indptr = [0]
+    indices: list[int] = []
+    values: list[int] = []
+    for doc in docs:
+        terms = sorted(doc)
+        indices.extend(map(column.__getitem__, terms))
+        values.extend(map(doc.__getitem__, terms))
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (
+            np.array(values, dtype=np.float64),
+            np.array(indices, dtype=np.int32),
+            np.array(indptr, dtype=np.int32),
+        ),
+        shape=(len(docs), len(column)),
+    )
 
 
 def _at_most(labels: list[int], max_topics: int) -> list[int]:
@@ -137,22 +205,34 @@ def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
     import numpy as np
 
     n = tfidf.shape[0]
-    edges: dict[tuple[int, int], float] = {}
     keep = min(NEIGHBOURS, n - 1)
+    # (i, j, similarity) of each story and its neighbours, block by block in row
+    # order; a pair met twice keeps the similarity met last
+    pairs: list[tuple[Any, Any, Any]] = []
     for start in range(0, n, NEIGHBOUR_BLOCK):
         block = (tfidf[start : start + NEIGHBOUR_BLOCK] @ tfidf.T).toarray()
-        for row in range(block.shape[0]):
-            block[row, start + row] = 0.0  # not its own neighbour
+        rows = np.arange(block.shape[0])
+        block[rows, start + rows] = 0.0  # not its own neighbour
         if keep < 1:
             break
         best = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
-        for row, columns in enumerate(best):
-            i = start + row
-            for j in columns.tolist():
-                sim = float(block[row, j])
-                if sim > 0:
-                    edges[(i, j) if i < j else (j, i)] = sim
-    clusters = average_link(list(range(n)), dict(sorted(edges.items())), threshold)
+        sims = np.take_along_axis(block, best, axis=1)
+        found = sims > 0
+        story = np.broadcast_to((start + rows)[:, None], best.shape)
+        pairs.append((np.minimum(story, best)[found], np.maximum(story, best)[found], sims[found]))
+    edges: dict[tuple[int, int], float] = {}
+    if pairs:
+        left, right, sim = (np.concatenate(column)[::-1] for column in zip(*pairs, strict=True))
+        # np.unique sorts the pairs and, on the reversed list, finds each one's last value
+        _, last = np.unique(left.astype(np.int64) * n + right, return_index=True)
+        edges = dict(
+            zip(
+                zip(left[last].tolist(), right[last].tolist(), strict=True),
+                sim[last].tolist(),
+                strict=True,
+            )
+        )
+    clusters = average_link(list(range(n)), edges, threshold)
     labels = [0] * n
     for number, members in enumerate(clusters):
         for i in members:
@@ -171,7 +251,6 @@ def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
     as the most stable number: within STABILITY_TOLERANCE of it."""
     import numpy as np
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
 
     rng = np.random.RandomState(0)
     full = space
@@ -190,7 +269,7 @@ def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
         stabilities[k] = float(
             np.mean(
                 [
-                    adjusted_rand_score(runs[a], runs[b])
+                    _adjusted_rand(runs[a], runs[b])
                     for a in range(len(runs))
                     for b in range(a + 1, len(runs))
                 ]
@@ -202,13 +281,45 @@ def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
     return [int(x) for x in model.labels_]
 
 
+def _adjusted_rand(labels_true: Any, labels_pred: Any) -> float:
+    """sklearn's adjusted_rand_score, by the same exact pair counts (integers) and
+    the same final expression, so the same float; without its input checks and
+    sparse contingency table, which cost far more than the sum itself."""
+    import numpy as np
+
+    rows, x = np.unique(labels_true, return_inverse=True)
+    columns, y = np.unique(labels_pred, return_inverse=True)
+    shape = (len(rows), len(columns))
+    table = np.bincount(x * shape[1] + y, minlength=shape[0] * shape[1]).reshape(shape)
+    table = table.astype(np.int64)
+    n = len(x)
+    n_c = table.sum(axis=1)
+    n_k = table.sum(axis=0)
+    sum_squares = int((table**2).sum())
+    tp = sum_squares - n
+    fp = int((table @ n_k).sum()) - sum_squares
+    fn = int((table.T @ n_c).sum()) - sum_squares
+    tn = n * n - fp - fn - sum_squares
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+
+
+# Memory (MB) scikit-learn may use for one block of pairwise distances in the
+# silhouette: its default, 1 GB, set the whole build's peak on a large digest.
+# Blocks are whole rows, so the score is the same at any size.
+SILHOUETTE_WORKING_MB = 64
+
+
 def _silhouette(space: Any, labels: list[int]) -> float:
+    import sklearn
     from sklearn.metrics import silhouette_score
 
     distinct = len(set(labels))
     if distinct < 2 or distinct >= len(labels):
         return -1.0
-    return float(silhouette_score(space, labels, metric="cosine"))
+    with sklearn.config_context(working_memory=SILHOUETTE_WORKING_MB):
+        return float(silhouette_score(space, labels, metric="cosine"))
 
 
 def _labels(
