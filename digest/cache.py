@@ -22,6 +22,7 @@ holds the per-article results of the last build and does not grow.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hashlib
@@ -41,7 +42,7 @@ from digest.config import Config
 from digest.load import SourceFile
 from digest.models import Article, DigestError, Problem
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 ENTRIES = "articles"
 TAG_NAME = "CACHEDIR.TAG"
 # https://bford.info/cachedir/ : backup tools skip folders carrying this tag
@@ -244,6 +245,8 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
@@ -316,6 +319,17 @@ def _decoder(tp: Any) -> Decoder:
             return float(data)
 
         return number
+    if tp is bytes:
+
+        def packed(data: Any) -> bytes:
+            if type(data) is not str:
+                raise TypeError("not base64 text")
+            try:
+                return base64.b64decode(data.encode("ascii"), validate=True)
+            except (ValueError, UnicodeError):
+                raise TypeError("not base64 text") from None
+
+        return packed
     if tp in (bool, int, str):
 
         def scalar(data: Any) -> Any:

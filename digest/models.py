@@ -85,7 +85,7 @@ class Article:
     lead: tuple[str, ...]
     keywords: tuple[Keyword, ...]
     terms: tuple[tuple[str, int], ...]  # analysis terms and counts, sorted
-    shingles: tuple[int, ...]  # hashed word 3-grams for near-duplicate detection
+    shingles: bytes  # hashed word 3-grams for near-duplicate detection (terms.shingles)
     word_count: int
     problems: tuple[Problem, ...] = ()
 

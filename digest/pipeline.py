@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -220,8 +221,16 @@ def analyse_files(
             continue
         problems.extend(result.problems)
         if not result.meta.exclude:
-            articles.append(result)
+            articles.append(shared_terms(result))
     return articles, problems, hits
+
+
+def shared_terms(article: Article) -> Article:
+    """The article with its analysis terms interned: each article arrives with its
+    own copy of every term (from a worker or the cache), and the terms are most of
+    an analysed article's memory; one copy per distinct term is enough."""
+    terms = tuple((sys.intern(term), count) for term, count in article.terms)
+    return replace(article, terms=terms)
 
 
 # Fewer files than this are analysed in this process: starting workers costs more.

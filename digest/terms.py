@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -71,23 +72,35 @@ def content_terms(text: str) -> list[str]:
     return terms
 
 
-def shingles(text: str, size: int = 3) -> tuple[int, ...]:
-    """Text -> sorted stable hashes of its word n-grams, for near-duplicate checks."""
+def shingles(text: str, size: int = 3) -> bytes:
+    """Text -> the distinct stable hashes (CRC-32) of its word n-grams, for
+    near-duplicate checks: sorted, packed as 4-byte little-endian numbers.
+
+    Packed, because every article keeps them until the end of the build: as a
+    tuple of Python ints they took 13 KB of a BBC article's 35 KB in memory,
+    packed 1.3 KB.
+    """
     return word_shingles(words(text), size)
 
 
-def word_shingles(ws: Sequence[str], size: int = 3) -> tuple[int, ...]:
+def word_shingles(ws: Sequence[str], size: int = 3) -> bytes:
     """`shingles` of a text already split into `words` (callers that need both)."""
     grams = {" ".join(ws[i : i + size]) for i in range(max(0, len(ws) - size + 1))}
-    return tuple(sorted({zlib.crc32(g.encode("utf-8")) for g in grams}))
+    hashes = sorted({zlib.crc32(g.encode("utf-8")) for g in grams})
+    return struct.pack(f"<{len(hashes)}I", *hashes)
 
 
-def containment(a: Sequence[int], b: Sequence[int]) -> float:
+def shingle_set(packed: bytes) -> set[int]:
+    """Packed `shingles` -> the hashes."""
+    return set(struct.unpack(f"<{len(packed) // 4}I", packed))
+
+
+def containment(a: bytes, b: bytes) -> float:
     """Share of the smaller shingle set found in the other (0–1)."""
     if not a or not b:
         return 0.0
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    return len(set(small).intersection(large)) / len(small)
+    return len(shingle_set(small) & shingle_set(large)) / (len(small) // 4)
 
 
 def split_sentences(text: str) -> list[str]:
