@@ -201,14 +201,14 @@ def analyse_files(
             keys[source.path] = cache.key(source, ids[source.path])
             hit = cache.get(keys[source.path])
             if hit is not None:
-                results[source.path] = hit
+                results[source.path] = shared_terms(hit)
     hits = len(results)
     misses = [source for source in files if source.path not in results]
     analysed = _analyse_in_parallel(misses, ids, config, jobs)
     for done, (source, result) in enumerate(zip(misses, analysed, strict=False), 1):
         if cache is not None:
             cache.put(keys[source.path], result)
-        results[source.path] = result
+        results[source.path] = shared_terms(result)
         if progress is not None:
             progress(done, len(misses))
 
@@ -221,16 +221,19 @@ def analyse_files(
             continue
         problems.extend(result.problems)
         if not result.meta.exclude:
-            articles.append(shared_terms(result))
+            articles.append(result)
     return articles, problems, hits
 
 
-def shared_terms(article: Article) -> Article:
-    """The article with its analysis terms interned: each article arrives with its
+def shared_terms(result: Article | Problem) -> Article | Problem:
+    """An article with its analysis terms interned: each article arrives with its
     own copy of every term (from a worker or the cache), and the terms are most of
-    an analysed article's memory; one copy per distinct term is enough."""
-    terms = tuple((sys.intern(term), count) for term, count in article.terms)
-    return replace(article, terms=terms)
+    an analysed article's memory; one copy per distinct term is enough. Done as
+    each result arrives, so the copies are freed one article at a time."""
+    if isinstance(result, Problem):
+        return result
+    terms = tuple((sys.intern(term), count) for term, count in result.terms)
+    return replace(result, terms=terms)
 
 
 # Fewer files than this are analysed in this process: starting workers costs more.

@@ -232,7 +232,7 @@ def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
                 strict=True,
             )
         )
-    clusters = average_link(list(range(n)), edges, threshold)
+    clusters = average_link(list(range(n)), ((i, j, s) for (i, j), s in edges.items()), threshold)
     labels = [0] * n
     for number, members in enumerate(clusters):
         for i in members:

@@ -275,3 +275,32 @@ def test_silhouette_in_small_blocks_is_the_same_score() -> None:
         reference = float(silhouette_score(space, labels, metric="cosine"))
     assert topics.SILHOUETTE_WORKING_MB < 1024
     assert topics._silhouette(space, labels) == reference
+
+
+def test_pairs_across_parts_of_the_strong_graph_never_change_the_clusters() -> None:
+    """Grouping leaves out pairs that join two parts of the graph of pairs at the
+    threshold or above (`_within_reach`): on random graphs, average linkage gives
+    the same clusters with and without them."""
+    import random
+
+    import numpy as np
+
+    from digest.cluster import _within_reach, average_link
+
+    rng = random.Random(7)
+    dropped = 0
+    for _ in range(200):
+        n = rng.randint(2, 40)
+        pairs = sorted({tuple(sorted(rng.sample(range(n), 2))) for _ in range(rng.randint(1, 120))})
+        sims = [round(rng.random() ** 2, 3) for _ in pairs]
+        threshold = rng.choice([0.1, 0.2, 0.35])
+        left = np.array([i for i, _ in pairs])
+        right = np.array([j for _, j in pairs])
+        keep = _within_reach(left, right, np.array(sims), n, threshold)
+        every = [(i, j, s) for (i, j), s in zip(pairs, sims, strict=True)]
+        kept = [edge for edge, k in zip(every, keep.tolist(), strict=True) if k]
+        dropped += len(every) - len(kept)
+        assert average_link(list(range(n)), kept, threshold) == average_link(
+            list(range(n)), every, threshold
+        )
+    assert dropped > 1000  # the check had pairs to leave out
