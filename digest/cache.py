@@ -42,7 +42,7 @@ from digest.config import Config
 from digest.load import SourceFile
 from digest.models import Article, DigestError, Problem
 
-FORMAT = 2  # bump when the entry layout changes
+FORMAT = 3  # bump when the entry layout changes
 ENTRIES = "articles"
 TAG_NAME = "CACHEDIR.TAG"
 # https://bford.info/cachedir/ : backup tools skip folders carrying this tag

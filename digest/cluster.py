@@ -40,7 +40,7 @@ class Group:
 
 def term_idf(articles: Sequence[Article]) -> dict[str, float]:
     """Articles -> IDF of every content term across them."""
-    return idf_table([t for t, _ in a.terms] for a in articles)[0]
+    return idf_table(a.terms for a in articles)[0]
 
 
 def article_vectors(
@@ -48,7 +48,7 @@ def article_vectors(
 ) -> list[Vector]:
     """Articles -> normalised TF-IDF vectors over their content terms."""
     idf = term_idf(articles) if idf is None else idf
-    return [tfidf(dict(a.terms), idf) for a in articles]
+    return [tfidf(a.counts(), idf) for a in articles]
 
 
 def group_articles(

@@ -58,6 +58,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     )
     counts = Counter(content_terms(body if derived else f"{title}. {body}"))
     body_words = words(analysis_text(joined))  # shingled and counted: tokenised once
+    terms = tuple(sorted(counts))
     return Article(
         id=article_id,
         path=doc.path,
@@ -68,7 +69,8 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         sentences=tuple(sentences),
         lead=tuple(lead),
         keywords=tuple(keywords),
-        terms=tuple(sorted(counts.items())),
+        terms=terms,
+        term_counts=tuple(counts[t] for t in terms),
         shingles=word_shingles(body_words),
         word_count=len(body_words),
         problems=doc.problems,

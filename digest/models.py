@@ -84,7 +84,10 @@ class Article:
     sentences: tuple[str, ...]  # body sentences (display form), headings excluded
     lead: tuple[str, ...]
     keywords: tuple[Keyword, ...]
-    terms: tuple[tuple[str, int], ...]  # analysis terms and counts, sorted
+    # analysis terms, distinct and sorted, and how often each occurs (two flat
+    # tuples: as (term, count) pairs they took 9 of an article's 19 KB in memory)
+    terms: tuple[str, ...]
+    term_counts: tuple[int, ...]
     shingles: bytes  # hashed word 3-grams for near-duplicate detection (terms.shingles)
     word_count: int
     problems: tuple[Problem, ...] = ()
@@ -92,6 +95,10 @@ class Article:
     @property
     def source_label(self) -> str:
         return self.meta.source or "source unknown"
+
+    def counts(self) -> dict[str, int]:
+        """Analysis term -> how often the article uses it, in term order."""
+        return dict(zip(self.terms, self.term_counts, strict=True))
 
 
 @dataclass(frozen=True)

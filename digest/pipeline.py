@@ -72,6 +72,8 @@ def build(
             return report
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
     articles, more, hits = analyse_files(files, config, store, progress, jobs)
+    misses = len(files) - hits
+    del files  # the bytes of every file: not needed again
     problems += more
     if store is not None:
         store.prune()  # keep only what this build used
@@ -112,7 +114,7 @@ def build(
         problems=tuple(sorted_problems(reported)),
         seconds=clock.total(),
         cache_hits=hits,
-        cache_misses=len(files) - hits,
+        cache_misses=misses,
         timings=tuple(clock.laps),
     )
 
@@ -232,8 +234,7 @@ def shared_terms(result: Article | Problem) -> Article | Problem:
     each result arrives, so the copies are freed one article at a time."""
     if isinstance(result, Problem):
         return result
-    terms = tuple((sys.intern(term), count) for term, count in result.terms)
-    return replace(result, terms=terms)
+    return replace(result, terms=tuple(map(sys.intern, result.terms)))
 
 
 # Fewer files than this are analysed in this process: starting workers costs more.

@@ -68,7 +68,7 @@ def _story_terms(story: Story, articles: dict[str, Article]) -> Counter[str]:
     repeats = dict(story.duplicates)
     for article_id in story.articles:
         if article_id not in repeats:
-            counts.update(dict(articles[article_id].terms))
+            counts.update(articles[article_id].counts())
     return counts
 
 

@@ -365,7 +365,8 @@ def test_seed_articles_are_well_formed(prefix):
     assert 1 <= len(article.lead) <= Config().lead_sentences
     assert set(article.lead) <= set(article.sentences)  # the seeds have no datelines
     assert len(article.keywords) == Config().keywords_per_article
-    assert article.terms == tuple(sorted(article.terms))
+    assert article.terms == tuple(sorted(set(article.terms)))
+    assert len(article.term_counts) == len(article.terms) and min(article.term_counts) >= 1
     hashes = struct.unpack(f"<{len(article.shingles) // 4}I", article.shingles)
     assert len(article.shingles) % 4 == 0 and list(hashes) == sorted(set(hashes))
     assert shingle_set(article.shingles) == set(hashes) and len(hashes) > 300

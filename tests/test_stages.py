@@ -35,7 +35,8 @@ def make_article(
         sentences=sentences,
         lead=sentences[:2],
         keywords=(),
-        terms=tuple(sorted(counts.items())),
+        terms=tuple(sorted(counts)),
+        term_counts=tuple(counts[t] for t in sorted(counts)),
         shingles=shingles(text),
         word_count=len(text.split()),
     )
