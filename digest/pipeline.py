@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from digest import search, state
+from digest import state
 from digest.analyse import analyse_file
 from digest.cache import ArticleCache, check_cache_path
 from digest.cluster import Group, day_number, group_articles, story_id, term_idf
@@ -22,10 +22,11 @@ from digest.config import Config
 from digest.load import SourceFile, future_date_notes, read_content
 from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
 from digest.render import builtin_templates, render_pages
+from digest.search import Indexer
 from digest.slugs import unique_names
 from digest.summarize import summarize
 from digest.topics import assign_topics
-from digest.write import check_output_path, has_leftovers, write_site
+from digest.write import StagingHooks, check_output_path, has_leftovers, write_site
 
 # Called as files are analysed: (files analysed so far, files to analyse).
 Progress = Callable[[int, int], None]
@@ -84,20 +85,15 @@ def build(
     reported = problems + future_dates(dates)  # the clock's problems are never stored
     if strict and reported:
         raise _strict_error(reported)
-    chooser = search.Chooser()
+    indexer = Indexer(output_dir, enabled=config.search)
 
     def pages() -> Iterator[tuple[str, bytes]]:
         for path, data in render_pages(site, config, templates=base / "templates"):
-            chooser.see(path, data)
+            indexer.see(path, data)
             yield path, data
         clock.lap("render")  # rendered and written: the two go page by page
 
-    def index(staging: Path) -> int:
-        count = search.index_folder(staging, chooser.chosen(), output_dir) if config.search else 0
-        clock.lap("search")
-        return count
-
-    written, unchanged = write_site(pages(), output_dir, finish=index)
+    written, unchanged = write_site(pages(), output_dir, hooks=TimedHooks(indexer, clock))
     if cache_dir is not None:
         listing, count = state.output_listing(output_dir)
         saved = state.Saved(
@@ -117,6 +113,26 @@ def build(
         cache_misses=misses,
         timings=tuple(clock.laps),
     )
+
+
+class TimedHooks:
+    """Staging hooks that time the `finish` step as the "search" stage: the wait for
+    an index that was mostly built while pages were rendered."""
+
+    def __init__(self, inner: StagingHooks, clock: Stopwatch) -> None:
+        self.inner = inner
+        self.clock = clock
+
+    def begin(self, staging: Path) -> None:
+        self.inner.begin(staging)
+
+    def finish(self, staging: Path) -> int:
+        count = self.inner.finish(staging)
+        self.clock.lap("search")
+        return count
+
+    def abort(self) -> None:
+        self.inner.abort()
 
 
 def _unchanged(

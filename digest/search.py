@@ -35,6 +35,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -85,6 +86,79 @@ class Chooser:
     def chosen(self) -> list[tuple[str, str]]:
         """(path, hash of its bytes) of the pages to index, by path."""
         return sorted(self.marked or self.html)
+
+
+# Where the pages Pagefind indexes come from, as digest renders them: all of
+# them before any other page but the front page.
+BODY_FOLDERS = ("stories/", "articles/")
+
+
+class Indexer:
+    """The search index of a site being written, made while the rest is written.
+
+    Write's staging hooks: pages are watched as they go into the staging folder
+    (`see`), and as soon as the story and article pages are all in — the first
+    other HTML page after them — the index is built from them in a thread
+    (Pagefind is a separate process, so it runs on the other core while Python
+    renders keyword, topic and archive pages). At `finish`, if the pages to
+    index turned out to be exactly those (always, with digest's templates), that
+    index is kept; if a template marked other pages for indexing, it is made
+    again from all of them. Either way it is the index of exactly the pages
+    `Chooser` picks, so the early start never changes a byte.
+    """
+
+    def __init__(self, current: Path | None, enabled: bool = True) -> None:
+        self.current = current  # the site being replaced: unchanged shards come from it
+        self.enabled = enabled
+        self.chooser = Chooser()
+        self._staging: Path | None = None
+        self._thread: threading.Thread | None = None
+        self._early: list[tuple[str, str]] = []
+        self._result: int | None = None
+        self._error: BaseException | None = None
+
+    def begin(self, staging: Path) -> None:
+        self._staging = staging
+
+    def see(self, path: str, data: bytes) -> None:
+        self.chooser.see(path, data)
+        if (
+            self.enabled
+            and self._thread is None
+            and self._staging is not None
+            and self.chooser.marked
+            and path.endswith(".html")
+            and not path.startswith(BODY_FOLDERS)
+        ):
+            self._early = self.chooser.chosen()
+            self._thread = threading.Thread(
+                target=self._run, args=(self._staging, self._early), daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, staging: Path, pages: list[tuple[str, str]]) -> None:
+        try:
+            self._result = index_folder(staging, pages, self.current)
+        except BaseException as exc:  # handed to the build thread in finish()
+            self._error = exc
+
+    def finish(self, staging: Path) -> int:
+        if not self.enabled:
+            return 0
+        chosen = self.chooser.chosen()
+        if self._thread is not None:
+            self._thread.join()
+            if chosen == self._early:
+                if self._error is not None:
+                    raise self._error
+                return self._result or 0
+            for folder in staging.glob(BUNDLE + "*"):  # indexed too early: again
+                shutil.rmtree(folder)
+        return index_folder(staging, chosen, self.current)
+
+    def abort(self) -> None:
+        if self._thread is not None:
+            self._thread.join()  # Pagefind done before its folder is removed
 
 
 def index_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -25,8 +25,9 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from digest.models import DigestError
 
@@ -65,15 +66,23 @@ def safe_relative(path: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-# Called with the staging folder once every page is in it, before the swap;
-# returns how many more files it wrote there.
-Finish = Callable[[Path], int]
+class StagingHooks(Protocol):
+    """Work done in the staging folder besides the pages (the search index)."""
+
+    def begin(self, staging: Path) -> None:
+        """The staging folder exists; pages are about to be written into it."""
+
+    def finish(self, staging: Path) -> int:
+        """Every page is in; the swap comes next. Returns how many files it wrote."""
+
+    def abort(self) -> None:
+        """The build failed: stop using the staging folder, which is removed next."""
 
 
 def write_site(
     pages: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
     output: Path,
-    finish: Finish | None = None,
+    hooks: StagingHooks | None = None,
 ) -> tuple[int, int]:
     """Pages -> the output folder, replaced atomically. Returns (written, unchanged).
 
@@ -93,19 +102,21 @@ def write_site(
             _recover(parent, output)
             _remove_leftovers(parent, output.name)
             items = pages.items() if isinstance(pages, Mapping) else pages
-            return _write_and_swap(items, output, finish)
+            return _write_and_swap(items, output, hooks)
     except OSError as exc:
         raise DigestError(f"cannot write the site to {output}: {exc.strerror or exc}") from None
 
 
 def _write_and_swap(
-    pages: Iterable[tuple[str, bytes]], output: Path, finish: Finish | None
+    pages: Iterable[tuple[str, bytes]], output: Path, hooks: StagingHooks | None
 ) -> tuple[int, int]:
     staging = _make_staging(output)
     written = unchanged = 0
     seen: set[str] = set()
     folders: set[PurePosixPath] = set()
     try:
+        if hooks is not None:
+            hooks.begin(staging)
         for path, data in pages:
             rel = safe_relative(path)
             if path in seen:
@@ -125,10 +136,12 @@ def _write_and_swap(
                     pass  # no hard links here (another file system): write a copy
             target.write_bytes(data)
             written += 1
-        if finish is not None:
-            written += finish(staging)
+        if hooks is not None:
+            written += hooks.finish(staging)
         _swap_in(staging, output)
     except BaseException:
+        if hooks is not None:
+            hooks.abort()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written, unchanged

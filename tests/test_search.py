@@ -112,3 +112,68 @@ def test_a_small_digest_has_one_index(project: Path, monkeypatch: pytest.MonkeyP
     assert [p.name for p in site.glob("pagefind*")] == ["pagefind"]
     listing = json.loads((site / "pagefind" / search.SHARDS_FILE).read_text("utf-8"))
     assert listing == {"shards": []}
+
+
+def page_count(site: Path) -> int:
+    total = 0
+    for folder in site.glob("pagefind*"):
+        entry = json.loads((folder / "pagefind-entry.json").read_text("utf-8"))
+        total += sum(lang["page_count"] for lang in entry["languages"].values())
+    return total
+
+
+def test_pages_a_template_marks_late_are_indexed_too(project: Path) -> None:
+    """The index starts once the story and article pages are written; a template
+    that marks other pages for Pagefind makes it start again with all of them."""
+    from tests.conftest import REPO
+
+    run(project)
+    before = page_count(project / "site")
+    assert before == len(indexed_pages(project / "site"))
+    (project / "templates").mkdir()
+    keyword = (REPO / "templates" / "keyword.html").read_text("utf-8")
+    assert "{% block main %}" in keyword
+    marked = keyword.replace("{% block main %}", "{% block main %}<div data-pagefind-body>")
+    marked = marked.replace("{% endblock %}", "</div>{% endblock %}", 1)
+    (project / "templates" / "keyword.html").write_text(marked, "utf-8")
+    run(project)
+    site = project / "site"
+    keywords = [p for p in indexed_pages(site) if p.startswith("keywords/")]
+    assert keywords
+    assert page_count(site) == len(indexed_pages(site)) == before + len(keywords)
+
+
+def test_a_build_failing_while_the_index_is_made_leaves_the_old_site(project: Path) -> None:
+    from digest.models import DigestError
+
+    run(project)
+    site = project / "site"
+    old = tree(site)
+    (project / "templates").mkdir()
+    # topic pages come after the story, article and keyword pages: the index is
+    # being made when this one fails
+    (project / "templates" / "topic.html").write_text("{{ no_such_value }}", "utf-8")
+    (project / "content" / "ferry.md").write_text(NEW_STORY, "utf-8")
+    with pytest.raises(DigestError, match="template error"):
+        run(project)
+    assert tree(site) == old
+    assert [p.name for p in project.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_the_index_is_made_while_other_pages_are_rendered(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    calls: list[tuple[str, int]] = []
+    real = search.index_folder
+
+    def spy(site: Path, pages: list[tuple[str, str]], current: Path | None = None) -> int:
+        calls.append((threading.current_thread().name, len(pages)))
+        return real(site, pages, current)
+
+    monkeypatch.setattr(search, "index_folder", spy)
+    run(project)
+    assert len(calls) == 1, "made once"
+    assert calls[0][0] != threading.main_thread().name, "in the background"
+    assert calls[0][1] == len(indexed_pages(project / "site"))
