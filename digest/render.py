@@ -151,6 +151,7 @@ def render_pages(
     env = make_environment(templates)
     env.filters["nice_date"] = functools.partial(nice_date, zone=config.timezone)
     ctx = SiteContext(site, config)
+    ctx.use_templates(env)
     sitemap: list[tuple[str, str | None]] = []
 
     def page(
@@ -348,6 +349,26 @@ class SiteContext:
         ]
         self.keyword_slugs = unique_slugs(with_page)
         self.has_archive = len(site.stories) > config.archive_threshold
+        self._card_macro: Any = None
+        self._cards: dict[tuple[str, str, int, bool], markupsafe.Markup] = {}
+
+    def use_templates(self, env: jinja2.Environment) -> None:
+        """The environment whose `_macros.html` (the project's, if it has one) draws
+        story cards."""
+        self._card_macro = env.get_template("_macros.html").module.story_card  # type: ignore[attr-defined]
+        self._cards.clear()
+
+    def story_card(
+        self, story: Story, root: str, level: int = 2, summary: bool = True
+    ) -> markupsafe.Markup:
+        """The `story_card` macro's HTML for a story, drawn once per story and form
+        and reused: a story's card is on the front page, its topic, its day in the
+        archive and each of its keywords' pages."""
+        key = (story.id, root, level, summary)
+        card = self._cards.get(key)
+        if card is None:
+            card = self._cards[key] = self._card_macro(story, root, self, level, summary=summary)
+        return card
 
     # --- addresses -------------------------------------------------------
 
