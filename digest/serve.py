@@ -33,7 +33,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import watchfiles
 
@@ -292,9 +292,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         if path is not None and path.is_dir():
             if not target.endswith("/"):
                 # relative links in an index page need the slash; rebuilt from the
-                # checked segments, so "//host" can never become the location
+                # checked segments, so "//host" can never become the location, and
+                # percent-encoded: a header is Latin-1, a folder named 日本 is not
+                location = "/" + "".join(quote(s, safe="") + "/" for s in segments)
                 self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                self.send_header("Location", "/" + "".join(s + "/" for s in segments))
+                self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return

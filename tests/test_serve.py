@@ -192,6 +192,12 @@ def test_serves_site_with_reload_script_only_in_responses(server: DevServer) -> 
     assert status == 200 and b"EventSource" in script
     status, headers, _ = get(server, "/stories")
     assert status == 301 and headers["Location"] == "/stories/"
+    (root / "日本 news").mkdir()  # a folder name a Latin-1 header cannot carry raw
+    (root / "日本 news" / "index.html").write_text("<p>x</p>", "utf-8")
+    status, headers, _ = get(server, "/%E6%97%A5%E6%9C%AC%20news")
+    assert status == 301 and headers["Location"] == "/%E6%97%A5%E6%9C%AC%20news/"
+    status, _, body = get(server, headers["Location"])
+    assert status == 200 and b"<p>x</p>" in body
     status, _, body = get(server, "/no-such-page.html")
     assert status == 404 and b"Page not found" in body
 
