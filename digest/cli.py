@@ -193,7 +193,7 @@ def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = F
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s):", err=True)
         for problem in report.problems:
-            click.echo(f"  {problem.path}: {problem.reason}", err=True)
+            click.echo(f"  {problem.shown()}", err=True)
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +19,20 @@ class Problem:
 
     path: str
     reason: str
+
+    def shown(self) -> str:
+        """ "path: reason" for a terminal: a file name is the content's, so its
+        control and bidirectional-override characters (which move the cursor or
+        reverse the text around them) are shown as escapes."""
+        return f"{_terminal_safe(self.path)}: {_terminal_safe(self.reason)}"
+
+
+# C0 and C1 controls, and the characters that change the direction of text
+_UNSAFE_ON_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _terminal_safe(text: str) -> str:
+    return _UNSAFE_ON_TERMINAL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ def _unchanged(
 
 
 def _strict_error(problems: Sequence[Problem]) -> DigestError:
-    listing = "".join(f"\n  {p.path}: {p.reason}" for p in sorted_problems(problems))
+    listing = "".join(f"\n  {p.shown()}" for p in sorted_problems(problems))
     return DigestError(
         f"{len(problems)} problem(s) with the content; nothing written (--strict):{listing}"
     )

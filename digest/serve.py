@@ -452,7 +452,7 @@ class DevServer:
             f"({report.cache_misses} analysed, {report.files_written} files written{problems})."
         )
         for problem in report.problems:
-            self.log(f"  {problem.path}: {problem.reason}")
+            self.log(f"  {problem.shown()}")
         return report
 
     def _failed(self, message: str) -> None:

@@ -88,3 +88,14 @@ def test_progress_bar_only_on_a_terminal_with_many_files() -> None:
     with ProgressBar(enabled=False, stream=quiet) as progress:
         progress(1, 100)
     assert quiet.getvalue() == ""
+
+
+def test_file_names_cannot_drive_the_terminal(runner: CliRunner, seed_content: Path) -> None:
+    """A content file's name is the content's: its escape sequences and direction
+    overrides are printed as escapes, in the report and in --strict's error."""
+    name = "evil\u202etxt\x1b[2J.md"
+    (seed_content / name).write_text("", "utf-8")
+    for args in (["build"], ["build", "--strict"]):
+        result = runner.invoke(main, args)
+        assert "\x1b" not in result.output and "\u202e" not in result.output
+        assert "evil\\u202etxt\\u001b[2J.md: empty file" in result.output
