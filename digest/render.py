@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import jinja2
 import markupsafe
 
-from digest import feeds, search
+from digest import feeds
 from digest.cluster import article_vectors
 from digest.config import Config
 from digest.feeds import Entry, Feed
@@ -133,14 +133,6 @@ def month_name(day: str) -> str:
         return f"{dt.date.fromisoformat(day[:10]):%B %Y}"
     except ValueError:
         return day
-
-
-def render_site(site: Site, config: Config, templates: Path | None = None) -> dict[str, bytes]:
-    """Site -> every output file as relative path and bytes, search index included."""
-    pages = dict(render_pages(site, config, templates))
-    if config.search:
-        pages.update(search.index_pages(pages))
-    return pages
 
 
 def render_pages(

@@ -4,9 +4,9 @@ The only module that knows about Pagefind. `index_folder` runs the `pagefind`
 binary shipped in the `pagefind_bin` wheel over pages already written to the
 staging folder of the new site (through hard links in a scratch folder inside
 it, so only the pages chosen here are read and nothing is copied) and writes
-the bundle beside them, before the new site is swapped in whole.
-`index_pages` does the same for pages held in memory. Pagefind indexes only the
-elements marked `data-pagefind-body` (story and article pages).
+the bundle beside them, before the new site is swapped in whole. Pagefind
+indexes only the elements marked `data-pagefind-body` (story and article
+pages).
 
 A large digest is indexed in shards of about SHARD_PAGES pages each, a page's
 shard fixed by a hash of its path: `pagefind/` is the first, `pagefind-1/`…
@@ -36,7 +36,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 
 from digest.models import DigestError
@@ -159,25 +158,6 @@ class Indexer:
     def abort(self) -> None:
         if self._thread is not None:
             self._thread.join()  # Pagefind done before its folder is removed
-
-
-def index_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:
-    """HTML pages (relative path -> bytes) -> the search bundle's files."""
-    chooser = Chooser()
-    for path, data in pages.items():
-        chooser.see(path, data)
-    with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
-        site = Path(tmp)
-        for path, _ in chooser.chosen():
-            target = site.joinpath(*path.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(pages[path])
-        index_folder(site, chooser.chosen())
-        return {
-            file.relative_to(site).as_posix(): file.read_bytes()
-            for file in sorted(site.rglob("*"))
-            if file.is_file() and file.relative_to(site).parts[0].startswith(BUNDLE)
-        }
 
 
 def shard_folders(pages: int) -> list[str]:
