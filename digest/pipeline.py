@@ -48,7 +48,9 @@ def build(
     `strict`, any problem stops the build before anything is written. Per-article
     results are kept in the cache folder (`config.cache`) unless `cache` is False.
     Articles not in the cache are analysed by `jobs` worker processes (default:
-    one per core); the output is the same for any number.
+    one per core); the output is the same for any number. With the cache, a
+    build whose inputs and output folder are as the last build left them stops
+    after reading the content (`BuildReport.up_to_date`; see `digest.state`).
     """
     clock = Stopwatch()
     base = base or Path.cwd()
