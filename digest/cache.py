@@ -113,8 +113,7 @@ class ArticleCache:
 
     def key(self, source: SourceFile, article_id: str) -> str:
         """What one file's analysis depends on -> the key of its entry."""
-        content = hashlib.sha256(source.data).hexdigest()
-        parts = json.dumps([self.fingerprint, source.path, article_id, content])
+        parts = json.dumps([self.fingerprint, source.path, article_id, source.content_hash])
         return hashlib.sha256(parts.encode("utf-8")).hexdigest()
 
     def get(self, key: str) -> Result | None:
@@ -224,14 +223,16 @@ def _code_hash() -> str:
 
 
 @functools.cache
+def installed_version(name: str) -> str:
+    """The installed version of a distribution, or "none"."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
 def _library_versions() -> dict[str, str]:
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "none"
-    return versions
+    return {name: installed_version(name) for name in LIBRARIES}
 
 
 # ------------------------------------------------------------------ JSON <-> records

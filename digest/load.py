@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
+import hashlib
 import html
 import os
 import re
@@ -41,6 +43,12 @@ class SourceFile:
 
     path: str  # relative to the content folder, "/"-separated
     data: bytes
+
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the bytes, hex: computed once for the cache key and the
+        no-op check alike."""
+        return hashlib.sha256(self.data).hexdigest()
 
 
 # --------------------------------------------------------------------------- reading

@@ -26,9 +26,7 @@ bytes. It is run in an empty working folder with no PAGEFIND_* variables so a
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import secrets
@@ -38,6 +36,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from digest.cache import installed_version
 from digest.models import DigestError
 
 BUNDLE = "pagefind"  # folder of the search bundle in the site (the first shard)
@@ -76,11 +75,13 @@ class Chooser:
         self.marked: list[tuple[str, str]] = []
 
     def see(self, path: str, data: bytes) -> None:
-        if path.endswith(".html"):
-            page = (path, hashlib.sha256(data).hexdigest())
-            self.html.append(page)
-            if MARKER in data:
-                self.marked.append(page)
+        if not path.endswith(".html"):
+            return
+        if MARKER in data:
+            self.marked.append((path, hashlib.sha256(data).hexdigest()))
+            self.html.clear()  # the fallback is not needed any more
+        elif not self.marked:
+            self.html.append((path, hashlib.sha256(data).hexdigest()))
 
     def chosen(self) -> list[tuple[str, str]]:
         """(path, hash of its bytes) of the pages to index, by path."""
@@ -120,10 +121,11 @@ class Indexer:
         self._staging = staging
 
     def see(self, path: str, data: bytes) -> None:
+        if not self.enabled:
+            return
         self.chooser.see(path, data)
         if (
-            self.enabled
-            and self._thread is None
+            self._thread is None
             and self._staging is not None
             and self.chooser.marked
             and path.endswith(".html")
@@ -241,12 +243,9 @@ def _index_shard(site: Path, pages: list[tuple[str, str]], bundle: Path) -> None
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-@functools.cache
 def _pagefind_version() -> str:
-    try:
-        return importlib.metadata.version("pagefind-bin")
-    except importlib.metadata.PackageNotFoundError:
-        return str(pagefind_executable())
+    version = installed_version("pagefind-bin")
+    return version if version != "none" else str(pagefind_executable())
 
 
 def _run_pagefind(site: Path, bundle: Path) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.metadata
 import json
 import os
 import tempfile
@@ -33,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from digest.cache import fingerprint
+from digest.cache import fingerprint, installed_version
 from digest.config import Config
 from digest.load import SourceFile
 from digest.models import Problem
@@ -75,7 +74,7 @@ def input_hash(
     add("format", str(FORMAT))
     add("analysis", fingerprint(config))  # code, per-article libraries, Python, settings
     add("config", json.dumps(dataclasses.asdict(config), sort_keys=True, default=str))
-    add("libraries", json.dumps(_versions(SITE_LIBRARIES)))
+    add("libraries", json.dumps({name: installed_version(name) for name in SITE_LIBRARIES}))
     add("output", str(output))
     for folder in template_folders:
         add("templates", str(folder))
@@ -84,7 +83,7 @@ def input_hash(
             add("bytes", path.read_bytes())
     for source in files:
         add("file", source.path)
-        add("bytes", hashlib.sha256(source.data).digest())
+        add("bytes", source.content_hash)
     for problem in read_problems:
         add("problem", f"{problem.path}\0{problem.reason}")
     return digest.hexdigest()
@@ -164,13 +163,3 @@ def _files_under(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob("*") if p.is_file())
-
-
-def _versions(names: Iterable[str]) -> dict[str, str]:
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "none"
-    return versions

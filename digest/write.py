@@ -156,7 +156,7 @@ def _make_staging(output: Path) -> Path:
     another user.
     """
     while True:
-        staging = output.parent / f".{output.name}.new-{secrets.token_hex(6)}"
+        staging = output.parent / (_leftover_prefixes(output.name)[0] + secrets.token_hex(6))
         try:
             staging.mkdir()
             break
@@ -208,8 +208,9 @@ def _recover(parent: Path, output: Path) -> None:
     missing and the old site aside: put it back before anything else happens."""
     if output.exists() or output.is_symlink():
         return
+    set_aside = parent.glob(_leftover_prefixes(output.name)[1] + "*")
     aside = sorted(
-        (p for p in parent.glob(f".{output.name}.old-*") if p.is_dir() and not p.is_symlink()),
+        (p for p in set_aside if p.is_dir() and not p.is_symlink()),
         key=lambda p: p.stat().st_mtime_ns,
     )
     if aside and (aside[-1] / MARKER).is_file():
@@ -219,20 +220,24 @@ def _recover(parent: Path, output: Path) -> None:
 def has_leftovers(output: Path) -> bool:
     """True when an interrupted build left a staging or set-aside folder beside
     the output folder (the next full build removes or restores it)."""
-    name = output.name
     try:
         return any(
-            entry.name.startswith((f".{name}.new-", f".{name}.old-"))
+            entry.name.startswith(_leftover_prefixes(output.name))
             for entry in os.scandir(output.parent)
         )
     except OSError:
         return False
 
 
+def _leftover_prefixes(name: str) -> tuple[str, str]:
+    """Names of staging and set-aside folders beside an output folder start so."""
+    return f".{name}.new-", f".{name}.old-"
+
+
 def _remove_leftovers(parent: Path, name: str) -> None:
     """Staging folders of an interrupted build are ours to delete (only ours: the
     caller holds the lock, so no other build is writing one)."""
-    for prefix in (f".{name}.new-", f".{name}.old-"):
+    for prefix in _leftover_prefixes(name):
         for leftover in parent.glob(prefix + "*"):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -245,7 +250,7 @@ def _swap_in(staging: Path, output: Path) -> None:
     if _exchange(staging, output):
         shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
         return
-    old = output.parent / f".{output.name}.old-{secrets.token_hex(6)}"
+    old = output.parent / (_leftover_prefixes(output.name)[1] + secrets.token_hex(6))
     try:
         os.rename(output, old)
     except OSError as exc:
