@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -25,6 +24,7 @@ from digest.render import builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import unique_names
 from digest.summarize import summarize
+from digest.terms import count_mentions
 from digest.topics import assign_topics
 from digest.write import StagingHooks, check_output_path, has_leftovers, write_site
 
@@ -358,50 +358,7 @@ def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...
         for rank, kw in enumerate(article.keywords):
             weight[kw.key] += (n - rank) / n
             labels[kw.key][kw.label] += 1
-    # A report mentions a key when r"\bword\W+word\b" (its words, anything but
-    # letters and digits between them) finds it. A key of plain words is found
-    # exactly when they stand next to each other among the report's words (runs
-    # of \w), so each report is split once and looked up by the words keys start
-    # with, instead of being searched once per key: the work grows with the
-    # story's text, not with its text times its keys. A key with other
-    # characters too ("line-up") is confirmed by its pattern where its words are.
-    word = re.compile(r"\w+")
-    parts = {key: tuple(word.findall(key)) for key in labels}
-    plain = {key for key in labels if key.split() and all(map(word.fullmatch, key.split()))}
-    keys_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    singles: set[str] = set()  # keys of one word
-    lengths: dict[str, set[int]] = defaultdict(set)  # first word -> lengths of longer keys
-    for key, phrase in parts.items():
-        if phrase:
-            keys_of[phrase].append(key)
-        if len(phrase) == 1:
-            singles.add(phrase[0])
-        elif len(phrase) > 1:
-            lengths[phrase[0]].add(len(phrase))
-    wordless = [key for key, phrase in parts.items() if not phrase]
-
-    def pattern(key: str) -> re.Pattern[str]:
-        return re.compile(r"\b" + r"\W+".join(map(re.escape, key.split())) + r"\b")
-
-    mentions = dict.fromkeys(labels, 0)
-    for a in reports:
-        text = " ".join([a.title, *a.sentences]).lower()
-        words = word.findall(text)
-        present = set(words)
-        found = {(w,) for w in singles & present}
-        if starts := lengths.keys() & present:
-            found.update(
-                tuple(words[i : i + n])
-                for i in [i for i, w in enumerate(words) if w in starts]
-                for n in lengths[words[i]]
-            )
-        for phrase in found & keys_of.keys():
-            for key in keys_of[phrase]:
-                if key in plain or pattern(key).search(text):
-                    mentions[key] += 1
-        for key in wordless:
-            if pattern(key).search(text):
-                mentions[key] += 1
+    mentions = count_mentions(reports, labels)
     for key in labels:
         weight[key] += MENTION_WEIGHT * mentions[key]
     ranked = sorted(weight, key=lambda k: (-weight[k], k))[:limit]

@@ -36,7 +36,7 @@ from digest.feeds import Entry, Feed
 from digest.load import http_url
 from digest.models import Article, DigestError, Site, Story, Topic
 from digest.slugs import unique_slugs
-from digest.terms import cosine
+from digest.terms import cosine, count_mentions
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout
@@ -465,13 +465,12 @@ class SiteContext:
         reports = self.reports(story)
         if len(reports) < 2:
             return []
-        texts = [" ".join([a.title, *a.sentences]).lower() for a in reports]
-        shared = []
-        for kw in story.keywords:
-            pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, kw.key.split())) + r"\b")
-            count = sum(1 for text in texts if pattern.search(text))
-            if count >= 2:
-                shared.append(SharedKeyword(kw.key, kw.label, count))
+        mentions = count_mentions(reports, (kw.key for kw in story.keywords))
+        shared = [
+            SharedKeyword(kw.key, kw.label, mentions[kw.key])
+            for kw in story.keywords
+            if mentions[kw.key] >= 2
+        ]
         return sorted(shared, key=lambda s: -s.reports)  # stable: keeps keyword rank
 
     @cached_property

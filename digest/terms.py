@@ -10,10 +10,12 @@ import math
 import re
 import struct
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from segtok.segmenter import split_multi
+
+from digest.models import Article
 
 # A compact English stop-word list: function words, auxiliaries, reporting filler.
 STOP_WORDS = frozenset(
@@ -148,3 +150,56 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+def count_mentions(reports: Sequence[Article], keys: Iterable[str]) -> dict[str, int]:
+    """Keyword keys -> how many of the reports (title and sentences, lower case)
+    mention each.
+
+    A report mentions a key when r"\\bword\\W+word\\b" (its words, anything but
+    letters and digits between them) finds it. A key of plain words is found
+    exactly when they stand next to each other among the report's words (runs
+    of \\w), so each report is split once and looked up by the words keys start
+    with, instead of being searched once per key: the work grows with the
+    reports' text, not with their text times the keys. A key with other
+    characters too ("line-up") is confirmed by its pattern where its words are.
+    """
+    keys = list(dict.fromkeys(keys))
+    word = re.compile(r"\w+")
+    parts = {key: tuple(word.findall(key)) for key in keys}
+    plain = {key for key in keys if key.split() and all(map(word.fullmatch, key.split()))}
+    keys_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    singles: set[str] = set()  # keys of one word
+    lengths: dict[str, set[int]] = defaultdict(set)  # first word -> lengths of longer keys
+    for key, phrase in parts.items():
+        if phrase:
+            keys_of[phrase].append(key)
+        if len(phrase) == 1:
+            singles.add(phrase[0])
+        elif len(phrase) > 1:
+            lengths[phrase[0]].add(len(phrase))
+    wordless = [key for key, phrase in parts.items() if not phrase]
+
+    def pattern(key: str) -> re.Pattern[str]:
+        return re.compile(r"\b" + r"\W+".join(map(re.escape, key.split())) + r"\b")
+
+    mentions = dict.fromkeys(keys, 0)
+    for a in reports:
+        text = " ".join([a.title, *a.sentences]).lower()
+        words = word.findall(text)
+        present = set(words)
+        found = {(w,) for w in singles & present}
+        if starts := lengths.keys() & present:
+            found.update(
+                tuple(words[i : i + n])
+                for i in [i for i, w in enumerate(words) if w in starts]
+                for n in lengths[words[i]]
+            )
+        for phrase in found & keys_of.keys():
+            for key in keys_of[phrase]:
+                if key in plain or pattern(key).search(text):
+                    mentions[key] += 1
+        for key in wordless:
+            if pattern(key).search(text):
+                mentions[key] += 1
+    return mentions

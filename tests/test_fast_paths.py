@@ -33,7 +33,7 @@ from digest.extract import (
     _word_label,
     _word_tally,
 )
-from digest.models import Block
+from digest.models import Article, Block, Meta
 from digest.terms import STOP_WORDS, content_terms, shingles, stem, word_shingles, words
 
 SETTINGS = settings(
@@ -362,3 +362,54 @@ def test_markdown_converter_is_reused_and_dropped_after_a_failure() -> None:
     except RecursionError:
         assert load._MARKDOWN.converter is None
     assert load._markdown_to_html("- a\n- b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+
+
+# ------------------------------------------------------------------ keyword mentions
+
+
+def mentions_reference(texts: list[str], keys: list[str]) -> dict[str, int]:
+    """A report mentions a key where r"\\bword\\W+word\\b" finds it in its lower-cased
+    title and sentences: one search per key and report."""
+    out = {}
+    for key in dict.fromkeys(keys):
+        pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, key.split())) + r"\b")
+        out[key] = sum(1 for text in texts if pattern.search(text))
+    return out
+
+
+SPECIAL_KEYS = ["line-up", "o'brien", "u.s.", "--", "a_b", "", " ", "ß straße", "a s"]
+KEY = st.one_of(PHRASE.map(str.lower), st.sampled_from(SPECIAL_KEYS))
+# texts made of the same pieces as the keys, so their words meet in every way
+PIECES = ["u", "s", "u.s.", "line", "up", "-", "o", "brien", "'", "a", "b", "_", "ß", "straße"]
+REPORT_TEXT = st.lists(
+    st.one_of(WORD, st.sampled_from(JOINERS), st.sampled_from(PIECES)), max_size=40
+).map("".join)
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(REPORT_TEXT, st.lists(REPORT_TEXT, max_size=3)), min_size=1, max_size=4),
+    st.lists(KEY, max_size=8),
+)
+def test_count_mentions_matches_one_search_per_key(
+    reports: list[tuple[str, list[str]]], keys: list[str]
+) -> None:
+    from digest.terms import count_mentions
+
+    empty = {"blocks": (), "lead": (), "keywords": (), "terms": (), "term_counts": ()}
+    articles = [
+        Article(
+            id=f"a{n}",
+            path=f"a{n}.md",
+            title=title,
+            title_derived=False,
+            meta=Meta(),
+            sentences=tuple(sentences),
+            shingles=b"",
+            word_count=0,
+            **empty,
+        )
+        for n, (title, sentences) in enumerate(reports)
+    ]
+    texts = [" ".join([a.title, *a.sentences]).lower() for a in articles]
+    assert count_mentions(articles, keys) == mentions_reference(texts, keys)
