@@ -30,7 +30,7 @@ import jinja2
 import markupsafe
 
 from digest import feeds
-from digest.cluster import article_vectors
+from digest.cluster import article_vectors, term_idf
 from digest.config import Config
 from digest.feeds import Entry, Feed
 from digest.load import http_url
@@ -343,6 +343,7 @@ class SiteContext:
         self.has_archive = len(site.stories) > config.archive_threshold
         self._card_macro: Any = None
         self._cards: dict[tuple[str, str, int, bool], markupsafe.Markup] = {}
+        self._vectors: dict[str, dict[str, float]] = {}
 
     def use_templates(self, env: jinja2.Environment) -> None:
         """The environment whose `_macros.html` (the project's, if it has one) draws
@@ -474,10 +475,16 @@ class SiteContext:
         return sorted(shared, key=lambda s: -s.reports)  # stable: keeps keyword rank
 
     @cached_property
-    def _vectors(self) -> dict[str, dict[str, float]]:
-        # The same TF-IDF vectors the grouping compared, so the figures shown
-        # agree with the story's cohesion.
-        return dict(zip(self.articles, article_vectors(self.site.articles), strict=True))
+    def _idf(self) -> dict[str, float]:
+        return term_idf(self.site.articles)
+
+    def _vector(self, article: Article) -> dict[str, float]:
+        """The TF-IDF vector grouping compared (so the figures shown agree with the
+        story's cohesion), made only for articles of stories with several."""
+        vector = self._vectors.get(article.id)
+        if vector is None:
+            vector = self._vectors[article.id] = article_vectors([article], self._idf)[0]
+        return vector
 
     def similarities(self, story: Story) -> list[Similarity]:
         """Pairs of a story's articles with their similarity, most similar first."""
@@ -486,7 +493,7 @@ class SiteContext:
         pairs = []
         for n, a in enumerate(members):
             for b in members[n + 1 :]:
-                value = cosine(self._vectors[a.id], self._vectors[b.id])
+                value = cosine(self._vector(a), self._vector(b))
                 together = frozenset((a.id, b.id)) in versions or (
                     self.duplicate_of.get(a.id, a.id) == self.duplicate_of.get(b.id, b.id)
                 )
