@@ -142,19 +142,21 @@ class ArticleCache:
             return
         try:
             self._prepare()
-            handle, temp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.entries)
-        except OSError:
+            write_atomically(self.entries / f"{key}.json", data)
+        except FolderNotWritable:
             self._writable = False  # read-only, or not a folder: build on without it
-            return
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temp, self.entries / f"{key}.json")
         except OSError:
-            Path(temp).unlink(missing_ok=True)  # disk full, or a folder in the way
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            pass  # disk full, or a folder in the way: recomputed next time
+
+    def _prepare(self) -> None:
+        try:
+            if not self.entries.is_dir():
+                self.entries.mkdir(parents=True, exist_ok=True)
+            tag = self.folder / TAG_NAME
+            if not tag.exists():
+                tag.write_text(TAG, encoding="utf-8")
+        except OSError as exc:
+            raise FolderNotWritable(str(exc)) from None
 
     def prune(self) -> int:
         """Delete the entries this build did not use -> how many were deleted."""
@@ -172,12 +174,28 @@ class ArticleCache:
                     pass
         return removed
 
-    def _prepare(self) -> None:
-        if not self.entries.is_dir():
-            self.entries.mkdir(parents=True, exist_ok=True)
-        tag = self.folder / TAG_NAME
-        if not tag.exists():
-            tag.write_text(TAG, encoding="utf-8")
+
+class FolderNotWritable(OSError):
+    """The folder a file was to be written in cannot take files at all."""
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write a file under a temporary name beside it, then rename it into place:
+    a reader, or a build killed meanwhile, sees the old file or the new one,
+    never half of one. Raises FolderNotWritable when no file can be made in the
+    folder, OSError when this one could not be written (no temporary file is
+    left either way)."""
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise FolderNotWritable(str(exc)) from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def fingerprint(config: Config) -> str:

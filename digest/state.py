@@ -27,12 +27,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from digest.cache import fingerprint, installed_version
+from digest.cache import fingerprint, installed_version, write_atomically
 from digest.config import Config
 from digest.load import SourceFile
 from digest.models import Problem
@@ -145,18 +144,9 @@ def save(cache_dir: Path, saved: Saved) -> None:
     try:
         encoded = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogateescape")
         cache_dir.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".build.", suffix=".tmp", dir=cache_dir)
+        write_atomically(cache_dir / STATE_FILE, encoded)
     except (OSError, ValueError, UnicodeError):
         return
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(encoded)
-        os.replace(temp, cache_dir / STATE_FILE)
-    except OSError:
-        Path(temp).unlink(missing_ok=True)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _files_under(folder: Path) -> list[Path]:
