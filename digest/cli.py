@@ -62,7 +62,8 @@ def site_options(command: F) -> F:
         click.option(
             "--no-cache",
             is_flag=True,
-            help="Analyse every article again instead of reusing results from the cache folder.",
+            help="Build everything again: analyse every article instead of reusing the cache "
+            "folder, even when nothing changed since the last build.",
         ),
     ]
     for option in reversed(options):
