@@ -23,7 +23,10 @@ Sets (`--sets` takes these names, or a task name for all of its sets):
   its 0.182.
 - stories: `multinews_dev` — every article of every cluster in one folder, Markdown body
   only (the set has no titles); scored over the articles kept by Multi-News+, the others
-  stay in as distractors. `uci_week` — each headline one Markdown article with front
+  stay in as distractors. `multinews_dated` — the same with realistic publication times
+  in front matter (each cluster a centre time uniform over 7 days, each article that
+  time + N(0, 8 h) clipped to +-36 h, fixed seed), the undated build beside it.
+  `uci_week` — each headline one Markdown article with front
   matter title, source, url and date, body = the headline.
 - topics: `wikiref220` (raw pages, as `.txt`) and `bbc_news` (Markdown with title; exact
   duplicate bodies dropped first). Scored on digest.json's "topics" when it has them,
@@ -89,11 +92,13 @@ KMEANS = f"tf-idf k-means, k={KMEANS_K}"
 LEAD = "lead of first article"
 RANDOM = "random sentences"
 CENTROID = "tf-idf centroid + MMR"
+UNDATED = "digest, same clusters undated"
 
 # Reference figures quoted in shared/eval/README.md: set -> (system, metric) -> value.
 REFERENCES: dict[str, dict[tuple[str, str], float]] = {
     "kp_dev": {(YAKE, "f1@10"): 0.167, (TERM_FREQUENCY, "f1@10"): 0.182},
     "multinews_dev": {(AVERAGE_LINK, "b3_f1"): 0.911},
+    "multinews_dated": {(AVERAGE_LINK, "b3_f1"): 0.911},
     "uci_week": {(AVERAGE_LINK, "b3_f1"): 0.617},
     "wikiref220": {(AVERAGE_LINK, "b3_f1"): 0.922},
     "bbc_news": {(KMEANS, "nmi"): 0.88},
@@ -477,6 +482,62 @@ def bench_multinews_stories(rows: Sequence[Row], baselines: bool = True) -> SetR
     return result
 
 
+# The dated Multi-News condition: each cluster gets a centre time drawn uniformly over
+# DATED_DAYS days from DATED_START, each article that time + N(0, DATED_SPREAD_HOURS)
+# clipped to +-DATED_CLIP_HOURS, from a fixed seed.
+DATED_START = "2024-03-04T00:00:00"
+DATED_DAYS = 7
+DATED_SPREAD_HOURS = 8.0
+DATED_CLIP_HOURS = 36.0
+DATED_SEED = 11
+
+
+def dated_articles(rows: Sequence[Row]) -> list[tuple[str, Row, str]]:
+    """Multi-News clusters -> (cluster id, article, ISO date-time) with realistic dates:
+    the articles of one event a few hours apart, the events spread over a week."""
+    import datetime as dt
+
+    rng = random.Random(DATED_SEED)
+    start = dt.datetime.fromisoformat(DATED_START)
+    out = []
+    for r in rows:
+        centre = rng.uniform(0, DATED_DAYS * 24)
+        for a in r["articles"]:
+            offset = max(-DATED_CLIP_HOURS, min(DATED_CLIP_HOURS, rng.gauss(0, DATED_SPREAD_HOURS)))
+            when = start + dt.timedelta(hours=centre + offset)
+            out.append((r["id"], a, when.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    return out
+
+
+def bench_multinews_dated(rows: Sequence[Row], baselines: bool = True) -> SetResult:
+    """multinews_dev with realistic publication times (`dated_articles`), scored like
+    the undated set; the undated build of the same clusters is reported beside it."""
+    articles = dated_articles(rows)
+    files = {
+        file_name(i): markdown(a["text"], date=when) for i, (_, a, when) in enumerate(articles)
+    }
+    scored = [i for i, (_, a, _) in enumerate(articles) if a["kept_by_multinews_plus"]]
+    result = bench_grouping(
+        "multinews_dated",
+        "stories",
+        files,
+        [cid for cid, _, _ in articles],
+        [a["text"] for _, a, _ in articles],
+        scored,
+        [AVERAGE_LINK] if baselines else [],
+    )
+    undated = bench_multinews_stories(rows, baselines=False)
+    result.baselines[UNDATED] = {
+        k: v for k, v in undated.digest.items() if k in ("b3_p", "b3_r", "b3_f1", "nmi")
+    }
+    result.digest["b3_f1_minus_undated"] = result.digest["b3_f1"] - undated.digest["b3_f1"]
+    result.notes.append(
+        f"{len(rows)} clusters; dates: centre uniform over {DATED_DAYS} days, "
+        f"articles N(0, {DATED_SPREAD_HOURS:g} h) clipped to +-{DATED_CLIP_HOURS:g} h"
+    )
+    return result
+
+
 def bench_uci_week(rows: Sequence[Row], baselines: bool = True) -> SetResult:
     files = {
         file_name(i): markdown(
@@ -609,6 +670,9 @@ SETS: dict[str, BenchSet] = {
             "multinews_dev", "stories", "multinews_dev.jsonl", bench_multinews_stories, _first
         ),
         BenchSet(
+            "multinews_dated", "stories", "multinews_dev.jsonl", bench_multinews_dated, _first
+        ),
+        BenchSet(
             "uci_week",
             "stories",
             "uci_week_2014-05-09.jsonl",
@@ -670,6 +734,7 @@ METRIC_LABELS = {
     "groups": "groups found",
     "threshold": "threshold",
     "words": "words before the cut",
+    "b3_f1_minus_undated": "B3 F1 minus the undated build's",
 }
 
 
