@@ -34,6 +34,12 @@ Sets (`--sets` takes these names, or a task name for all of its sets):
 - summaries: `multinews_summaries` — each cluster pinned as one story (`story:` front
   matter), built with a 260-word summary budget; the story's summary sentences, joined
   in the order given, are cut to 100 and to 250 words and scored with ROUGE.
+- growing: `bbc_uci_growing` — 300 BBC articles dated over one week (section kept for
+  scoring only) and 300 UCI headlines of whole stories, built once, then rebuilt in the
+  same folders after adding one BBC article and, separately, one UCI headline: stories
+  keeping their topic, files changed, stories mixing BBC sections, whether the front
+  page opens with the most-covered story (see `benchmarks.growing`). `--limit N` takes
+  N/2 of each half. Each figure with a target in issue 11 is printed beside it.
 
 Baseline clustering is plain TF-IDF (sklearn, English stop-words, sublinear tf, which
 reproduces the README's 0.911 / 0.805 on multinews_dev) with average-link
@@ -43,7 +49,8 @@ threshold on a 0.01 grid. Pairs that share no term have similarity 0, so nothing
 approximated; for uci_week's 15,975 headlines that matrix takes about 1 GB and the
 linkage about 10 s. `--limit N` keeps at most N items of each set: the first N
 clusters of multinews, whole stories of uci_week (in a fixed hashed order) up to N
-headlines, and a fixed random sample of N documents elsewhere.
+headlines, and a fixed random sample of N documents elsewhere. The eval folder is
+`../shared/eval` beside the repository, or DIGEST_EVAL_DIR, or `--eval-dir`.
 """
 
 from __future__ import annotations
