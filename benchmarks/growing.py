@@ -377,7 +377,11 @@ def bench_growing(rows: Sequence[Row], baselines: bool = True) -> SetResult:
     }
     before = stories_of(first.digest)
     stories_by_path = {p: sid for sid, (paths, _) in before.items() for p in paths}
-    uci = [(n, r["story"]) for n, r in zip(names, rows, strict=True) if n in base and "story" in r]
+    uci = [
+        (n, r["story"])
+        for n, r in zip(names, rows, strict=True)
+        if n in base and r["corpus"] == "uci"
+    ]
     uci_scores = grouping_scores(
         [stories_by_path.get(n, f"dropped:{n}") for n, _ in uci], [g for _, g in uci]
     )

@@ -25,6 +25,7 @@ from benchmarks.growing import (
     topic_pairs_kept,
     topics_kept,
 )
+from benchmarks.quality import SetResult, format_table
 
 
 def story(paths: str, topic: str | None) -> tuple[frozenset[str], str | None]:
@@ -195,3 +196,12 @@ def test_stratified_sample_takes_each_group_its_share(n: int) -> None:
         assert set(counts) == {"a", "b", "c"}
     for k, size in (("a", 10), ("b", 6), ("c", 4)):
         assert abs(counts[k] - n * size / 20) <= 1
+
+
+def test_the_table_marks_each_figure_against_its_target() -> None:
+    figures = {"topics_kept+bbc": 0.96, "files_changed+bbc": 0.2, "mixed_sections": 0}
+    table = format_table([SetResult("bbc_uci_growing", "growing", 10, 1.0, figures)])
+    lines = {line.strip().split("  ")[0]: line for line in table.splitlines()}
+    assert lines["+1 BBC: stories keeping their topic"].endswith("≥ 0.95 ok")
+    assert lines["+1 BBC: share of files changed"].endswith("≤ 0.05 MISSED")
+    assert lines["stories mixing BBC sections (worst build)"].endswith("≤ 0 ok")
