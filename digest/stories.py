@@ -1,0 +1,152 @@
+"""Groups of articles -> Story records: headline, id, keywords, summary, order, related stories.
+
+Everything a story page or card shows about a story is decided here, so the
+renderer only looks it up. (The figures on why a story's articles are together
+are still worked out by the renderer, `SiteContext.similarities`.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from digest.cluster import Group, day_number
+from digest.config import Config
+from digest.models import Article, Keyword, RelatedStory, Story, Topic
+from digest.slugs import slugify
+from digest.summarize import summarize
+from digest.terms import count_mentions
+
+# What a mere mention of a keyword by one report adds, against up to 1 for
+# ranking it first.
+MENTION_WEIGHT = 0.5
+# Related stories listed on a story page.
+RELATED_STORIES = 5
+
+
+def make_stories(
+    groups: Sequence[Group], articles: Sequence[Article], config: Config, idf: dict[str, float]
+) -> list[Story]:
+    """Groups of articles -> stories, most-covered first (then newest, title, id)."""
+    stories = [make_story(g, articles, config, idf) for g in groups]
+    stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
+    return stories
+
+
+def make_story(
+    group: Group, articles: Sequence[Article], config: Config, idf: dict[str, float]
+) -> Story:
+    """One group of articles -> a Story with title, keywords and cited summary."""
+    members = [articles[i] for i in group.members]
+    members.sort(key=lambda a: (a.meta.date or "9999", a.id))
+    repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
+    reports = [a for a in members if a.id not in repeats]
+    headline = min(reports, key=lambda a: (a.title_derived, -a.word_count, a.id))
+    dates = [a.meta.date for a in members if a.meta.date]
+    return Story(
+        id=story_id(headline.title, min(a.id for a in members)),
+        title=headline.title,
+        articles=tuple(a.id for a in members),
+        duplicates=tuple(sorted(repeats.items())),
+        keywords=story_keywords(reports, config.keywords_per_article),
+        summary=summarize(reports, config.summary_min_words, config.summary_max_words, idf),
+        cohesion=group.cohesion,
+        date=max(dates) if dates else None,
+    )
+
+
+def story_id(title: str, anchor: str) -> str:
+    """A stable story id: a slug of its title plus a hash of its first article's id."""
+    digest = hashlib.sha1(anchor.encode("utf-8")).hexdigest()[:8]
+    return f"{slugify(title, 50)}-{digest}"
+
+
+def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...]:
+    """Keywords of a story's reports -> the story's keywords.
+
+    A phrase counts for each report that ranks it (more for a higher rank) and
+    for each report that mentions it at all, so the names every outlet uses
+    (Prigozhin, Belarus) rise above one outlet's turns of phrase. Each label is
+    the form most reports use.
+    """
+    weight: dict[str, float] = defaultdict(float)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in reports:
+        n = len(article.keywords)
+        for rank, kw in enumerate(article.keywords):
+            weight[kw.key] += (n - rank) / n
+            labels[kw.key][kw.label] += 1
+    mentions = count_mentions(reports, labels)
+    for key in labels:
+        weight[key] += MENTION_WEIGHT * mentions[key]
+    ranked = sorted(weight, key=lambda k: (-weight[k], k))[:limit]
+    scale = max(weight.values(), default=1.0)
+    return tuple(
+        Keyword(
+            label=min(labels[k].items(), key=lambda kv: (-kv[1], kv[0]))[0],
+            key=k,
+            score=round(weight[k] / scale, 6),
+        )
+        for k in ranked
+    )
+
+
+def distinct_reports(story: Story) -> int:
+    """How many reports a story has, versions of one report counted once."""
+    return len(story.articles) - len(story.duplicates)
+
+
+def _neg_date(date: str | None) -> int:
+    """Sort key putting newer dates first, and undated stories last."""
+    day = day_number(date)
+    return -day if day is not None else 1
+
+
+def place_stories(stories: Sequence[Story], topics: Sequence[Topic]) -> list[Story]:
+    """Ordered stories and their topics -> the stories with their topic and related stories."""
+    topic_of = {story_id: t.id for t in topics for story_id in t.stories}
+    placed = [replace(s, topic=topic_of[s.id]) for s in stories]
+    related = related_stories(placed, topics)
+    return [replace(s, related=related[s.id]) for s in placed]
+
+
+def related_stories(
+    stories: Sequence[Story], topics: Sequence[Topic]
+) -> dict[str, tuple[RelatedStory, ...]]:
+    """Ordered stories with their topics -> each story's related stories: those sharing
+    its keywords (weighted by both stories' keyword scores), then stories of the same
+    topic; computed once over an inverted index."""
+    by_id = {s.id: s for s in stories}
+    topic_stories = {t.id: t.stories for t in topics}
+    # a keyword's label as the story pages show it: the last story's form
+    labels = {kw.key: kw.label for s in stories for kw in s.keywords}
+    by_key: dict[str, list[tuple[Story, float]]] = defaultdict(list)
+    for story in stories:
+        for kw in story.keywords:
+            by_key[kw.key].append((story, kw.score))
+    order = {s.id: n for n, s in enumerate(stories)}
+    out: dict[str, tuple[RelatedStory, ...]] = {}
+    for story in stories:
+        score: dict[str, float] = defaultdict(float)
+        shared: dict[str, list[str]] = defaultdict(list)
+        for kw in story.keywords:
+            postings = by_key[kw.key]
+            if len(postings) > max(20, len(stories) // 5):
+                continue  # a keyword half the digest has relates nothing
+            for other, other_score in postings:
+                if other.id != story.id:
+                    score[other.id] += kw.score * other_score
+                    shared[other.id].append(labels[kw.key])
+        for other_id in score:
+            if by_id[other_id].topic == story.topic:
+                score[other_id] += 0.25
+        ranked = sorted(score, key=lambda i: (-round(score[i], 6), order[i]))
+        picks = [RelatedStory(i, tuple(shared[i])) for i in ranked]
+        if len(picks) < RELATED_STORIES and story.topic in topic_stories:
+            for other_id in topic_stories[story.topic]:
+                if other_id != story.id and other_id not in score:
+                    picks.append(RelatedStory(other_id, ()))
+        out[story.id] = tuple(picks[:RELATED_STORIES])
+    return out
