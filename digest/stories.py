@@ -7,17 +7,17 @@ are still worked out by the renderer, `SiteContext.similarities`.)
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
 from digest.cluster import Group, day_number
 from digest.config import Config
+from digest.load import domain_of
 from digest.models import Article, Keyword, RelatedStory, Story, Topic
-from digest.slugs import slugify
 from digest.summarize import summarize
 from digest.terms import count_mentions
+from digest.titles import clean_headline, headline_penalty
 
 # What a mere mention of a keyword by one report adds, against up to 1 for
 # ranking it first.
@@ -43,11 +43,11 @@ def make_story(
     members.sort(key=lambda a: (a.meta.date or "9999", a.id))
     repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
     reports = [a for a in members if a.id not in repeats]
-    headline = min(reports, key=lambda a: (a.title_derived, -a.word_count, a.id))
+    title = story_title(members)
     dates = [a.meta.date for a in members if a.meta.date]
     return Story(
-        id=story_id(headline.title, min(a.id for a in members)),
-        title=headline.title,
+        id=story_id(members),
+        title=title,
         articles=tuple(a.id for a in members),
         duplicates=tuple(sorted(repeats.items())),
         keywords=story_keywords(reports, config.keywords_per_article),
@@ -57,10 +57,33 @@ def make_story(
     )
 
 
-def story_id(title: str, anchor: str) -> str:
-    """A stable story id: a slug of its title plus a hash of its first article's id."""
-    digest = hashlib.sha1(anchor.encode("utf-8")).hexdigest()[:8]
-    return f"{slugify(title, 50)}-{digest}"
+def story_title(members: Sequence[Article]) -> str:
+    """A story's articles -> its title: the cleanest of their headlines (see
+    `titles.headline_penalty`; among equals, that of the longest article), cleaned
+    of wire slugs and site names. A headline made from an article's lead comes last."""
+    names = sorted(
+        {n for a in members for n in (a.meta.source, a.meta.url and domain_of(a.meta.url)) if n}
+    )
+    headline = min(
+        members,
+        key=lambda a: (a.title_derived, headline_penalty(a.title, names), -a.word_count, a.id),
+    )
+    return clean_headline(headline.title, names)
+
+
+def story_id(members: Sequence[Article]) -> str:
+    """A story's articles -> its id: the id of its earliest article (by date, undated
+    last, then path).
+
+    Nothing else about the story enters it, so the id, the story's page and its
+    feed stay put while articles are edited (title or text) or added later. It
+    changes only when the earliest article leaves the story, or another article
+    becomes the earliest: one dated (or backdated) before the story's first
+    report, or the earliest article of another story when two stories merge.
+    Ids are distinct because every article is in exactly one story.
+    """
+    anchor = min(members, key=lambda a: (a.meta.date or "9999", a.path))
+    return anchor.id
 
 
 def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...]:

@@ -52,7 +52,7 @@ def texts(tree: Any, xpath: str) -> list[str]:
 
 
 def test_story_page_explains_why_articles_are_together(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     why = tree.xpath("//section[@class='why']")[0]
     text = " ".join(why.text_content().split())
     assert "Why these articles are together" in text
@@ -81,13 +81,13 @@ def test_editor_pinned_story_says_so(tmp_path: Path) -> None:
 
 
 def test_single_report_story_has_no_why_section(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "chess"))
+    tree = parse_html(story_file(fixture_sites["plain"], "chess-notes"))
     assert tree.xpath("//section[@class='why']") == []
     assert len(tree.xpath("//ol[@class='timeline']/li")) == 1
 
 
 def test_timeline_orders_coverage_by_date_and_time(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     times = tree.xpath("//ol[@class='timeline']/li//time/@datetime")
     assert times == ["2024-01-14T08:10:00Z", "2024-01-14T10:30:00Z", "2024-01-15"]
     entries = texts(tree, "//ol[@class='timeline']/li")
@@ -108,7 +108,7 @@ def test_timeline_puts_undated_articles_last(tmp_path: Path) -> None:
 
 
 def test_sources_have_outlet_date_lead_and_safe_link_out(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     items = tree.xpath("//ol[@class='sources']/li")
     assert len(items) == 3
     for item in items:
@@ -127,13 +127,13 @@ def test_javascript_urls_never_become_links(fixture_sites: dict[str, Path]) -> N
 
 
 def test_related_stories_share_keywords(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     related = tree.xpath("//section[@class='related']//li")
     assert related, "the eruption and the Blue Lagoon stories should be related"
     first = related[0]
-    assert "blue-lagoon" in first.xpath("./a/@href")[0]
+    assert "lagoon-ruv" in first.xpath("./a/@href")[0]  # the lagoon story, by its first report
     assert "Grindavik" in first.xpath("./span")[0].text
-    chess = parse_html(story_file(fixture_sites["plain"], "chess"))
+    chess = parse_html(story_file(fixture_sites["plain"], "chess-notes"))
     assert chess.xpath("//section[@class='related']") == []  # nothing in common
 
 
@@ -201,7 +201,7 @@ def test_sources_page_counts_articles_per_outlet(tmp_path: Path) -> None:
 
 def test_feed_dates_come_from_the_articles(fixture_sites: dict[str, Path]) -> None:
     site = fixture_sites["plain"]
-    story = story_file(site, "volcano").with_suffix(".xml")
+    story = story_file(site, "eruption-reuters").with_suffix(".xml")
     parsed = feedparser.parse(story.read_bytes())
     assert [e.updated for e in parsed.entries] == [
         "2024-01-15T00:00:00Z",
@@ -267,7 +267,7 @@ def test_base_url_gives_canonical_and_open_graph_but_relative_links(
     fixture_sites: dict[str, Path],
 ) -> None:
     site = fixture_sites["archive"]
-    path = story_file(site, "volcano")
+    path = story_file(site, "eruption-reuters")
     tree = parse_html(path)
     address = BASE + path.relative_to(site).as_posix()
     assert tree.xpath("//link[@rel='canonical']/@href") == [address]
@@ -279,7 +279,7 @@ def test_base_url_gives_canonical_and_open_graph_but_relative_links(
 
 
 def test_without_base_url_no_canonical_or_open_graph(fixture_sites: dict[str, Path]) -> None:
-    html = story_file(fixture_sites["plain"], "volcano").read_text("utf-8")
+    html = story_file(fixture_sites["plain"], "eruption-reuters").read_text("utf-8")
     assert 'rel="canonical"' not in html and "og:" not in html
 
 
@@ -400,7 +400,7 @@ def test_user_templates_override_built_ins_by_name(
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 0, result.output
     site = tmp_path / "site"
-    story = parse_html(story_file(site, "volcano"))
+    story = parse_html(story_file(site, "eruption-reuters"))
     assert texts(story, "//h1[@class='mine']") == [
         "Volcano erupts near Grindavik as lava reaches homes"
     ]
