@@ -75,6 +75,7 @@ SITE_ONLY_FIELDS = frozenset(
         "max_topics",
         "duplicate_threshold",
         "archive_threshold",
+        "top_stories",
         "keyword_page_min_articles",
         "search",
         "timezone",

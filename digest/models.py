@@ -164,6 +164,7 @@ class Site:
     articles: tuple[Article, ...]
     stories: tuple[Story, ...]
     topics: tuple[Topic, ...] = ()
+    top_stories: tuple[str, ...] = ()  # ids of the stories opening the front page, in order
 
 
 @dataclass(frozen=True)

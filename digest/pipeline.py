@@ -23,7 +23,7 @@ from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import unique_names
-from digest.stories import make_stories, place_stories
+from digest.stories import make_stories, place_stories, top_stories
 from digest.topics import assign_topics
 from digest.write import StagingHooks, check_output_path, has_leftovers, write_site
 
@@ -315,4 +315,5 @@ def assemble_site(articles: Sequence[Article], config: Config) -> Site:
         articles=tuple(ordered),
         stories=tuple(stories),
         topics=tuple(topics),
+        top_stories=top_stories(stories, config.top_stories, ordered),
     )

@@ -34,7 +34,7 @@ from digest.cluster import article_vectors, term_idf
 from digest.config import Config
 from digest.feeds import Entry, Feed
 from digest.load import http_url
-from digest.models import Article, DigestError, Site, Story, Topic
+from digest.models import Article, DigestError, Site, Story, SummarySentence, Topic
 from digest.slugs import unique_slugs
 from digest.terms import cosine, count_mentions
 
@@ -47,6 +47,8 @@ FEED_ENTRIES = 50
 # On a digest large enough for date archives, the front page shows this many
 # stories of each topic and links to the topic page for the rest.
 INDEX_STORIES_PER_TOPIC = 6
+# A top story's card shows two summary sentences when they fit in this many words.
+BRIEF_WORDS = 50
 # Pairs of articles listed under "how similar they are", most similar first.
 SIMILAR_PAIRS = 10
 UNDATED = "undated"
@@ -407,6 +409,20 @@ class SiteContext:
         the digest is large enough to have an archive."""
         stories = self.topic_stories(topic)
         return stories[:INDEX_STORIES_PER_TOPIC] if self.has_archive else stories
+
+    def top_stories(self) -> list[Story]:
+        """The stories opening the front page, in order (chosen by `stories.top_stories`)."""
+        return [self.stories[i] for i in self.site.top_stories]
+
+    def brief_summary(self, story: Story) -> tuple[SummarySentence, ...]:
+        """A story's summary cut for a card: its first sentence, and the second when
+        the two stay within BRIEF_WORDS words."""
+        first = story.summary[:1]
+        if len(story.summary) > 1:
+            words = sum(len(s.text.split()) for s in story.summary[:2])
+            if words <= BRIEF_WORDS:
+                return story.summary[:2]
+        return first
 
     def reports(self, story: Story) -> list[Article]:
         """A story's distinct reports (versions of one report folded into the first)."""

@@ -24,6 +24,8 @@ from digest.titles import clean_headline, headline_penalty
 MENTION_WEIGHT = 0.5
 # Related stories listed on a story page.
 RELATED_STORIES = 5
+# Top stories are those with reports in this many days up to the digest's newest date.
+RECENT_DAYS = 7
 
 
 def make_stories(
@@ -173,3 +175,35 @@ def related_stories(
                     picks.append(RelatedStory(other_id, ()))
         out[story.id] = tuple(picks[:RELATED_STORIES])
     return out
+
+
+def top_stories(
+    stories: Sequence[Story], limit: int, articles: Sequence[Article]
+) -> tuple[str, ...]:
+    """Ordered stories and the digest's articles -> ids of the `limit` top stories.
+
+    Like Techmeme or Google News, coverage decides and recency bounds it: a story
+    counts the reports it has in the last RECENT_DAYS days of the digest (up to
+    and including the day of its newest article: "now" is the content's, never
+    the clock's, so builds stay reproducible), versions of one report once, then
+    its outlets among them; ties go to the newer story, then to the order of the
+    stories. Stories with fewer than two recent reports are not top stories. In
+    a digest without dates every report counts.
+    """
+    day_of = {a.id: day_number(a.meta.date) for a in articles}
+    days = [d for d in day_of.values() if d is not None]
+    since = max(days) - RECENT_DAYS + 1 if days else None
+
+    def recent(article_id: str) -> bool:
+        day = day_of[article_id]
+        return since is None or (day is not None and day >= since)
+
+    source_of = {a.id: a.meta.source or a.id for a in articles}  # an unknown outlet: its own
+    scored = []
+    for n, story in enumerate(stories):
+        repeats = dict(story.duplicates)
+        reports = [i for i in story.articles if i not in repeats and recent(i)]
+        if len(reports) >= 2:
+            outlets = len({source_of[i] for i in reports})
+            scored.append((-len(reports), -outlets, _neg_date(story.date), n, story.id))
+    return tuple(row[-1] for row in sorted(scored)[:limit])

@@ -9,6 +9,7 @@ page's own title loses its site name when loaded (`strip_site_name`).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -67,7 +68,8 @@ def _compact(text: str) -> str:
     return _NON_ALNUM.sub("", ascii_text.lower())
 
 
-def _name_forms(name: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _name_forms(name: str) -> frozenset[str]:
     """An outlet name or host -> the compact forms a title might show it in:
     "www.theguardian.com" -> {"theguardiancom", "theguardian"}."""
     forms = {_compact(name)}
@@ -78,7 +80,7 @@ def _name_forms(name: str) -> set[str]:
         core = [p for p in labels if p not in _HOST_PARTS]
         forms.update(_compact(p) for p in core)
         forms.add(_compact("".join(core)))
-    return {f for f in forms if len(f) >= 3}
+    return frozenset(f for f in forms if len(f) >= 3)
 
 
 # Host labels that never name an outlet on their own.
