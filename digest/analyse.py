@@ -1,7 +1,7 @@
 """One content file -> its analysed Article (or the Problem that makes it unusable).
 
 The per-article stage, on its own so that what it depends on is plain: this
-module and the modules it imports (load, clean, extract, terms, models,
+module and the modules it imports (load, clean, extract, terms, titles, models,
 config) are the code whose hash is part of every per-article cache key. A
 change anywhere else — grouping, rendering, the CLI — keeps the cache.
 """

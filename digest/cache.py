@@ -75,6 +75,7 @@ SITE_ONLY_FIELDS = frozenset(
         "max_topics",
         "duplicate_threshold",
         "archive_threshold",
+        "top_stories",
         "keyword_page_min_articles",
         "search",
         "timezone",
@@ -225,7 +226,17 @@ def _digest_version() -> str:
 # The modules of the per-article stage: `analyse` and every digest module it
 # imports, directly or not (a test keeps this list complete), and this one,
 # which encodes the entries.
-ANALYSIS_MODULES = ("analyse", "load", "clean", "extract", "terms", "models", "config", "cache")
+ANALYSIS_MODULES = (
+    "analyse",
+    "load",
+    "clean",
+    "extract",
+    "terms",
+    "titles",
+    "models",
+    "config",
+    "cache",
+)
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Articles -> groups covering one story. Deterministic; story ids are stable.
+"""Articles -> groups covering one story. Deterministic.
 
 Similarity is TF-IDF cosine over content terms. Only pairs that share a
 distinctive term are compared (an inverted index over each article's top
@@ -10,7 +10,6 @@ mean similarity of all their article pairs reaches `story_threshold`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,7 +19,6 @@ from typing import Any
 
 from digest.config import Config
 from digest.models import Article
-from digest.slugs import slugify
 from digest.terms import Vector, containment, cosine, idf_table, tfidf
 
 # Terms an article is indexed under: its most distinctive ones.
@@ -346,9 +344,3 @@ def _cohesion(members: list[int], vectors: list[Vector]) -> float:
         return 1.0
     sims = [cosine(vectors[i], vectors[j]) for x, i in enumerate(members) for j in members[x + 1 :]]
     return round(sum(sims) / len(sims), 4)
-
-
-def story_id(title: str, anchor: str) -> str:
-    """A stable story id: a slug of its title plus a hash of its first article's id."""
-    digest = hashlib.sha1(anchor.encode("utf-8")).hexdigest()[:8]
-    return f"{slugify(title, 50)}-{digest}"

@@ -86,6 +86,11 @@ class Config:
         "A digest with more stories than this gets date archive pages, and its front page "
         "shows only the first stories of each topic (0: always build the archive).",
     )
+    top_stories: int = _opt(
+        8,
+        "Stories that open the front page as cards: the most-covered of the digest's last "
+        "7 days (counted back from its newest article), with two reports or more (0: none).",
+    )
     keyword_page_min_articles: int = _opt(
         2,
         "A keyword gets a page of its own when at least this many articles, or this many "
@@ -268,8 +273,9 @@ def _range_errors(c: Config) -> list[str]:
     for name in ("story_threshold", "duplicate_threshold", "topic_threshold"):
         if not 0.0 < getattr(c, name) <= 1.0:
             errors.append(f"'{name}' must be above 0 and at most 1")
-    if c.archive_threshold < 0:
-        errors.append("'archive_threshold' must be 0 or more")
+    for name in ("archive_threshold", "top_stories"):
+        if getattr(c, name) < 0:
+            errors.append(f"'{name}' must be 0 or more")
     for name in (
         "keywords_per_article",
         "keyword_max_words",

@@ -28,6 +28,7 @@ import yaml
 from dateutil import parser as dateparser
 
 from digest.models import Block, BlockKind, Document, Meta, Problem
+from digest.titles import strip_site_name
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 TEXT_SUFFIXES = (".txt", ".text")
@@ -880,6 +881,11 @@ def _load_html(path: str, text: str) -> Document:
         if domain:
             meta = replace(meta, source=domain, source_evidence="links")
     meta = _evidence_from_text(meta, [t for b in blocks for t in b.texts()])
+    if meta.title:
+        # a page's title names its site ("… | Newsweek", "BBC News - …"); the article's does not
+        hosts = [domain_of(meta.url)] if meta.url else []
+        names = [n for n in (meta.source, *hosts) if n]
+        meta = replace(meta, title=strip_site_name(meta.title, names))
     return Document(
         path=path,
         meta=meta,

@@ -123,6 +123,14 @@ class SummarySentence:
 
 
 @dataclass(frozen=True)
+class RelatedStory:
+    """A story related to another: its id and the labels of the keywords both have."""
+
+    story: str
+    shared: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Story:
     """Articles covering one event, with a cited extractive summary."""
 
@@ -135,6 +143,7 @@ class Story:
     cohesion: float  # mean pairwise similarity of its articles
     date: str | None  # newest article date
     topic: str | None = None
+    related: tuple[RelatedStory, ...] = ()  # most related first
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,7 @@ class Site:
     articles: tuple[Article, ...]
     stories: tuple[Story, ...]
     topics: tuple[Topic, ...] = ()
+    top_stories: tuple[str, ...] = ()  # ids of the stories opening the front page, in order
 
 
 @dataclass(frozen=True)

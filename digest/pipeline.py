@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -16,15 +16,14 @@ from typing import Any
 from digest import state
 from digest.analyse import analyse_file
 from digest.cache import ArticleCache, check_cache_path
-from digest.cluster import Group, day_number, group_articles, story_id, term_idf
+from digest.cluster import group_articles, term_idf
 from digest.config import Config
 from digest.load import SourceFile, future_date_notes, read_content
-from digest.models import Article, BuildReport, DigestError, Keyword, Problem, Site, Story
+from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import unique_names
-from digest.summarize import summarize
-from digest.terms import count_mentions
+from digest.stories import make_stories, place_stories, top_stories
 from digest.topics import assign_topics
 from digest.write import StagingHooks, check_output_path, has_leftovers, write_site
 
@@ -300,15 +299,13 @@ def article_ids(paths: Sequence[str]) -> dict[str, str]:
 
 
 def assemble_site(articles: Sequence[Article], config: Config) -> Site:
-    """Analysed articles -> the Site: stories grouped, summarised and ordered."""
+    """Analysed articles -> the Site: stories grouped, summarised, ordered and placed in topics."""
     ordered = sorted(articles, key=lambda a: a.id)
     idf = term_idf(ordered)
     groups = group_articles(ordered, config, idf)
-    stories = [make_story(g, ordered, config, idf) for g in groups]
-    stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
+    stories = make_stories(groups, ordered, config, idf)
     topics = assign_topics(stories, {a.id: a for a in ordered}, config)
-    topic_of = {story_id: t.id for t in topics for story_id in t.stories}
-    stories = [replace(s, topic=topic_of[s.id]) for s in stories]
+    stories = place_stories(stories, topics)
     dates = [a.meta.date for a in ordered if a.meta.date]
     return Site(
         title=config.title,
@@ -318,71 +315,5 @@ def assemble_site(articles: Sequence[Article], config: Config) -> Site:
         articles=tuple(ordered),
         stories=tuple(stories),
         topics=tuple(topics),
+        top_stories=top_stories(stories, config.top_stories, ordered),
     )
-
-
-def make_story(
-    group: Group, articles: Sequence[Article], config: Config, idf: dict[str, float]
-) -> Story:
-    """One group of articles -> a Story with title, keywords and cited summary."""
-    members = [articles[i] for i in group.members]
-    members.sort(key=lambda a: (a.meta.date or "9999", a.id))
-    repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
-    reports = [a for a in members if a.id not in repeats]
-    headline = min(reports, key=lambda a: (a.title_derived, -a.word_count, a.id))
-    dates = [a.meta.date for a in members if a.meta.date]
-    return Story(
-        id=story_id(headline.title, min(a.id for a in members)),
-        title=headline.title,
-        articles=tuple(a.id for a in members),
-        duplicates=tuple(sorted(repeats.items())),
-        keywords=story_keywords(reports, config.keywords_per_article),
-        summary=summarize(reports, config.summary_min_words, config.summary_max_words, idf),
-        cohesion=group.cohesion,
-        date=max(dates) if dates else None,
-    )
-
-
-def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...]:
-    """Keywords of a story's reports -> the story's keywords.
-
-    A phrase counts for each report that ranks it (more for a higher rank) and
-    for each report that mentions it at all, so the names every outlet uses
-    (Prigozhin, Belarus) rise above one outlet's turns of phrase. Each label is
-    the form most reports use.
-    """
-    weight: dict[str, float] = defaultdict(float)
-    labels: dict[str, Counter[str]] = defaultdict(Counter)
-    for article in reports:
-        n = len(article.keywords)
-        for rank, kw in enumerate(article.keywords):
-            weight[kw.key] += (n - rank) / n
-            labels[kw.key][kw.label] += 1
-    mentions = count_mentions(reports, labels)
-    for key in labels:
-        weight[key] += MENTION_WEIGHT * mentions[key]
-    ranked = sorted(weight, key=lambda k: (-weight[k], k))[:limit]
-    scale = max(weight.values(), default=1.0)
-    return tuple(
-        Keyword(
-            label=min(labels[k].items(), key=lambda kv: (-kv[1], kv[0]))[0],
-            key=k,
-            score=round(weight[k] / scale, 6),
-        )
-        for k in ranked
-    )
-
-
-# What a mere mention of a keyword by one report adds, against up to 1 for
-# ranking it first.
-MENTION_WEIGHT = 0.5
-
-
-def distinct_reports(story: Story) -> int:
-    return len(story.articles) - len(story.duplicates)
-
-
-def _neg_date(date: str | None) -> int:
-    """Sort key putting newer dates first, and undated stories last."""
-    day = day_number(date)
-    return -day if day is not None else 1

@@ -34,7 +34,7 @@ from digest.cluster import article_vectors, term_idf
 from digest.config import Config
 from digest.feeds import Entry, Feed
 from digest.load import http_url
-from digest.models import Article, DigestError, Site, Story, Topic
+from digest.models import Article, DigestError, Site, Story, SummarySentence, Topic
 from digest.slugs import unique_slugs
 from digest.terms import cosine, count_mentions
 
@@ -47,7 +47,8 @@ FEED_ENTRIES = 50
 # On a digest large enough for date archives, the front page shows this many
 # stories of each topic and links to the topic page for the rest.
 INDEX_STORIES_PER_TOPIC = 6
-RELATED_STORIES = 5
+# A top story's card shows two summary sentences when they fit in this many words.
+BRIEF_WORDS = 50
 # Pairs of articles listed under "how similar they are", most similar first.
 SIMILAR_PAIRS = 10
 UNDATED = "undated"
@@ -409,6 +410,20 @@ class SiteContext:
         stories = self.topic_stories(topic)
         return stories[:INDEX_STORIES_PER_TOPIC] if self.has_archive else stories
 
+    def top_stories(self) -> list[Story]:
+        """The stories opening the front page, in order (chosen by `stories.top_stories`)."""
+        return [self.stories[i] for i in self.site.top_stories]
+
+    def brief_summary(self, story: Story) -> tuple[SummarySentence, ...]:
+        """A story's summary cut for a card: its first sentence, and the second when
+        the two stay within BRIEF_WORDS words."""
+        first = story.summary[:1]
+        if len(story.summary) > 1:
+            words = sum(len(s.text.split()) for s in story.summary[:2])
+            if words <= BRIEF_WORDS:
+                return story.summary[:2]
+        return first
+
     def reports(self, story: Story) -> list[Article]:
         """A story's distinct reports (versions of one report folded into the first)."""
         return [self.articles[i] for i in story.articles if i not in self.duplicate_of]
@@ -505,41 +520,8 @@ class SiteContext:
         n = len(story.articles)
         return n * (n - 1) // 2
 
-    @cached_property
-    def _related(self) -> dict[str, list[Related]]:
-        """Each story -> stories sharing its keywords (weighted by both stories' keyword
-        scores), then stories of the same topic; computed once over an inverted index."""
-        by_key: dict[str, list[tuple[Story, float]]] = defaultdict(list)
-        for story in self.site.stories:
-            for kw in story.keywords:
-                by_key[kw.key].append((story, kw.score))
-        order = {s.id: n for n, s in enumerate(self.site.stories)}
-        out: dict[str, list[Related]] = {}
-        for story in self.site.stories:
-            score: dict[str, float] = defaultdict(float)
-            shared: dict[str, list[str]] = defaultdict(list)
-            for kw in story.keywords:
-                postings = by_key[kw.key]
-                if len(postings) > max(20, len(self.site.stories) // 5):
-                    continue  # a keyword half the digest has relates nothing
-                for other, other_score in postings:
-                    if other.id != story.id:
-                        score[other.id] += kw.score * other_score
-                        shared[other.id].append(self.keyword_labels[kw.key])
-            for other_id in score:
-                if self.stories[other_id].topic == story.topic:
-                    score[other_id] += 0.25
-            ranked = sorted(score, key=lambda i: (-round(score[i], 6), order[i]))
-            picks = [Related(self.stories[i], tuple(shared[i])) for i in ranked]
-            if len(picks) < RELATED_STORIES and story.topic in self.topics:
-                for other_id in self.topics[story.topic].stories:
-                    if other_id != story.id and other_id not in score:
-                        picks.append(Related(self.stories[other_id], ()))
-            out[story.id] = picks[:RELATED_STORIES]
-        return out
-
     def related(self, story: Story) -> list[Related]:
-        return self._related[story.id]
+        return [Related(self.stories[r.story], r.shared) for r in story.related]
 
     # --- outlets ---------------------------------------------------------
 

@@ -268,9 +268,36 @@ def test_html_full_page_body_is_the_article_only():
         assert furniture not in body
 
 
-def test_html_title_element_is_the_fallback_title():
+def test_html_title_element_is_the_fallback_title_without_the_site_name():
     page = FULL_PAGE.replace('<meta property="og:title" content="Wagner turns back">', "")
-    assert load("page.html", page).meta.title == "Wagner turns back | The National"
+    assert load("page.html", page).meta.title == "Wagner turns back"  # "| The National" cut
+
+
+@pytest.mark.parametrize(
+    ("title", "site_name", "expected"),
+    [
+        # the site named by og:site_name, before or after the headline
+        ("Mars rover lands - BBC News", "BBC News", "Mars rover lands"),
+        ("BBC News - Mars rover lands", "BBC News", "Mars rover lands"),
+        # named by the URL's host (thenationalnews.com) when og:site_name is absent
+        ("Wagner turns back | The National News", None, "Wagner turns back"),
+        # a dash inside a real headline stays: "the review" names no site
+        ("Spider-Man 2 - the review", "BBC News", "Spider-Man 2 - the review"),
+        ("Oil prices - why they fall", None, "Oil prices - why they fall"),
+    ],
+)
+def test_html_title_loses_only_a_part_naming_the_site(
+    title: str, site_name: str | None, expected: str
+) -> None:
+    page = FULL_PAGE.replace('<meta property="og:title" content="Wagner turns back">', "")
+    page = page.replace(
+        "<title>Wagner turns back | The National</title>", f"<title>{title}</title>"
+    )
+    if site_name is None:
+        page = page.replace('<meta property="og:site_name" content="The National">', "")
+    else:
+        page = page.replace('content="The National"', f'content="{site_name}"')
+    assert load("page.html", page).meta.title == expected
 
 
 def test_html_og_url_used_without_canonical():

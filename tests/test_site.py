@@ -52,7 +52,7 @@ def texts(tree: Any, xpath: str) -> list[str]:
 
 
 def test_story_page_explains_why_articles_are_together(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     why = tree.xpath("//section[@class='why']")[0]
     text = " ".join(why.text_content().split())
     assert "Why these articles are together" in text
@@ -81,13 +81,13 @@ def test_editor_pinned_story_says_so(tmp_path: Path) -> None:
 
 
 def test_single_report_story_has_no_why_section(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "chess"))
+    tree = parse_html(story_file(fixture_sites["plain"], "chess-notes"))
     assert tree.xpath("//section[@class='why']") == []
     assert len(tree.xpath("//ol[@class='timeline']/li")) == 1
 
 
 def test_timeline_orders_coverage_by_date_and_time(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     times = tree.xpath("//ol[@class='timeline']/li//time/@datetime")
     assert times == ["2024-01-14T08:10:00Z", "2024-01-14T10:30:00Z", "2024-01-15"]
     entries = texts(tree, "//ol[@class='timeline']/li")
@@ -108,7 +108,7 @@ def test_timeline_puts_undated_articles_last(tmp_path: Path) -> None:
 
 
 def test_sources_have_outlet_date_lead_and_safe_link_out(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     items = tree.xpath("//ol[@class='sources']/li")
     assert len(items) == 3
     for item in items:
@@ -127,13 +127,13 @@ def test_javascript_urls_never_become_links(fixture_sites: dict[str, Path]) -> N
 
 
 def test_related_stories_share_keywords(fixture_sites: dict[str, Path]) -> None:
-    tree = parse_html(story_file(fixture_sites["plain"], "volcano"))
+    tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
     related = tree.xpath("//section[@class='related']//li")
     assert related, "the eruption and the Blue Lagoon stories should be related"
     first = related[0]
-    assert "blue-lagoon" in first.xpath("./a/@href")[0]
+    assert "lagoon-ruv" in first.xpath("./a/@href")[0]  # the lagoon story, by its first report
     assert "Grindavik" in first.xpath("./span")[0].text
-    chess = parse_html(story_file(fixture_sites["plain"], "chess"))
+    chess = parse_html(story_file(fixture_sites["plain"], "chess-notes"))
     assert chess.xpath("//section[@class='related']") == []  # nothing in common
 
 
@@ -145,10 +145,89 @@ def test_index_groups_stories_by_topic(fixture_sites: dict[str, Path]) -> None:
     topics = texts(tree, "//section[@class='topic']/h2")
     assert topics[:2] == ["World", "Sport"]
     world = tree.xpath("//section[@class='topic']")[0]
-    titles = texts(world, ".//h3")
-    assert titles[0].startswith("Volcano erupts")  # three reports before two
+    lines = texts(world, ".//ul[@class='headlines']/li")
+    assert lines[0].startswith("Volcano erupts")  # three reports before two
+    assert lines[0].endswith("3 sources")
+    assert not world.xpath(".//p[@class='summary']")  # topic sections are headlines only
     assert not (fixture_sites["plain"] / "archive").exists()
     assert "archive/index.html" not in (fixture_sites["plain"] / "index.html").read_text("utf-8")
+
+
+# Sentences that differ between reports, so no two are versions of one report.
+ANGLES = [
+    "Officials gave few details on Monday",
+    "Residents queued for hours in the rain",
+    "The mayor promised a full inquiry",
+    "Engineers inspected the site overnight",
+    "Shops stayed shut for most of the day",
+    "Police closed two roads near the scene",
+]
+
+
+def write_story(content: Path, key: str, day: str, outlets: list[str], topic: str) -> None:
+    """One pinned story: a report from each outlet on `day`, hours apart."""
+    for n, outlet in enumerate(outlets):
+        (content / f"{key}-{n}.md").write_text(
+            f"---\ntitle: {key.title()} report {n} from {outlet}\ndate: {day}T{10 + n}:00:00Z\n"
+            f"source: {outlet}\nstory: {key}\nsection: {topic}\n---\n"
+            f"{ANGLES[n]} after the {key} news, {outlet} reported. Reporters for {outlet} "
+            f"heard that {ANGLES[(n + 1) % len(ANGLES)].lower()} near the {key}.\n",
+            encoding="utf-8",
+        )
+
+
+def test_front_page_opens_with_the_most_covered_recent_stories(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    # the digest's newest article is on 2024-03-20: "now" for the ranking
+    write_story(content, "harbour", "2024-03-08", ["A", "B", "C", "D", "E"], "Coast")  # old
+    write_story(content, "bridge", "2024-03-18", ["A", "B", "C"], "Roads")
+    write_story(content, "tunnel", "2024-03-20", ["A", "B", "C"], "Roads")  # ties, newer
+    write_story(content, "school", "2024-03-19", ["A", "B", "C", "D"], "Town")
+    write_story(content, "market", "2024-03-20", ["A"], "Town")  # one report: never top
+    site = build_into(tmp_path, content, "site", search=False)
+    tree = parse_html(site / "index.html")
+    top = tree.xpath("//section[@class='top-stories']")[0]
+    titles = texts(top, ".//h3[@class='story-title']")
+    assert [t.split()[0] for t in titles] == ["School", "Tunnel", "Bridge"]
+    first_link = tree.xpath("//main//a[contains(@href, 'stories/')]/@href")[0]
+    assert first_link == top.xpath(".//h3/a/@href")[0]
+    # every story still has its line in its topic, old ones included
+    lines = texts(tree, "//section[@class='topic']//li")
+    assert any(line.startswith("Harbour") and line.endswith("5 sources") for line in lines)
+
+    card = top.xpath("./article")[0]
+    assert texts(card, "./p[@class='meta']")[0].startswith("4 sources · ")
+    assert texts(card, "./p[@class='meta']")[0].endswith("A, B, C, D")
+    summary = texts(card, "./p[@class='summary']")
+    assert len(summary) == 1 and 1 <= summary[0].count(". ") + 1 <= 2
+    assert not card.xpath(".//ul[@class='keywords']")  # a short card
+
+
+def test_top_stories_count_is_configurable(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    write_story(content, "bridge", "2024-03-18", ["A", "B", "C"], "Roads")
+    write_story(content, "tunnel", "2024-03-20", ["A", "B"], "Roads")
+    one = parse_html(
+        build_into(tmp_path, content, "one", search=False, top_stories=1) / "index.html"
+    )
+    assert len(one.xpath("//section[@class='top-stories']/article")) == 1
+    none = parse_html(
+        build_into(tmp_path, content, "none", search=False, top_stories=0) / "index.html"
+    )
+    assert not none.xpath("//section[@class='top-stories']")
+
+
+def test_top_card_names_four_outlets_then_counts_the_rest(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    write_story(content, "bridge", "2024-03-18", ["A", "B", "C", "D", "E", "F"], "Roads")
+    site = build_into(tmp_path, content, "site", search=False)
+    meta = texts(
+        parse_html(site / "index.html"), "//article[@class='story-card top-story']/p[@class='meta']"
+    )
+    assert meta[0].startswith("6 sources") and meta[0].endswith("A, B, C, D and 2 more")
 
 
 def test_date_archive_once_the_digest_is_large(fixture_sites: dict[str, Path]) -> None:
@@ -175,7 +254,7 @@ def test_front_page_shortens_topics_when_archived(
     content = write_fixture(tmp_path / "content")
     site = build_into(tmp_path, content, "site", archive_threshold=3)
     world = parse_html(site / "index.html").xpath("//section[@class='topic']")[0]
-    assert len(world.xpath(".//article")) == 1
+    assert len(world.xpath(".//li")) == 1
     assert texts(world, ".//p[@class='more']") == ["All 2 stories in World"]
 
 
@@ -201,7 +280,7 @@ def test_sources_page_counts_articles_per_outlet(tmp_path: Path) -> None:
 
 def test_feed_dates_come_from_the_articles(fixture_sites: dict[str, Path]) -> None:
     site = fixture_sites["plain"]
-    story = story_file(site, "volcano").with_suffix(".xml")
+    story = story_file(site, "eruption-reuters").with_suffix(".xml")
     parsed = feedparser.parse(story.read_bytes())
     assert [e.updated for e in parsed.entries] == [
         "2024-01-15T00:00:00Z",
@@ -267,7 +346,7 @@ def test_base_url_gives_canonical_and_open_graph_but_relative_links(
     fixture_sites: dict[str, Path],
 ) -> None:
     site = fixture_sites["archive"]
-    path = story_file(site, "volcano")
+    path = story_file(site, "eruption-reuters")
     tree = parse_html(path)
     address = BASE + path.relative_to(site).as_posix()
     assert tree.xpath("//link[@rel='canonical']/@href") == [address]
@@ -279,7 +358,7 @@ def test_base_url_gives_canonical_and_open_graph_but_relative_links(
 
 
 def test_without_base_url_no_canonical_or_open_graph(fixture_sites: dict[str, Path]) -> None:
-    html = story_file(fixture_sites["plain"], "volcano").read_text("utf-8")
+    html = story_file(fixture_sites["plain"], "eruption-reuters").read_text("utf-8")
     assert 'rel="canonical"' not in html and "og:" not in html
 
 
@@ -400,7 +479,7 @@ def test_user_templates_override_built_ins_by_name(
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 0, result.output
     site = tmp_path / "site"
-    story = parse_html(story_file(site, "volcano"))
+    story = parse_html(story_file(site, "eruption-reuters"))
     assert texts(story, "//h1[@class='mine']") == [
         "Volcano erupts near Grindavik as lava reaches homes"
     ]

@@ -11,7 +11,8 @@ import pytest
 from digest.cluster import Group, group_articles
 from digest.config import Config, load_config
 from digest.models import Article, Block, DigestError, Keyword, Meta
-from digest.pipeline import article_ids, story_keywords
+from digest.pipeline import article_ids
+from digest.stories import story_keywords
 from digest.summarize import summarize
 from digest.terms import content_terms, shingles, split_sentences, stem
 from digest.write import check_output_path, safe_relative, write_site

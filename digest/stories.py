@@ -1,0 +1,209 @@
+"""Groups of articles -> Story records: headline, id, keywords, summary, order, related stories.
+
+Everything a story page or card shows about a story is decided here, so the
+renderer only looks it up. (The figures on why a story's articles are together
+are still worked out by the renderer, `SiteContext.similarities`.)
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from digest.cluster import Group, day_number
+from digest.config import Config
+from digest.load import domain_of
+from digest.models import Article, Keyword, RelatedStory, Story, Topic
+from digest.summarize import summarize
+from digest.terms import count_mentions
+from digest.titles import clean_headline, headline_penalty
+
+# What a mere mention of a keyword by one report adds, against up to 1 for
+# ranking it first.
+MENTION_WEIGHT = 0.5
+# Related stories listed on a story page.
+RELATED_STORIES = 5
+# Top stories are those with reports in this many days up to the digest's newest date.
+RECENT_DAYS = 7
+
+
+def make_stories(
+    groups: Sequence[Group], articles: Sequence[Article], config: Config, idf: dict[str, float]
+) -> list[Story]:
+    """Groups of articles -> stories, most-covered first (then newest, title, id)."""
+    stories = [make_story(g, articles, config, idf) for g in groups]
+    stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
+    return stories
+
+
+def make_story(
+    group: Group, articles: Sequence[Article], config: Config, idf: dict[str, float]
+) -> Story:
+    """One group of articles -> a Story with title, keywords and cited summary."""
+    members = [articles[i] for i in group.members]
+    members.sort(key=lambda a: (a.meta.date or "9999", a.id))
+    repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
+    reports = [a for a in members if a.id not in repeats]
+    title = story_title(members)
+    dates = [a.meta.date for a in members if a.meta.date]
+    return Story(
+        id=story_id(members),
+        title=title,
+        articles=tuple(a.id for a in members),
+        duplicates=tuple(sorted(repeats.items())),
+        keywords=story_keywords(reports, config.keywords_per_article),
+        summary=summarize(reports, config.summary_min_words, config.summary_max_words, idf),
+        cohesion=group.cohesion,
+        date=max(dates) if dates else None,
+    )
+
+
+def story_title(members: Sequence[Article]) -> str:
+    """A story's articles -> its title: the cleanest of their headlines (see
+    `titles.headline_penalty`; among equals, that of the longest article), cleaned
+    of wire slugs and site names. A headline made from an article's lead comes last."""
+    names = sorted(
+        {n for a in members for n in (a.meta.source, a.meta.url and domain_of(a.meta.url)) if n}
+    )
+    headline = min(
+        members,
+        key=lambda a: (a.title_derived, headline_penalty(a.title, names), -a.word_count, a.id),
+    )
+    return clean_headline(headline.title, names)
+
+
+def story_id(members: Sequence[Article]) -> str:
+    """A story's articles -> its id: the id of its earliest article (by date, undated
+    last, then path).
+
+    Nothing else about the story enters it, so the id, the story's page and its
+    feed stay put while articles are edited (title or text) or added later. It
+    changes only when the earliest article leaves the story, or another article
+    becomes the earliest: one dated (or backdated) before the story's first
+    report, or the earliest article of another story when two stories merge.
+    Ids are distinct because every article is in exactly one story.
+    """
+    anchor = min(members, key=lambda a: (a.meta.date or "9999", a.path))
+    return anchor.id
+
+
+def story_keywords(reports: Sequence[Article], limit: int) -> tuple[Keyword, ...]:
+    """Keywords of a story's reports -> the story's keywords.
+
+    A phrase counts for each report that ranks it (more for a higher rank) and
+    for each report that mentions it at all, so the names every outlet uses
+    (Prigozhin, Belarus) rise above one outlet's turns of phrase. Each label is
+    the form most reports use.
+    """
+    weight: dict[str, float] = defaultdict(float)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in reports:
+        n = len(article.keywords)
+        for rank, kw in enumerate(article.keywords):
+            weight[kw.key] += (n - rank) / n
+            labels[kw.key][kw.label] += 1
+    mentions = count_mentions(reports, labels)
+    for key in labels:
+        weight[key] += MENTION_WEIGHT * mentions[key]
+    ranked = sorted(weight, key=lambda k: (-weight[k], k))[:limit]
+    scale = max(weight.values(), default=1.0)
+    return tuple(
+        Keyword(
+            label=min(labels[k].items(), key=lambda kv: (-kv[1], kv[0]))[0],
+            key=k,
+            score=round(weight[k] / scale, 6),
+        )
+        for k in ranked
+    )
+
+
+def distinct_reports(story: Story) -> int:
+    """How many reports a story has, versions of one report counted once."""
+    return len(story.articles) - len(story.duplicates)
+
+
+def _neg_date(date: str | None) -> int:
+    """Sort key putting newer dates first, and undated stories last."""
+    day = day_number(date)
+    return -day if day is not None else 1
+
+
+def place_stories(stories: Sequence[Story], topics: Sequence[Topic]) -> list[Story]:
+    """Ordered stories and their topics -> the stories with their topic and related stories."""
+    topic_of = {story_id: t.id for t in topics for story_id in t.stories}
+    placed = [replace(s, topic=topic_of[s.id]) for s in stories]
+    related = related_stories(placed, topics)
+    return [replace(s, related=related[s.id]) for s in placed]
+
+
+def related_stories(
+    stories: Sequence[Story], topics: Sequence[Topic]
+) -> dict[str, tuple[RelatedStory, ...]]:
+    """Ordered stories with their topics -> each story's related stories: those sharing
+    its keywords (weighted by both stories' keyword scores), then stories of the same
+    topic; computed once over an inverted index."""
+    by_id = {s.id: s for s in stories}
+    topic_stories = {t.id: t.stories for t in topics}
+    # a keyword's label as the story pages show it: the last story's form
+    labels = {kw.key: kw.label for s in stories for kw in s.keywords}
+    by_key: dict[str, list[tuple[Story, float]]] = defaultdict(list)
+    for story in stories:
+        for kw in story.keywords:
+            by_key[kw.key].append((story, kw.score))
+    order = {s.id: n for n, s in enumerate(stories)}
+    out: dict[str, tuple[RelatedStory, ...]] = {}
+    for story in stories:
+        score: dict[str, float] = defaultdict(float)
+        shared: dict[str, list[str]] = defaultdict(list)
+        for kw in story.keywords:
+            postings = by_key[kw.key]
+            if len(postings) > max(20, len(stories) // 5):
+                continue  # a keyword half the digest has relates nothing
+            for other, other_score in postings:
+                if other.id != story.id:
+                    score[other.id] += kw.score * other_score
+                    shared[other.id].append(labels[kw.key])
+        for other_id in score:
+            if by_id[other_id].topic == story.topic:
+                score[other_id] += 0.25
+        ranked = sorted(score, key=lambda i: (-round(score[i], 6), order[i]))
+        picks = [RelatedStory(i, tuple(shared[i])) for i in ranked]
+        if len(picks) < RELATED_STORIES and story.topic in topic_stories:
+            for other_id in topic_stories[story.topic]:
+                if other_id != story.id and other_id not in score:
+                    picks.append(RelatedStory(other_id, ()))
+        out[story.id] = tuple(picks[:RELATED_STORIES])
+    return out
+
+
+def top_stories(
+    stories: Sequence[Story], limit: int, articles: Sequence[Article]
+) -> tuple[str, ...]:
+    """Ordered stories and the digest's articles -> ids of the `limit` top stories.
+
+    Like Techmeme or Google News, coverage decides and recency bounds it: a story
+    counts the reports it has in the last RECENT_DAYS days of the digest (up to
+    and including the day of its newest article: "now" is the content's, never
+    the clock's, so builds stay reproducible), versions of one report once, then
+    its outlets among them; ties go to the newer story, then to the order of the
+    stories. Stories with fewer than two recent reports are not top stories. In
+    a digest without dates every report counts.
+    """
+    day_of = {a.id: day_number(a.meta.date) for a in articles}
+    days = [d for d in day_of.values() if d is not None]
+    since = max(days) - RECENT_DAYS + 1 if days else None
+
+    def recent(article_id: str) -> bool:
+        day = day_of[article_id]
+        return since is None or (day is not None and day >= since)
+
+    source_of = {a.id: a.meta.source or a.id for a in articles}  # an unknown outlet: its own
+    scored = []
+    for n, story in enumerate(stories):
+        repeats = dict(story.duplicates)
+        reports = [i for i in story.articles if i not in repeats and recent(i)]
+        if len(reports) >= 2:
+            outlets = len({source_of[i] for i in reports})
+            scored.append((-len(reports), -outlets, _neg_date(story.date), n, story.id))
+    return tuple(row[-1] for row in sorted(scored)[:limit])
