@@ -225,7 +225,17 @@ def _digest_version() -> str:
 # The modules of the per-article stage: `analyse` and every digest module it
 # imports, directly or not (a test keeps this list complete), and this one,
 # which encodes the entries.
-ANALYSIS_MODULES = ("analyse", "load", "clean", "extract", "terms", "models", "config", "cache")
+ANALYSIS_MODULES = (
+    "analyse",
+    "load",
+    "clean",
+    "extract",
+    "keywords",
+    "terms",
+    "models",
+    "config",
+    "cache",
+)
 
 
 @functools.cache
