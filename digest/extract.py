@@ -42,7 +42,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         body or analysis_text(title),  # a headline-only article: its title is its text
         config.keywords_per_article,
         config.keyword_max_words,
-        doc.meta.lang or "en",
+        doc.meta.lang or config.language,
         title="" if derived else analysis_text(title),
         backend=config.keyword_backend,
     )

@@ -6,9 +6,10 @@ The only module that imports yake; everything else sees our `Keyword`.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -20,6 +21,13 @@ _JUNK_WORDS = frozenset(
     """
     href target _blank blank http https www html nbsp amp quot div span src img click
     subscribe newsletter commenting comments cookie cookies javascript
+    advertisement copyright redistributed rewritten
+    """.split()
+)
+# Words that date a report but never say what it is about.
+_WHEN_WORDS = frozenset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday yesterday tomorrow tonight
     """.split()
 )
 
@@ -62,14 +70,19 @@ def extract_keywords(
 ) -> list[Keyword]:
     """Analysis text (and title) -> up to `limit` readable keywords, best first.
 
-    Two kinds of evidence are combined: how often the article uses a word (the
-    crowd-labelled keyphrases of news articles are mostly its frequent words)
-    and YAKE's ranking, which also proposes multi-word names. A name enters
-    when the article uses it at least twice. Markup and stop-word fragments
-    are dropped, case variants folded (WAGNER -> Wagner) and a name merged
-    with its longer form (Prigozhin / Yevgeny Prigozhin). The title is kept
-    out of YAKE's input (its Title Case would make every word look like a
-    name) but its words are counted.
+    A word scores by how often the article uses it (the crowd-labelled
+    keyphrases of news articles are mostly its frequent words), counting the
+    forms of a word together (plan / plans, arrest / arrested: a Snowball
+    stemmer), each use weighted by the word's length and by how rare it is in
+    the language at large (`wordfreq`): "people", "show" or "report" are
+    frequent in any article, so frequency alone would rank them first. Names
+    of several words come from YAKE's candidates and from runs of capitalised
+    words ("Moto E", "Game of Thrones"), and enter when the article uses them
+    at least twice. Markup, page-furniture and stop-word fragments are
+    dropped, case variants folded (WAGNER -> Wagner, RFD-TV kept) and a name
+    merged with its longer form (Prigozhin / Yevgeny Prigozhin). The title is
+    kept out of YAKE's input (its Title Case would make every word look like
+    a name) and its words are counted once, like any other use.
     """
     if not text.strip():
         return []
@@ -80,46 +93,176 @@ def extract_keywords(
         raise
     except BaseException:  # yake-rust panics surface as BaseException
         candidates = []  # yake fails on odd input; frequency alone still ranks words
-    counted = f"{title}. {text}" if title else text
-    stats = _word_tally(counted)
-    tally, first = stats.tally, stats.first
-    for root in _word_tally(title).tally if title else ():
-        # a headline word counts as TITLE_WEIGHT uses
-        tally[root] = tally.get(root, 0) + TITLE_WEIGHT - 1
-    top = max(tally.values(), default=1)
+    root_of = _stemmer(lang)
+    # a body that opens with its headline (many feeds do) has counted it already
+    counted = f"{title}. {text}" if title and not _opens_with(text, title) else text
+    stats = _word_tally(counted, root_of)
+    common = common_words(lang)
+    labels = {root: _word_label(forms) for root, forms in stats.forms.items()}
+    weight = {root: n * _word_weight(labels[root], common) for root, n in stats.tally.items()}
+    _fold_demonyms(weight, labels)
+    top = max(weight.values(), default=1.0) or 1.0
     text_hay, counted_hay = _Haystack(text), _Haystack(counted)
-    yake_bonus: dict[str, float] = {}
     found: dict[str, _Scored] = {}
-    for phrase, yake_score in candidates:
-        label = _tidy_phrase(str(phrase))
+    # YAKE's multi-word candidates, then runs of capitals (YAKE skips one-letter
+    # words, so never proposes "Moto E"); YAKE's single words add nothing that
+    # counting does not (measured on kp_dev: its bonus lowered F1@10)
+    phrases = [p for p, _ in candidates if " " in p.strip()] + _name_runs(text, max_words)
+    for phrase in phrases:
+        label = _tidy_phrase(phrase)
         if label is None:
             continue
         key = " ".join(words(label))
-        bonus = YAKE_WEIGHT / (1.0 + float(yake_score) * YAKE_SCALE)
         # The checks are pure, so the cheap ones go first: a phrase is searched
         # for in the text only when its answer can still change something.
-        if " " not in key:
-            root = stem(key)
-            if root not in yake_bonus and not _cuts_a_name(label, text):
-                yake_bonus[root] = bonus
-            continue
-        if key in found or not _is_name(label) or _cuts_a_name(label, text):
+        if " " not in key or key in found or not _is_name(label) or _cuts_a_name(label, text):
             continue
         uses = _count_phrase(label, counted_hay)
         if uses < 2:
             continue
-        found[key] = _Scored(_display_form(label, text, text_hay), key, uses / top + bonus)
-    for root, count in tally.items():
-        label = _word_label(stats.forms[root])
+        per_use = NAME_WEIGHT * max(_word_weight(w, common) for w in label.split())
+        found[key] = _Scored(_display_form(label, text, text_hay), key, uses * per_use / top)
+    for root, w in weight.items():
+        label = labels[root]
         key = label.lower()
-        if key.endswith(_ADVERB_ENDINGS) or root in stats.before_names:
+        if key.endswith(_ADVERB_ENDINGS) or root in stats.before_names or key in _WHEN_WORDS:
+            continue
+        if "-" in key and label.rpartition("-")[2].islower():
+            continue  # "long-awaited", "Oscar-winning": modifiers, not subjects
+        if key.endswith("n't"):
             continue
         if key not in found:
-            found[key] = _Scored(label, key, count / top + yake_bonus.get(root, 0.0))
+            found[key] = _Scored(label, key, w / top)
     merged = _merge_names(list(found.values()), text, text_hay)
-    order = {k.key: first.get(stem(k.key.split()[0]), 0) for k in merged}
+    order = {k.key: stats.first.get(root_of(k.key.split()[0]), 0) for k in merged}
     ranked = sorted(merged, key=lambda k: (-k.score, order[k.key], k.key))[:limit]
-    return [Keyword(k.label, k.key, round(k.score / (1 + YAKE_WEIGHT), 6)) for k in ranked]
+    best = ranked[0].score if ranked else 1.0
+    return [Keyword(k.label, k.key, round(k.score / best, 6)) for k in ranked]
+
+
+# YAKE reads at most this much of an article (a long article's start is its news;
+# yake-rust panics on some very long unbroken runs).
+YAKE_MAX_CHARS = 50_000
+# How a use of a word is weighted: (letters / 6) ** LENGTH_POWER, times a
+# logistic of its Zipf frequency (log10 of uses per billion words, from
+# wordfreq: "people" 6.2, "report" 5.3, "bankruptcy" 4.1) falling from 1 for
+# rare words to COMMON_FLOOR for words above COMMON_ZIPF; a name's use counts
+# NAME_WEIGHT times its rarest word's. Chosen on kp_dev from a small grid and
+# held to 5-fold cross-validation (see README, Quality).
+LENGTH_POWER = 1.0
+COMMON_ZIPF = 5.5
+COMMON_SLOPE = 4.0
+COMMON_FLOOR = 0.3
+NAME_WEIGHT = 0.5
+
+
+def _word_weight(label: str, common: Mapping[str, float]) -> float:
+    """A word -> how much each of its uses counts: longer and rarer words more."""
+    zipf = common.get(label.lower(), 0.0)
+    rarity = 1.0 / (1.0 + math.exp(COMMON_SLOPE * (zipf - COMMON_ZIPF)))
+    return math.pow(len(label) / 6.0, LENGTH_POWER) * (COMMON_FLOOR + (1.0 - COMMON_FLOOR) * rarity)
+
+
+# Snowball stemmers of the languages wordfreq also knows (ISO 639-1 -> name).
+_SNOWBALL = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian",
+    "id": "indonesian", "it": "italian", "lt": "lithuanian", "nb": "norwegian",
+    "nl": "dutch", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=16)
+def _stemmer(lang: str) -> Callable[[str], str]:
+    """A language -> its word -> stem function (Snowball; the light English
+    plural stemmer for a language Snowball lacks)."""
+    name = _SNOWBALL.get(lang)
+    if name is None:
+        return stem
+    import snowballstemmer  # type: ignore[import-untyped]
+
+    stemmer = snowballstemmer.stemmer(name)
+    word_stem: Callable[[str], str] = stemmer.stemWord
+    return functools.lru_cache(maxsize=100_000)(word_stem)
+
+
+@functools.lru_cache(maxsize=16)
+def common_words(lang: str) -> Mapping[str, float]:
+    """A language -> its common words with their Zipf frequency (wordfreq's small
+    list: words used at least once per million; empty for a language it lacks)."""
+    import wordfreq
+
+    if lang not in wordfreq.available_languages("small"):
+        return {}
+    freqs = wordfreq.get_frequency_dict(lang, "small")
+    return {w: round(math.log10(f) + 9.0, 3) for w, f in freqs.items() if f >= 1e-6}
+
+
+def names_something(label: str, lang: str = "en") -> bool:
+    """A keyword's label -> True when it names something a reader would look up: a
+    phrase of several words, a name (capitalised) not among the language's most
+    common words, or a lower-case word rare in the language ("bankruptcy", not
+    "ahead")."""
+    if " " in label.strip():
+        return True
+    zipf = common_words(lang.split("-")[0].lower() or "en").get(label.lower(), 0.0)
+    return zipf < (NAME_PAGE_ZIPF if label[:1].isupper() else WORD_PAGE_ZIPF)
+
+
+# Zipf frequencies below which a one-word name ("London" 5.3, not "Top" 5.6) and
+# a lower-case word ("bankruptcy" 4.1, not "announced" 5.0) get a keyword page.
+NAME_PAGE_ZIPF = 5.3
+WORD_PAGE_ZIPF = 4.5
+
+
+def _fold_demonyms(weight: dict[str, float], labels: Mapping[str, str]) -> None:
+    """Count "Russian" as a use of "Russia" (also American, Syrian, Korean: a
+    name and the same name plus "n"), in place: the article is about one place."""
+    names = {label: root for root, label in labels.items() if label[:1].isupper()}
+    for label, root in names.items():
+        place = names.get(label[:-1]) if label.endswith("n") else None
+        if place is not None and root in weight and place in weight:
+            weight[place] += weight.pop(root)
+
+
+def _opens_with(text: str, title: str) -> bool:
+    """True when the text starts with the title's words."""
+    head = words(title)
+    return bool(head) and words(text[: len(title) + 20])[: len(head)] == head
+
+
+_RUN_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+
+
+def _name_runs(text: str, max_words: int) -> list[str]:
+    """Text -> its runs of 2 to `max_words` capitalised words ("Moto E", "Game
+    of Thrones", "New York"), each once, in order of first use."""
+    runs: dict[str, None] = {}
+    run: list[str] = []
+    end = 0
+
+    def close() -> None:
+        # "In New York", "Bank of": a run starts and ends on a word of its own
+        lo, hi = 0, len(run)
+        while lo < hi and run[lo].lower() in _RUN_EDGES:
+            lo += 1
+        while hi > lo and run[hi - 1].lower() in _RUN_EDGES:
+            hi -= 1
+        if 2 <= hi - lo <= max_words:
+            runs.setdefault(" ".join(run[lo:hi]))
+
+    for m in _RUN_WORD.finditer(text):
+        token = m.group(0)
+        joined = bool(run) and text[end : m.start()].isspace()
+        end = m.end()
+        if joined and (token[0].isupper() or token in _NAME_JOINERS):
+            run.append(token)
+        else:
+            close()
+            run = [token] if token[0].isupper() else []
+    close()
+    return list(runs)
 
 
 class _Scored(NamedTuple):
@@ -131,15 +274,6 @@ class _Scored(NamedTuple):
     score: float
 
 
-# YAKE reads at most this much of an article (a long article's start is its news;
-# yake-rust panics on some very long unbroken runs).
-YAKE_MAX_CHARS = 50_000
-# Weight of YAKE's opinion against word frequency (1 = as much as the most
-# frequent word), and how YAKE's lower-is-better score is scaled before 1/(1+x).
-YAKE_WEIGHT = 0.5
-# How many uses of a word its appearance in the headline is worth.
-TITLE_WEIGHT = 3
-YAKE_SCALE = 1.0
 _TALLY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
 # A _TALLY_WORD, and the letter that starts the next one when only whitespace
 # lies between them (else "").
@@ -154,7 +288,7 @@ class _WordStats:
     before_names: set[str]  # names only ever used just before another name
 
 
-def _word_tally(text: str) -> _WordStats:
+def _word_tally(text: str, root_of: Any = stem) -> _WordStats:
     """Text -> counts, forms and positions of its content words, in one pass."""
     stats = _WordStats({}, {}, {}, set())
     tally, forms, first = stats.tally, stats.forms, stats.first
@@ -169,7 +303,7 @@ def _word_tally(text: str) -> _WordStats:
             word = token[:-2] if token.endswith(("'s", "’s")) else token
             lower = word.lower()
             counted = not (len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS)
-            known = seen[token] = (word, stem(lower) if counted else None)
+            known = seen[token] = (word, root_of(lower) if counted else None)
         word, root = known
         if root is None:
             continue
@@ -203,7 +337,7 @@ def _word_label(forms: Mapping[str, int]) -> str:
             forms.items(),
             key=lambda kv: (_shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0]),
         )[0]
-    if len(best) > 4 and best.isupper():
+    if _shouted(best):
         for form in (best.capitalize(), best.lower()):
             if form in forms:
                 return form
@@ -265,7 +399,7 @@ def _display_form(label: str, text: str, hay: _Haystack | None = None) -> str:
 def _unshout(word: str, text: str) -> str:
     """A word in capitals -> the case the text uses for it elsewhere ("WAGNER" ->
     "Wagner"); a long word only ever in capitals is still a name; acronyms stay."""
-    if len(word) <= 4 or not word.isupper():
+    if not _shouted(word):
         return word
     for form in (word.capitalize(), word.lower()):
         if has_word(text, form):
@@ -299,20 +433,42 @@ def _cuts_a_name(label: str, text: str) -> bool:
     return False
 
 
+def _shouted(word: str) -> bool:
+    """True for a word in capitals beyond a short acronym ("WAGNER"), not for one
+    made of short acronyms ("NATO", "RFD-TV")."""
+    return word.isupper() and any(len(part) > 4 for part in word.split("-"))
+
+
 def _shouting(phrase: str) -> int:
     """How many words of a phrase are in capitals beyond a short acronym."""
-    return sum(1 for w in phrase.split() if len(w) > 4 and w.isupper())
+    return sum(1 for w in phrase.split() if _shouted(w))
+
+
+# Lower-case words that may join the capitalised words of a name: "Game of
+# Thrones", "Bank of England", "Banco do Brasil".
+_NAME_JOINERS = frozenset("of the for de du des la le di da do dos das del van von der".split())
+# Words a run of capitals neither starts nor ends with ("In Paris", "Bank of"); "New"
+# is a stop-word but starts names (New York).
+_RUN_EDGES = (STOP_WORDS | _NAME_JOINERS) - {"new"}
 
 
 def _is_name(label: str) -> bool:
-    return all(t[:1].isupper() for t in label.split())
+    """True when every word is capitalised, or joins capitalised words inside."""
+    tokens = label.split()
+    return (
+        bool(tokens)
+        and tokens[0][:1].isupper()
+        and tokens[-1][:1].isupper()
+        and all(t[:1].isupper() or t in _NAME_JOINERS for t in tokens[1:-1])
+    )
 
 
 def _merge_names(keywords: list[_Scored], text: str, hay: _Haystack | None = None) -> list[_Scored]:
     """Merge a one-word name with a longer name that starts or ends with it.
 
     The label kept is the short form when the text also uses it on its own
-    ("Prigozhin"), else the long one ("New York", never "York").
+    ("Prigozhin"), else the long one ("New York", never "York"). A name's other
+    end is absorbed too when it never stands alone ("Game" of "Game of Thrones").
     """
     hay = hay or _Haystack(text)
     by_key = {k.key: k for k in keywords}
@@ -321,6 +477,7 @@ def _merge_names(keywords: list[_Scored], text: str, hay: _Haystack | None = Non
         parts = kw.key.split()
         if len(parts) < 2 or not _is_name(kw.label):
             continue
+        merged: _Scored | None = None
         for part in (parts[-1], parts[0]):
             single = by_key.get(part)  # a one-word name, checked only when looked up
             if single is None or " " in single.key or not _is_name(single.label):
@@ -332,10 +489,12 @@ def _merge_names(keywords: list[_Scored], text: str, hay: _Haystack | None = Non
             else:
                 long_uses = len(re.findall(re.escape(kw.label), text, flags=re.IGNORECASE))
             alone = sum(1 for _ in _phrase_spans(text, text, [single.label])) - long_uses
-            keep = single if alone > 0 else kw
-            merged = _Scored(keep.label, keep.key, min(kw.score, single.score))
-            stands_for[single.key] = stands_for[kw.key] = merged
-            break
+            if merged is None:
+                keep = single if alone > 0 else kw
+                merged = _Scored(keep.label, keep.key, single.score)
+                stands_for[single.key] = stands_for[kw.key] = merged
+            elif alone <= 0:
+                stands_for[single.key] = merged
     out: dict[str, _Scored] = {}
     for kw in keywords:
         merged = stands_for.get(kw.key, kw)
