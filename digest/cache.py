@@ -231,6 +231,7 @@ ANALYSIS_MODULES = (
     "load",
     "clean",
     "extract",
+    "keywords",
     "terms",
     "titles",
     "models",

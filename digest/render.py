@@ -33,6 +33,7 @@ from digest import feeds
 from digest.cluster import article_vectors, term_idf
 from digest.config import Config
 from digest.feeds import Entry, Feed
+from digest.keywords import names_something
 from digest.load import http_url
 from digest.models import Article, DigestError, Site, Story, SummarySentence, Topic
 from digest.slugs import unique_slugs
@@ -339,6 +340,7 @@ class SiteContext:
             key
             for key in labels
             if len(self.keyword_articles[key]) >= least or len(self.keyword_stories[key]) >= least
+            if names_something(labels[key], config.language)
         ]
         self.keyword_slugs = unique_slugs(with_page)
         self.has_archive = len(site.stories) > config.archive_threshold

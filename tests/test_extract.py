@@ -12,11 +12,11 @@ from digest.clean import clean_document
 from digest.config import Config
 from digest.extract import (
     extract_article,
-    extract_keywords,
     fix_shouting,
     lead_sentences,
     title_from_lead,
 )
+from digest.keywords import extract_keywords
 from digest.load import SourceFile
 from digest.models import Article, Block, Document, Keyword, Meta
 from digest.terms import STOP_WORDS, shingle_set, words
@@ -91,7 +91,7 @@ def test_keywords_fold_shouted_case():
 
 
 def test_keywords_fold_shouted_word_inside_a_phrase():
-    from digest.extract import _display_form
+    from digest.keywords import _display_form
 
     assert _display_form("WAGNER chief", PRIGOZHIN_TEXT) == "Wagner chief"
     kws = extract_keywords(PRIGOZHIN_TEXT, 10, 3)
@@ -379,7 +379,7 @@ def test_seed_articles_are_well_formed(prefix):
 
 @pytest.mark.parametrize("name", ["000", "001", "002", "003"])
 def test_rust_yake_agrees_with_reference_yake(name):
-    from digest.extract import yake_candidates
+    from digest.keywords import yake_candidates
 
     article = seed(name)
     text = " ".join(article.sentences)

@@ -20,18 +20,18 @@ import lxml.html
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from digest import clean, extract, load
-from digest.extract import (
+from digest import clean, keywords, load
+from digest.keywords import (
     _CASE_TRAPS,
     _count_phrase,
     _cuts_a_name,
     _display_form,
-    _has_word,
     _Haystack,
     _phrase_pattern,
     _phrase_spans,
     _word_label,
     _word_tally,
+    has_word,
 )
 from digest.models import Article, Block, Meta
 from digest.terms import STOP_WORDS, content_terms, shingles, stem, word_shingles, words
@@ -77,7 +77,7 @@ def test_phrase_search_matches_the_regex(phrase: str, data: st.DataObject) -> No
     expected = [m.span() for m in re.finditer(pattern, text)]
     assert list(_phrase_spans(text, text, words_)) == expected
     assert _count_phrase(phrase, _Haystack(text)) == len(re.findall(pattern, text, re.I))
-    assert _has_word(text, words_[0]) == bool(re.search(rf"\b{re.escape(words_[0])}\b", text))
+    assert has_word(text, words_[0]) == bool(re.search(rf"\b{re.escape(words_[0])}\b", text))
 
 
 def reference_cuts_a_name(label: str, text: str) -> bool:
@@ -104,7 +104,7 @@ def reference_display_form(label: str, text: str) -> str:
         return label
     ranked = sorted(
         variants.items(),
-        key=lambda kv: (extract._shouting(kv[0]), -kv[1], kv[0].islower() is False, kv[0]),
+        key=lambda kv: (keywords._shouting(kv[0]), -kv[1], kv[0].islower() is False, kv[0]),
     )
     return " ".join(reference_unshout(word, text) for word in ranked[0][0].split())
 
@@ -127,7 +127,7 @@ def check_name_helpers(phrase: str, text: str) -> None:
     assert _cuts_a_name(phrase, text) == reference_cuts_a_name(phrase, text)
     assert _display_form(phrase, text) == reference_display_form(phrase, text)
     for word in phrase.split():
-        assert extract._unshout(word, text) == reference_unshout(word, text)
+        assert keywords._unshout(word, text) == reference_unshout(word, text)
 
 
 def test_case_traps_are_all_the_letters_ignorecase_folds_onto_ascii() -> None:
@@ -156,14 +156,14 @@ class _ReferenceStats:
 def reference_word_tally(text: str) -> _ReferenceStats:
     """The word tally as first written: one regex match at a time."""
     stats = _ReferenceStats(Counter(), {}, {}, set())
-    tokens = list(extract._TALLY_WORD.finditer(text))
+    tokens = list(keywords._TALLY_WORD.finditer(text))
     alone: set[str] = set()
     for i, match in enumerate(tokens):
         word = match.group(0)
         if word.endswith(("'s", "’s")):
             word = word[:-2]
         lower = word.lower()
-        if len(lower) < 3 or lower in STOP_WORDS or lower in extract._JUNK_WORDS:
+        if len(lower) < 3 or lower in STOP_WORDS or lower in keywords._JUNK_WORDS:
             continue
         root = stem(lower)
         stats.tally[root] += 1
@@ -202,7 +202,7 @@ def test_word_tally_matches_the_reference(text: str) -> None:
 def reference_word_label(forms: Counter[str]) -> str:
     ranked = sorted(
         forms.items(),
-        key=lambda kv: (extract._shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0]),
+        key=lambda kv: (keywords._shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0]),
     )
     best = ranked[0][0]
     if len(best) > 4 and best.isupper():

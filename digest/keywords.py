@@ -1,0 +1,592 @@
+"""Analysis text (and title) -> an article's keywords, best first.
+
+The only module that imports yake; everything else sees our `Keyword`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from digest.models import Keyword
+from digest.terms import STOP_WORDS, stem, words
+
+# Words that only reach a keyphrase from markup or page furniture.
+_JUNK_WORDS = frozenset(
+    """
+    href target _blank blank http https www html nbsp amp quot div span src img click
+    subscribe newsletter commenting comments cookie cookies javascript
+    advertisement copyright redistributed rewritten
+    """.split()
+)
+# Words that date a report but never say what it is about.
+_WHEN_WORDS = frozenset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday yesterday tomorrow tonight
+    """.split()
+)
+
+
+KEYWORD_BACKENDS = ("yake-rust", "yake")
+
+
+@functools.lru_cache(maxsize=8)
+def _yake_extractor(backend: str, lang: str, max_words: int) -> Any:
+    # imported here: only builds that compute keywords pay for loading them
+    if backend == "yake-rust":
+        import yake_rust
+
+        return yake_rust.Yake(language=lang, ngrams=max_words)
+    import yake
+
+    return yake.KeywordExtractor(lan=lang, n=max_words, top=60, dedup_lim=0.9)
+
+
+def yake_candidates(
+    text: str, lang: str, max_words: int, top: int, backend: str = "yake-rust"
+) -> list[tuple[str, float]]:
+    """Text -> YAKE's (phrase, score) candidates, lower score better, from either the
+    Rust implementation (fast) or the reference Python package."""
+    extractor = _yake_extractor(backend, lang, max_words)
+    if backend == "yake-rust":
+        found = extractor.get_n_best(text, n=top)
+    else:
+        found = extractor.extract_keywords(text)[:top]
+    return [(str(phrase), float(score)) for phrase, score in found]
+
+
+def extract_keywords(
+    text: str,
+    limit: int,
+    max_words: int,
+    lang: str = "en",
+    title: str = "",
+    backend: str = "yake-rust",
+) -> list[Keyword]:
+    """Analysis text (and title) -> up to `limit` readable keywords, best first.
+
+    A word scores by how often the article uses it (the crowd-labelled
+    keyphrases of news articles are mostly its frequent words), counting the
+    forms of a word together (plan / plans, arrest / arrested: a Snowball
+    stemmer), each use weighted by the word's length and by how rare it is in
+    the language at large (`wordfreq`): "people", "show" or "report" are
+    frequent in any article, so frequency alone would rank them first. Names
+    of several words come from YAKE's candidates and from runs of capitalised
+    words ("Moto E", "Game of Thrones"), and enter when the article uses them
+    at least twice. Markup, page-furniture and stop-word fragments are
+    dropped, case variants folded (WAGNER -> Wagner, RFD-TV kept) and a name
+    merged with its longer form (Prigozhin / Yevgeny Prigozhin). The title is
+    kept out of YAKE's input (its Title Case would make every word look like
+    a name) and its words are counted once, like any other use.
+    """
+    if not text.strip():
+        return []
+    lang = lang.split("-")[0].lower() or "en"
+    try:
+        candidates = yake_candidates(text[:YAKE_MAX_CHARS], lang, max_words, limit * 3, backend)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # yake-rust panics surface as BaseException
+        candidates = []  # yake fails on odd input; frequency alone still ranks words
+    root_of = _stemmer(lang)
+    # a body that opens with its headline (many feeds do) has counted it already
+    counted = f"{title}. {text}" if title and not _opens_with(text, title) else text
+    stats = _word_tally(counted, root_of)
+    common = common_words(lang)
+    labels = {root: _word_label(forms) for root, forms in stats.forms.items()}
+    weight = {root: n * _word_weight(labels[root], common) for root, n in stats.tally.items()}
+    _fold_demonyms(weight, labels)
+    top = max(weight.values(), default=1.0) or 1.0
+    text_hay, counted_hay = _Haystack(text), _Haystack(counted)
+    found: dict[str, _Scored] = {}
+    # YAKE's multi-word candidates, then runs of capitals (YAKE skips one-letter
+    # words, so never proposes "Moto E"); YAKE's single words add nothing that
+    # counting does not (measured on kp_dev: its bonus lowered F1@10)
+    phrases = [p for p, _ in candidates if " " in p.strip()] + _name_runs(text, max_words)
+    for phrase in phrases:
+        label = _tidy_phrase(phrase)
+        if label is None:
+            continue
+        key = " ".join(words(label))
+        # The checks are pure, so the cheap ones go first: a phrase is searched
+        # for in the text only when its answer can still change something.
+        if " " not in key or key in found or not _is_name(label) or _cuts_a_name(label, text):
+            continue
+        uses = _count_phrase(label, counted_hay)
+        if uses < 2:
+            continue
+        per_use = NAME_WEIGHT * max(_word_weight(w, common) for w in label.split())
+        found[key] = _Scored(_display_form(label, text, text_hay), key, uses * per_use / top)
+    for root, w in weight.items():
+        label = labels[root]
+        key = label.lower()
+        if key.endswith(_ADVERB_ENDINGS) or root in stats.before_names or key in _WHEN_WORDS:
+            continue
+        if "-" in key and label.rpartition("-")[2].islower():
+            continue  # "long-awaited", "Oscar-winning": modifiers, not subjects
+        if key.endswith("n't"):
+            continue
+        if key not in found:
+            found[key] = _Scored(label, key, w / top)
+    merged = _merge_names(list(found.values()), text, text_hay)
+    order = {k.key: stats.first.get(root_of(k.key.split()[0]), 0) for k in merged}
+    ranked = sorted(merged, key=lambda k: (-k.score, order[k.key], k.key))[:limit]
+    best = ranked[0].score if ranked else 1.0
+    return [Keyword(k.label, k.key, round(k.score / best, 6)) for k in ranked]
+
+
+# YAKE reads at most this much of an article (a long article's start is its news;
+# yake-rust panics on some very long unbroken runs).
+YAKE_MAX_CHARS = 50_000
+# How a use of a word is weighted: (letters / 6) ** LENGTH_POWER, times a
+# logistic of its Zipf frequency (log10 of uses per billion words, from
+# wordfreq: "people" 6.2, "report" 5.3, "bankruptcy" 4.1) falling from 1 for
+# rare words to COMMON_FLOOR for words above COMMON_ZIPF; a name's use counts
+# NAME_WEIGHT times its rarest word's. Chosen on kp_dev from a small grid and
+# held to 5-fold cross-validation (see README, Quality).
+LENGTH_POWER = 1.0
+COMMON_ZIPF = 5.5
+COMMON_SLOPE = 4.0
+COMMON_FLOOR = 0.3
+NAME_WEIGHT = 0.5
+
+
+def _word_weight(label: str, common: Mapping[str, float]) -> float:
+    """A word -> how much each of its uses counts: longer and rarer words more."""
+    zipf = common.get(label.lower(), 0.0)
+    rarity = 1.0 / (1.0 + math.exp(COMMON_SLOPE * (zipf - COMMON_ZIPF)))
+    return math.pow(len(label) / 6.0, LENGTH_POWER) * (COMMON_FLOOR + (1.0 - COMMON_FLOOR) * rarity)
+
+
+# Snowball stemmers of the languages wordfreq also knows (ISO 639-1 -> name).
+_SNOWBALL = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian",
+    "id": "indonesian", "it": "italian", "lt": "lithuanian", "nb": "norwegian",
+    "nl": "dutch", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=16)
+def _stemmer(lang: str) -> Callable[[str], str]:
+    """A language -> its word -> stem function (Snowball; the light English
+    plural stemmer for a language Snowball lacks)."""
+    name = _SNOWBALL.get(lang)
+    if name is None:
+        return stem
+    import snowballstemmer  # type: ignore[import-untyped]
+
+    stemmer = snowballstemmer.stemmer(name)
+    word_stem: Callable[[str], str] = stemmer.stemWord
+    return functools.lru_cache(maxsize=100_000)(word_stem)
+
+
+@functools.lru_cache(maxsize=16)
+def common_words(lang: str) -> Mapping[str, float]:
+    """A language -> its common words with their Zipf frequency (wordfreq's small
+    list: words used at least once per million; empty for a language it lacks)."""
+    import wordfreq
+
+    if lang not in wordfreq.available_languages("small"):
+        return {}
+    freqs = wordfreq.get_frequency_dict(lang, "small")
+    return {w: round(math.log10(f) + 9.0, 3) for w, f in freqs.items() if f >= 1e-6}
+
+
+def names_something(label: str, lang: str = "en") -> bool:
+    """A keyword's label -> True when it names something a reader would look up: a
+    phrase of several words, a name (capitalised) not among the language's most
+    common words, or a lower-case word rare in the language ("bankruptcy", not
+    "ahead")."""
+    if " " in label.strip():
+        return True
+    zipf = common_words(lang.split("-")[0].lower() or "en").get(label.lower(), 0.0)
+    return zipf < (NAME_PAGE_ZIPF if label[:1].isupper() else WORD_PAGE_ZIPF)
+
+
+# Zipf frequencies below which a one-word name ("London" 5.3, not "Top" 5.6) and
+# a lower-case word ("bankruptcy" 4.1, not "announced" 5.0) get a keyword page.
+NAME_PAGE_ZIPF = 5.3
+WORD_PAGE_ZIPF = 4.5
+
+
+def _fold_demonyms(weight: dict[str, float], labels: Mapping[str, str]) -> None:
+    """Count "Russian" as a use of "Russia" (also American, Syrian, Korean: a
+    name and the same name plus "n"), in place: the article is about one place."""
+    names = {label: root for root, label in labels.items() if label[:1].isupper()}
+    for label, root in names.items():
+        place = names.get(label[:-1]) if label.endswith("n") else None
+        if place is not None and root in weight and place in weight:
+            weight[place] += weight.pop(root)
+
+
+def _opens_with(text: str, title: str) -> bool:
+    """True when the text starts with the title's words."""
+    head = words(title)
+    return bool(head) and words(text[: len(title) + 20])[: len(head)] == head
+
+
+_RUN_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+
+
+def _name_runs(text: str, max_words: int) -> list[str]:
+    """Text -> its runs of 2 to `max_words` capitalised words ("Moto E", "Game
+    of Thrones", "New York"), each once, in order of first use."""
+    runs: dict[str, None] = {}
+    run: list[str] = []
+    end = 0
+
+    def close() -> None:
+        # "In New York", "Bank of": a run starts and ends on a word of its own
+        lo, hi = 0, len(run)
+        while lo < hi and run[lo].lower() in _RUN_EDGES:
+            lo += 1
+        while hi > lo and run[hi - 1].lower() in _RUN_EDGES:
+            hi -= 1
+        if 2 <= hi - lo <= max_words:
+            runs.setdefault(" ".join(run[lo:hi]))
+
+    for m in _RUN_WORD.finditer(text):
+        token = m.group(0)
+        joined = bool(run) and text[end : m.start()].isspace()
+        end = m.end()
+        if joined and (token[0].isupper() or token in _NAME_JOINERS):
+            run.append(token)
+        else:
+            close()
+            run = [token] if token[0].isupper() else []
+    close()
+    return list(runs)
+
+
+class _Scored(NamedTuple):
+    """A keyword candidate with its unscaled score (a tuple: there are a hundred
+    or more per article, and only the best few become a `Keyword`)."""
+
+    label: str
+    key: str
+    score: float
+
+
+_TALLY_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+# A _TALLY_WORD, and the letter that starts the next one when only whitespace
+# lies between them (else "").
+_TALLY_TOKEN = re.compile(rf"({_TALLY_WORD.pattern})\s*(?=([^\W\d_])?)")
+
+
+@dataclass
+class _WordStats:
+    tally: dict[str, int]  # uses of each stemmed content word, in order of first use
+    forms: dict[str, dict[str, int]]  # its surface forms and their uses
+    first: dict[str, int]  # position of its first use
+    before_names: set[str]  # names only ever used just before another name
+
+
+def _word_tally(text: str, root_of: Any = stem) -> _WordStats:
+    """Text -> counts, forms and positions of its content words, in one pass."""
+    stats = _WordStats({}, {}, {}, set())
+    tally, forms, first = stats.tally, stats.forms, stats.first
+    tokens = _TALLY_TOKEN.findall(text)
+    alone: set[str] = set()  # names seen at least once not followed by a name
+    # token -> (word, root), root None for a word not counted: an article uses
+    # most of its words more than once, so each is judged and stemmed once
+    seen: dict[str, tuple[str, str | None]] = {}
+    for i, (token, next_letter) in enumerate(tokens):
+        known = seen.get(token)
+        if known is None:
+            word = token[:-2] if token.endswith(("'s", "’s")) else token
+            lower = word.lower()
+            counted = not (len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS)
+            known = seen[token] = (word, root_of(lower) if counted else None)
+        word, root = known
+        if root is None:
+            continue
+        if root in tally:
+            tally[root] += 1
+            uses = forms[root]
+            uses[word] = uses.get(word, 0) + 1
+        else:
+            tally[root] = 1
+            forms[root] = {word: 1}
+            first[root] = i
+        if word[0].isupper():
+            # followed by a name: the next word, after nothing but whitespace, is
+            # capitalised and no stop-word
+            followed = next_letter.isupper() and tokens[i + 1][0].lower() not in STOP_WORDS
+            if followed and root not in alone:
+                stats.before_names.add(root)
+            elif not followed:
+                alone.add(root)
+                stats.before_names.discard(root)
+    return stats
+
+
+def _word_label(forms: Mapping[str, int]) -> str:
+    """Surface forms of one word -> its label: the commonest form, lower case on a
+    tie (a noun is capitalised at a sentence start), capitals only for acronyms."""
+    if len(forms) == 1:
+        (best,) = forms  # most words have one form: nothing to rank
+    else:
+        best = min(
+            forms.items(),
+            key=lambda kv: (_shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0]),
+        )[0]
+    if _shouted(best):
+        for form in (best.capitalize(), best.lower()):
+            if form in forms:
+                return form
+        return best.capitalize() if len(best) > 5 else best
+    return best
+
+
+# "reportedly", "allegedly": frequent in news, never what it is about.
+_ADVERB_ENDINGS = ("edly", "ally", "ently", "antly", "ously", "ively", "ately")
+
+
+def _phrase_pattern(label: str) -> str:
+    return r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b"
+
+
+def _tidy_phrase(phrase: str) -> str | None:
+    tokens = phrase.strip(" \"'“”‘’()[]{}.,;:!?-").split()
+    tokens = [t[:-2] if t.endswith(("'s", "’s")) else t.rstrip("'’") for t in tokens]
+    if not tokens:
+        return None
+    lowered = [t.lower() for t in tokens]
+    if any(t in _JUNK_WORDS or "/" in t or "=" in t or "<" in t or "." in t[1:-1] for t in lowered):
+        return None
+    if lowered[0] in STOP_WORDS or lowered[-1] in STOP_WORDS:
+        return None
+    if not _is_name(" ".join(tokens)) and any(t in STOP_WORDS for t in lowered[1:-1]):
+        return None  # "allowed to leave": a verb phrase, not a topic ("Bank of England" stays)
+    if len(tokens) > 1 and lowered[-1].endswith("ly") and tokens[-1].islower():
+        return None  # "Wagner forces reportedly": ends on an adverb
+    if any(t.replace(",", "").replace(".", "").isdigit() for t in (lowered[0], lowered[-1])):
+        return None
+    # "warlord Yevgeny Prigozhin" -> "Yevgeny Prigozhin": a title word before a name
+    while len(tokens) > 1 and tokens[0].islower() and _is_name(" ".join(tokens[1:])):
+        tokens = tokens[1:]
+    label = " ".join(tokens)
+    if len(label) < 2 or len(label) > 60 or not any(c.isalpha() for c in label):
+        return None
+    return label
+
+
+def _display_form(label: str, text: str, hay: _Haystack | None = None) -> str:
+    """The case variant of a phrase that the text uses most, avoiding ALL CAPS."""
+    hay = hay or _Haystack(text)
+    if hay.lower is not None and label.isascii():
+        spans = _phrase_spans(text, hay.lower, label.lower().split())
+        variants = Counter(" ".join(text[i:j].split()) for i, j in spans)
+    else:
+        pattern = re.compile(_phrase_pattern(label), re.I)
+        variants = Counter(" ".join(m.group(0).split()) for m in pattern.finditer(text))
+    if not variants:
+        return label
+    # ties go to lower case: a common noun is capitalised only at a sentence start
+    ranked = sorted(
+        variants.items(), key=lambda kv: (_shouting(kv[0]), -kv[1], kv[0].islower() is False, kv[0])
+    )
+    return " ".join(_unshout(word, text) for word in ranked[0][0].split())
+
+
+def _unshout(word: str, text: str) -> str:
+    """A word in capitals -> the case the text uses for it elsewhere ("WAGNER" ->
+    "Wagner"); a long word only ever in capitals is still a name; acronyms stay."""
+    if not _shouted(word):
+        return word
+    for form in (word.capitalize(), word.lower()):
+        if has_word(text, form):
+            return form
+    return word.capitalize() if len(word) > 5 else word
+
+
+def _cuts_a_name(label: str, text: str) -> bool:
+    """True when the phrase stops inside a name: "Wagner chief Yevgeny" (Prigozhin).
+
+    That is, when its first use followed by a capitalised word (the regex
+    `\\bLABEL\\s+([A-Z][\\w'-]*)`) is followed by one that is no stop-word.
+    """
+    parts = label.split()
+    if not parts[-1][:1].isupper():
+        return False
+    n = len(text)
+    i = text.find(parts[0])
+    while i >= 0:
+        end = _phrase_end(text, text, parts, i) if _at_boundary(text, i) else -1
+        if end >= 0:
+            pos = end
+            while pos < n and text[pos].isspace():
+                pos += 1
+            if pos > end and pos < n and "A" <= text[pos] <= "Z":
+                stop = pos + 1
+                while stop < n and (_is_word_char(text[stop]) or text[stop] in "'-"):
+                    stop += 1
+                return text[pos:stop].lower() not in STOP_WORDS
+        i = text.find(parts[0], i + 1)
+    return False
+
+
+def _shouted(word: str) -> bool:
+    """True for a word in capitals beyond a short acronym ("WAGNER"), not for one
+    made of short acronyms ("NATO", "RFD-TV")."""
+    return word.isupper() and any(len(part) > 4 for part in word.split("-"))
+
+
+def _shouting(phrase: str) -> int:
+    """How many words of a phrase are in capitals beyond a short acronym."""
+    return sum(1 for w in phrase.split() if _shouted(w))
+
+
+# Lower-case words that may join the capitalised words of a name: "Game of
+# Thrones", "Bank of England", "Banco do Brasil".
+_NAME_JOINERS = frozenset("of the for de du des la le di da do dos das del van von der".split())
+# Words a run of capitals neither starts nor ends with ("In Paris", "Bank of"); "New"
+# is a stop-word but starts names (New York).
+_RUN_EDGES = (STOP_WORDS | _NAME_JOINERS) - {"new"}
+
+
+def _is_name(label: str) -> bool:
+    """True when every word is capitalised, or joins capitalised words inside."""
+    tokens = label.split()
+    return (
+        bool(tokens)
+        and tokens[0][:1].isupper()
+        and tokens[-1][:1].isupper()
+        and all(t[:1].isupper() or t in _NAME_JOINERS for t in tokens[1:-1])
+    )
+
+
+def _merge_names(keywords: list[_Scored], text: str, hay: _Haystack | None = None) -> list[_Scored]:
+    """Merge a one-word name with a longer name that starts or ends with it.
+
+    The label kept is the short form when the text also uses it on its own
+    ("Prigozhin"), else the long one ("New York", never "York"). A name's other
+    end is absorbed too when it never stands alone ("Game" of "Game of Thrones").
+    """
+    hay = hay or _Haystack(text)
+    by_key = {k.key: k for k in keywords}
+    stands_for: dict[str, _Scored] = {}
+    for kw in keywords:
+        parts = kw.key.split()
+        if len(parts) < 2 or not _is_name(kw.label):
+            continue
+        merged: _Scored | None = None
+        for part in (parts[-1], parts[0]):
+            single = by_key.get(part)  # a one-word name, checked only when looked up
+            if single is None or " " in single.key or not _is_name(single.label):
+                continue
+            if single.key in stands_for:
+                continue
+            if hay.lower is not None and kw.label.isascii():
+                long_uses = hay.lower.count(kw.label.lower())
+            else:
+                long_uses = len(re.findall(re.escape(kw.label), text, flags=re.IGNORECASE))
+            alone = sum(1 for _ in _phrase_spans(text, text, [single.label])) - long_uses
+            if merged is None:
+                keep = single if alone > 0 else kw
+                merged = _Scored(keep.label, keep.key, single.score)
+                stands_for[single.key] = stands_for[kw.key] = merged
+            elif alone <= 0:
+                stands_for[single.key] = merged
+    out: dict[str, _Scored] = {}
+    for kw in keywords:
+        merged = stands_for.get(kw.key, kw)
+        out.setdefault(merged.key, merged)
+    return list(out.values())
+
+
+# ---------------------------------------------------------------------- phrase search
+#
+# Labelling keywords asks a few questions of each candidate phrase: how often
+# the text uses it, in which capitals, whether a name follows it. Asked with a
+# regex built per phrase, compiling those regexes (dozens per article, new ones
+# for every article, so Python's pattern cache never helped) and scanning with
+# them took about as long as YAKE itself. The helpers below find the phrase with
+# str.find and then check, one by one, what the regex `\bA\s+B\b` would: `\b`
+# (word characters on one side only, `\w` being str.isalnum() or "_"), `\s+`
+# between the words (str.isspace()), and, for IGNORECASE, a lower-cased copy of
+# the text (see `_Haystack`).
+
+# The only characters outside ASCII that IGNORECASE matches to an ASCII letter
+# (İ, ı, ſ and the Kelvin sign); İ is also the only one whose lower case has two
+# characters, which would shift the indices of a lower-cased copy.
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+class _Haystack:
+    """A text searched for many phrases, with a lower-cased copy that stands in
+    for IGNORECASE when matching ASCII phrases (`lower` is None when it can't:
+    the text holds one of the `_CASE_TRAPS`)."""
+
+    __slots__ = ("lower", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lower = text.lower() if _CASE_TRAPS.search(text) is None else None
+
+
+def _count_phrase(label: str, hay: _Haystack) -> int:
+    """How often the text uses a phrase, in any capitals: the number of matches
+    of `_phrase_pattern(label)` with IGNORECASE."""
+    if hay.lower is None or not label.isascii():
+        return len(re.findall(_phrase_pattern(label), hay.text, re.IGNORECASE))
+    return sum(1 for _ in _phrase_spans(hay.text, hay.lower, label.lower().split()))
+
+
+def has_word(text: str, word: str) -> bool:
+    """True when `re.search(rf"\\b{re.escape(word)}\\b", text)` would match."""
+    return next(_phrase_spans(text, text, [word]), None) is not None
+
+
+def _is_word_char(c: str) -> bool:
+    """True for what `\\w` matches in a str pattern."""
+    return c.isalnum() or c == "_"
+
+
+def _at_boundary(text: str, i: int) -> bool:
+    """True where `\\b` matches: between a word character and anything else."""
+    before = i > 0 and _is_word_char(text[i - 1])
+    after = i < len(text) and _is_word_char(text[i])
+    return before != after
+
+
+def _phrase_end(text: str, hay: str, parts: Sequence[str], i: int) -> int:
+    """Where the words `parts`, separated by whitespace (`A\\s+B`), end when read
+    from index i, or -1 when they are not there.
+
+    `hay` is the text itself, or its lower-cased copy with `parts` lower-cased;
+    whitespace is judged in `text`. No backtracking is needed: a word never
+    starts with whitespace, so `\\s+` can only take the whole run.
+    """
+    n = len(text)
+    if not hay.startswith(parts[0], i):
+        return -1
+    pos = i + len(parts[0])
+    for part in parts[1:]:
+        start = pos
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos == start or not hay.startswith(part, pos):
+            return -1
+        pos += len(part)
+    return pos
+
+
+def _phrase_spans(text: str, hay: str, parts: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """The matches of `\\bA\\s+B\\b` for the (non-empty) words `parts`, as
+    re.finditer gives them: left to right, not overlapping."""
+    i = hay.find(parts[0])
+    while i >= 0:
+        end = _phrase_end(text, hay, parts, i) if _at_boundary(text, i) else -1
+        if end >= 0 and _at_boundary(text, end):
+            yield i, end
+            i = hay.find(parts[0], end)
+        else:
+            i = hay.find(parts[0], i + 1)
