@@ -30,6 +30,19 @@ def _opt(default: Any, doc: str) -> Any:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A section an editor defined in `digest.toml`: its name, seed words and tags."""
+
+    name: str
+    words: tuple[str, ...] = ()  # seed words (or phrases) its stories use
+    tags: tuple[str, ...] = ()  # front-matter tags that put an article's story in it
+
+
+# the keys a `[[sections]]` table may have, and what each must hold
+SECTION_KEYS = ("name", "words", "tags")
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of a build. Field docs are the reference for `digest.toml`."""
 
@@ -70,11 +83,24 @@ class Config:
         4, "Articles dated further apart than this are not one story (0 turns the check off)."
     )
     topic_threshold: float = _opt(
-        0.08,
-        "Average similarity (0–1) for stories to share a topic when topics are formed by "
-        "linking similar stories (the alternative to k-means; the better separated wins).",
+        0.07,
+        "Average similarity (0–1, TF-IDF cosine) for stories without a section to share an "
+        "inferred topic.",
     )
-    max_topics: int = _opt(12, "Most topics inferred from the stories' words.")
+    max_topics: int = _opt(
+        24, "Most topics inferred from the stories' words (the largest are kept)."
+    )
+    topic_min_stories: int = _opt(
+        3,
+        "Fewest stories an inferred topic needs; stories of smaller groups are listed "
+        "under 'Other stories'.",
+    )
+    section_min_score: float = _opt(
+        0.15,
+        "How well (0–1) a story must match a section of `sections` to go in it: the share "
+        "of its articles carrying one of the section's tags plus the share of its word "
+        "weight (TF-IDF) on the section's words. Less, and topics are inferred for it.",
+    )
     duplicate_threshold: float = _opt(
         0.5,
         "Share (0–1) of one article's sentences found again in another for the two to count "
@@ -106,6 +132,14 @@ class Config:
         ".digest-cache",
         "Folder for per-article results that make rebuilds fast, relative to the config file; "
         'safe to delete. "" turns the cache off.',
+    )
+    sections: tuple[Section, ...] = _opt(
+        (),
+        "Sections defined by the editor, as [[sections]] tables with a 'name' and a few "
+        "seed 'words' and/or 'tags'. Each story goes to the section it matches best (at "
+        "least section_min_score); a section or category in an article's front matter "
+        "still wins, and stories matching no section get inferred topics. Only in "
+        "digest.toml: no environment variable or flag sets sections.",
     )
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -166,6 +200,9 @@ def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], l
             continue
         raw = environ[name]
         kind = field_type(f)
+        if kind not in _TYPE_WORDS:  # tables (sections) have no one-line form
+            errors.append(f"{name} is not supported: set '{f.name}' in digest.toml")
+            continue
         value: Any
         try:
             value = _parse_env(raw, kind)
@@ -242,6 +279,12 @@ def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         elif expected == "float":
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             value = float(value) if ok else value
+        elif expected == "tuple[Section, ...]":
+            value, faults = _sections(value)
+            errors.extend(faults)
+            if faults:
+                continue
+            ok = True
         else:  # pragma: no cover - every field type is listed above
             ok = True
         if not ok:
@@ -249,6 +292,39 @@ def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             continue
         values[name] = value
     return values, errors
+
+
+def _sections(value: Any) -> tuple[tuple[Section, ...], list[str]]:
+    """`[[sections]]` tables (or Section records turned into dicts) -> Section records,
+    and a fault for each malformed one."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, Mapping) for v in value):
+        return (), ["'sections' must be an array of tables ([[sections]] with name, words, tags)"]
+    errors: list[str] = []
+    sections: list[Section] = []
+    seen: set[str] = set()
+    for number, table in enumerate(value, 1):
+        where = f"sections[{number}]"
+        errors.extend(f"{where}: unknown key '{k}'" for k in sorted(set(table) - set(SECTION_KEYS)))
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(f"{where}: 'name' must be non-empty text")
+            name = ""
+        elif name.strip().casefold() in seen:
+            errors.append(f"{where}: the name {name.strip()!r} is used by an earlier section")
+        seen.add(name.strip().casefold())
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in ("words", "tags"):
+            items = table.get(key, [])
+            if not isinstance(items, list | tuple) or not all(
+                isinstance(item, str) and item.strip() for item in items
+            ):
+                errors.append(f"{where}: '{key}' must be a list of non-empty texts")
+                items = []
+            lists[key] = tuple(" ".join(item.split()) for item in items)
+        if not lists["words"] and not lists["tags"] and name:
+            errors.append(f"{where}: give the section some 'words' or 'tags' to match")
+        sections.append(Section(" ".join(name.split()), lists["words"], lists["tags"]))
+    return tuple(sections), errors
 
 
 def _finished(values: dict[str, Any], errors: list[str], source: str) -> Config:
@@ -276,8 +352,11 @@ def _range_errors(c: Config) -> list[str]:
     for name in ("archive_threshold", "top_stories"):
         if getattr(c, name) < 0:
             errors.append(f"'{name}' must be 0 or more")
+    if not 0.0 < c.section_min_score <= 1.0:
+        errors.append("'section_min_score' must be above 0 and at most 1")
     for name in (
         "keywords_per_article",
+        "topic_min_stories",
         "keyword_max_words",
         "lead_sentences",
         "max_topics",

@@ -44,6 +44,8 @@ def config_template() -> str:
         f"# (e.g. {ENV_PREFIX}BASE_URL), which beats this file; command-line flags beat both.",
     ]
     for f in dataclasses.fields(Config):
+        if f.name == "sections":
+            continue  # a table: it goes last (see below), after every plain setting
         lines.append("")
         doc = f.metadata["doc"]
         if f.default is None:
@@ -51,7 +53,21 @@ def config_template() -> str:
         lines.extend(textwrap.wrap(doc, 78, initial_indent="# ", subsequent_indent="# "))
         value = EXAMPLES[f.name] if f.default is None else f.default
         lines.append(f"# {f.name} = {_toml_value(value)}")
+    lines.append("")
+    sections = next(f for f in dataclasses.fields(Config) if f.name == "sections")
+    doc = sections.metadata["doc"] + " An example:"
+    lines.extend(textwrap.wrap(doc, 78, initial_indent="# ", subsequent_indent="# "))
+    lines.extend(f"# {line}" for line in SECTION_EXAMPLE.splitlines())
     return "\n".join(lines) + "\n"
+
+
+# the example section `init` shows, commented out; tables come after every plain
+# setting, since TOML puts the keys that follow a table header inside the table
+SECTION_EXAMPLE = """\
+[[sections]]
+name = "Sport"
+words = ["football", "tennis", "cricket", "match", "league"]
+tags = ["sport"]"""
 
 
 def reference_table() -> str:
@@ -62,6 +78,7 @@ def reference_table() -> str:
         "int": "integer",
         "float": "number",
         "bool": "true/false",
+        "tuple[Section, ...]": "tables",
     }
     rows = [
         "| setting | environment | type | default | meaning |",
@@ -69,11 +86,11 @@ def reference_table() -> str:
     ]
     for f in dataclasses.fields(Config):
         default = "not set" if f.default is None else f"`{_toml_value(f.default)}`"
+        if f.name == "sections":
+            default = "none"
         doc = f.metadata["doc"].replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-        rows.append(
-            f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | {words[field_type(f)]} "
-            f"| {default} | {doc} |"
-        )
+        env = "—" if f.name == "sections" else f"`{ENV_PREFIX}{f.name.upper()}`"
+        rows.append(f"| `{f.name}` | {env} | {words[field_type(f)]} | {default} | {doc} |")
     return "\n".join(rows) + "\n"
 
 

@@ -1,18 +1,23 @@
-"""Stories -> a handful of topics (sections) with readable labels.
+"""Stories -> topics (sections) with readable labels, stable as a digest grows.
 
-A `section` or `category` in front matter wins. The other stories are grouped
-by their words: two candidate groupings are made — k-means over a latent
-semantic (LSA) space, with the number of topics chosen as the one whose
-clusters are most stable when the stories are resampled, and average-link
-clustering at `topic_threshold` — and the one whose topics are better
-separated (higher mean silhouette) is kept. Broad news sections (business,
-sport, …) come out best from the first, sets of tight subjects with strays
-from the second; neither needs to be told how many topics there are.
+Where a story goes, first match wins:
+
+1. a `section` or `category` in its articles' front matter (the most common one);
+2. the editor's section it matches best (`[[sections]]` in digest.toml, see
+   `digest.sections`), if it matches well enough;
+3. an inferred topic: stories are linked by average-link clustering of their
+   TF-IDF vectors at `topic_threshold`, and each group of `topic_min_stories` or
+   more becomes a topic; the rest are listed under "Other stories".
+
+Every decision depends on a story and the stories like it, never on a global
+choice (such as "the number of topics most stable under resampling"), so adding
+an article moves few stories. An inferred topic's id (its page and feed URL) is
+its oldest story's id, so it survives new stories joining it and its label
+changing. Labels come from `digest.topic_labels`.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -20,47 +25,68 @@ from typing import Any
 from digest.cluster import average_link
 from digest.config import Config
 from digest.models import Article, Story, Topic
-from digest.slugs import unique_slugs
+from digest.sections import match_sections
+from digest.slugs import unique_names
+from digest.topic_labels import label_groups
 
-# Below this many stories, topics come from average-link alone.
-MIN_STORIES_FOR_KMEANS = 12
-# Resampled k-means runs per candidate number of topics, and the share kept.
-STABILITY_RUNS = 10
-STABILITY_SAMPLE = 0.7
-# Stability is judged on at most this many stories (a fixed sample), so the
-# choice costs the same for a digest of any size.
-STABILITY_MAX_STORIES = 3000
-# A number of topics this close to the most stable one counts as stable: the
-# fewest such is chosen (a handful of broad sections beats many narrow ones).
-STABILITY_TOLERANCE = 0.9
-LSA_DIMENSIONS = 100
+OTHER_LABEL = "Other stories"
 
 
 def assign_topics(
     stories: Sequence[Story], articles: dict[str, Article], config: Config
 ) -> list[Topic]:
-    """Stories (in display order) -> topics, largest first; every story in one."""
-    by_section: dict[str, list[Story]] = defaultdict(list)
-    free: list[Story] = []
-    for story in stories:
-        sections = Counter(section for a in story.articles if (section := articles[a].meta.section))
-        if sections:
-            section = min(sections.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            by_section[section].append(story)
+    """Stories (in display order) -> topics, largest first, "Other stories" last;
+    every story in exactly one."""
+    if not stories:
+        return []
+    counts = [_story_terms(s, articles) for s in stories]
+    matrix, columns = _count_matrix(counts)
+    tfidf = _tfidf(matrix)
+    named: dict[str, list[int]] = defaultdict(list)  # section name -> story positions
+    # a front-matter section spelt like an editor's section ("sport", "Sport") is it
+    spelling = {s.name.casefold(): s.name for s in config.sections}
+    free: list[int] = []
+    for i, story in enumerate(stories):
+        given = Counter(
+            spelling.get(name.casefold(), name)
+            for a in story.articles
+            if (name := articles[a].meta.section)
+        )
+        if given:
+            named[min(given.items(), key=lambda kv: (-kv[1], kv[0]))[0]].append(i)
         else:
-            free.append(story)
-    groups: list[tuple[str | None, list[Story]]] = [
-        (label, members) for label, members in sorted(by_section.items())
-    ]
-    for members in _infer_groups(free, articles, config):
-        groups.append((None, members))
-    labels = _labels(groups, articles)
-    slugs = unique_slugs(labels)
+            free.append(i)
+    if config.sections and free:
+        vectors = [_row(tfidf, i, columns) for i in free]
+        chosen = match_sections([stories[i] for i in free], vectors, articles, config)
+        for i, match in zip(free, chosen, strict=True):
+            if match is not None:
+                named[match.name].append(i)
+        free = [i for i, match in zip(free, chosen, strict=True) if match is None]
+    inferred, rest = _infer_groups(free, stories, articles, tfidf, config)
+    groups = [[stories[i] for i in named[name]] for name in sorted(named)]
+    found = [[stories[i] for i in members] for members in inferred]
+    labels = sorted(named) + label_groups(found, config.language)
+    keys = [f"section:{name}" for name in sorted(named)]
+    keys += [f"topic:{_anchor(members, articles).id}" for members in found]
+    texts = {key: key.split(":", 1)[1] for key in keys}
+    groups += found
+    if rest:
+        groups.append([stories[i] for i in rest])
+        labels.append(OTHER_LABEL)
+        keys.append("other")
+        texts["other"] = OTHER_LABEL
+    ids = unique_names(texts)
     topics = [
-        Topic(id=slugs[label], label=label, stories=tuple(s.id for s in members))
-        for label, (_, members) in zip(labels, groups, strict=True)
+        Topic(id=ids[key], label=label, stories=tuple(s.id for s in members))
+        for key, label, members in zip(keys, labels, groups, strict=True)
     ]
-    return sorted(topics, key=lambda t: (-len(t.stories), t.label, t.id))
+    return sorted(topics, key=lambda t: (t.label == OTHER_LABEL, -len(t.stories), t.label, t.id))
+
+
+def _anchor(members: Sequence[Story], articles: dict[str, Article]) -> Story:
+    """A topic's oldest story (by its first article's date, then id): what names it."""
+    return min(members, key=lambda s: (articles[s.articles[0]].meta.date or "9999", s.id))
 
 
 def _story_terms(story: Story, articles: dict[str, Article]) -> Counter[str]:
@@ -72,45 +98,47 @@ def _story_terms(story: Story, articles: dict[str, Article]) -> Counter[str]:
     return counts
 
 
+def _row(tfidf: Any, i: int, columns: list[str]) -> dict[str, float]:
+    """Row i of the TF-IDF matrix -> {term: weight}."""
+    start, end = tfidf.indptr[i], tfidf.indptr[i + 1]
+    return dict(
+        zip(
+            (columns[j] for j in tfidf.indices[start:end].tolist()),
+            tfidf.data[start:end].tolist(),
+            strict=True,
+        )
+    )
+
+
 def _infer_groups(
-    stories: Sequence[Story], articles: dict[str, Article], config: Config
-) -> list[list[Story]]:
-    if not stories:
-        return []
-    if len(stories) == 1:
-        return [list(stories)]
-    tfidf = _tfidf(_count_matrix([_story_terms(s, articles) for s in stories]))
-    labels = _at_most(_average_link_labels(tfidf, config.topic_threshold), config.max_topics)
-    if len(stories) >= MIN_STORIES_FOR_KMEANS:
-        labels = _better_separated(tfidf, labels, config)
-    grouped: dict[int, list[Story]] = defaultdict(list)
-    for story, label in zip(stories, labels, strict=True):
-        grouped[label].append(story)
-    return [grouped[k] for k in sorted(grouped, key=lambda k: min(s.id for s in grouped[k]))]
+    free: list[int],
+    stories: Sequence[Story],
+    articles: dict[str, Article],
+    tfidf: Any,
+    config: Config,
+) -> tuple[list[list[int]], list[int]]:
+    """Positions of stories without a section -> (topics of at least topic_min_stories
+    stories, largest max_topics; the positions left over for "Other stories")."""
+    if len(free) < max(2, config.topic_min_stories):
+        return [], list(free)
+    labels = _average_link_labels(tfidf[free], config.topic_threshold)
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for position, label in zip(free, labels, strict=True):
+        grouped[label].append(position)
+    big = [m for m in grouped.values() if len(m) >= config.topic_min_stories]
+    # the largest topics are kept; ties go to the older anchor, so the cut is the
+    # same for the same stories
+    big.sort(key=lambda m: (-len(m), _anchor_key(m, stories, articles)))
+    kept = big[: config.max_topics]
+    taken = {i for m in kept for i in m}
+    return kept, [i for i in free if i not in taken]
 
 
-def _better_separated(tfidf: Any, linked: list[int], config: Config) -> list[int]:
-    """The linked topics, or k-means topics in the LSA space if those are better
-    separated (higher mean silhouette there)."""
-    # heavy imports (scikit-learn, ~1 s): only a build with enough topics to infer
-    # needs them; loaded before the thread limit is set, which applies to
-    # libraries already loaded
-    import sklearn.cluster
-    import sklearn.decomposition
-    import sklearn.metrics
-    import sklearn.preprocessing  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    # One thread: these matrices are small, so OpenMP's start-up costs more than
-    # it saves (k-means 6x faster here), and results can't depend on core count.
-    with threadpool_limits(1):
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.preprocessing import normalize
-
-        dims = max(2, min(LSA_DIMENSIONS, tfidf.shape[0] - 1, tfidf.shape[1] - 1))
-        space = normalize(TruncatedSVD(dims, random_state=0).fit_transform(tfidf))
-        candidates = [linked, _stable_kmeans(space, config.max_topics)]
-        return max(candidates, key=lambda lab: _silhouette(space, lab))
+def _anchor_key(
+    members: list[int], stories: Sequence[Story], articles: dict[str, Article]
+) -> tuple[str, str]:
+    story = _anchor([stories[i] for i in members], articles)
+    return (articles[story.articles[0]].meta.date or "9999", story.id)
 
 
 def _tfidf(counts: Any) -> Any:
@@ -162,14 +190,15 @@ def _unit_rows(matrix: Any) -> None:
     matrix.data[nonzero] /= scale[nonzero]
 
 
-def _count_matrix(docs: list[Counter[str]]) -> Any:
-    """Term counts -> a CSR matrix of them, one row per document and one column per
-    term in sorted order: what DictVectorizer(sort=True) makes (same entries, same
-    order), built without its per-value Python work."""
+def _count_matrix(docs: list[Counter[str]]) -> tuple[Any, list[str]]:
+    """Term counts -> (a CSR matrix of them, one row per document and one column per
+    term in sorted order, as DictVectorizer(sort=True) makes it, without its
+    per-value Python work; the terms of the columns)."""
     import numpy as np
     from scipy import sparse
 
-    column = {term: k for k, term in enumerate(sorted({t for doc in docs for t in doc}))}
+    names = sorted({t for doc in docs for t in doc})
+    column = {term: k for k, term in enumerate(names)}
     indptr = [0]
     indices: list[int] = []
     values: list[int] = []
@@ -178,7 +207,7 @@ def _count_matrix(docs: list[Counter[str]]) -> Any:
         indices.extend(map(column.__getitem__, terms))
         values.extend(map(doc.__getitem__, terms))
         indptr.append(len(indices))
-    return sparse.csr_matrix(
+    matrix = sparse.csr_matrix(
         (
             np.array(values, dtype=np.float64),
             np.array(indices, dtype=np.int32),
@@ -186,17 +215,7 @@ def _count_matrix(docs: list[Counter[str]]) -> Any:
         ),
         shape=(len(docs), len(column)),
     )
-
-
-def _at_most(labels: list[int], max_topics: int) -> list[int]:
-    """Keep the largest max_topics - 1 groups (of two or more stories) and gather
-    the rest into one: linking leaves many strays, and a digest wants a handful
-    of sections, not dozens."""
-    sizes = Counter(labels)
-    ranked = sorted(sizes, key=lambda label: (-sizes[label], label))
-    kept = {label for label in ranked[: max_topics - 1] if sizes[label] >= 2}
-    rest = max(labels, default=0) + 1
-    return [label if label in kept else rest for label in labels]
+    return matrix, names
 
 
 def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
@@ -246,116 +265,7 @@ NEIGHBOURS = 50
 NEIGHBOUR_BLOCK = 512
 
 
-def _stable_kmeans(space: Any, max_topics: int) -> list[int]:
-    """K-means labels for the fewest topics (2..max) about as stable under resampling
-    as the most stable number: within STABILITY_TOLERANCE of it."""
-    import numpy as np
-    from sklearn.cluster import KMeans
-
-    rng = np.random.RandomState(0)
-    full = space
-    if space.shape[0] > STABILITY_MAX_STORIES:
-        space = space[np.sort(rng.choice(space.shape[0], STABILITY_MAX_STORIES, replace=False))]
-    n = space.shape[0]
-    stabilities: dict[int, float] = {}
-    for k in range(2, max(2, min(max_topics, n // 3)) + 1):
-        runs = []
-        for seed in range(STABILITY_RUNS):
-            sample = rng.rand(n) < STABILITY_SAMPLE
-            if sample.sum() <= k:
-                sample[:] = True
-            model = KMeans(k, n_init=1, random_state=seed).fit(space[sample])
-            runs.append(model.predict(space))
-        stabilities[k] = float(
-            np.mean(
-                [
-                    _adjusted_rand(runs[a], runs[b])
-                    for a in range(len(runs))
-                    for b in range(a + 1, len(runs))
-                ]
-            )
-        )
-    most = max(stabilities.values())
-    best_k = min(k for k, s in stabilities.items() if s >= STABILITY_TOLERANCE * most)
-    model = KMeans(best_k, n_init=4, random_state=0).fit(full)
-    return [int(x) for x in model.labels_]
-
-
-def _adjusted_rand(labels_true: Any, labels_pred: Any) -> float:
-    """sklearn's adjusted_rand_score, by the same exact pair counts (integers) and
-    the same final expression, so the same float; without its input checks and
-    sparse contingency table, which cost far more than the sum itself."""
-    import numpy as np
-
-    rows, x = np.unique(labels_true, return_inverse=True)
-    columns, y = np.unique(labels_pred, return_inverse=True)
-    shape = (len(rows), len(columns))
-    table = np.bincount(x * shape[1] + y, minlength=shape[0] * shape[1]).reshape(shape)
-    table = table.astype(np.int64)
-    n = len(x)
-    n_c = table.sum(axis=1)
-    n_k = table.sum(axis=0)
-    sum_squares = int((table**2).sum())
-    tp = sum_squares - n
-    fp = int((table @ n_k).sum()) - sum_squares
-    fn = int((table.T @ n_c).sum()) - sum_squares
-    tn = n * n - fp - fn - sum_squares
-    if fn == 0 and fp == 0:
-        return 1.0
-    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
-
-
-# Memory (MB) scikit-learn may use for one block of pairwise distances in the
-# silhouette: its default, 1 GB, set the whole build's peak on a large digest.
-# Blocks are whole rows, so the score is the same at any size.
-SILHOUETTE_WORKING_MB = 64
-
-
-def _silhouette(space: Any, labels: list[int]) -> float:
-    import sklearn
-    from sklearn.metrics import silhouette_score
-
-    distinct = len(set(labels))
-    if distinct < 2 or distinct >= len(labels):
-        return -1.0
-    with sklearn.config_context(working_memory=SILHOUETTE_WORKING_MB):
-        return float(silhouette_score(space, labels, metric="cosine"))
-
-
-def _labels(
-    groups: list[tuple[str | None, list[Story]]], articles: dict[str, Article]
-) -> list[str]:
-    """Readable topic labels: the section name, or the two keywords most
-    distinctive of the topic's stories (frequent in it, rare in the others)."""
-    in_topics: Counter[str] = Counter()
-    per_topic: list[dict[str, float]] = []
-    names: dict[str, Counter[str]] = defaultdict(Counter)
-    for _, members in groups:
-        weights: dict[str, float] = defaultdict(float)
-        for story in members:
-            for kw in story.keywords:
-                weights[kw.key] += kw.score
-                names[kw.key][kw.label] += 1
-        per_topic.append(weights)
-        in_topics.update(weights.keys())
-    labels: list[str] = []
-    used: set[str] = set()
-    for (section, _), weights in zip(groups, per_topic, strict=True):
-        if section:
-            label = section
-        else:
-            ranked = sorted(
-                weights,
-                key=lambda k: (-weights[k] * math.log(1 + len(groups) / in_topics[k]), k),
-            )
-            words = [min(names[k].items(), key=lambda kv: (-kv[1], kv[0]))[0] for k in ranked]
-            label = " · ".join(words[:2]) or "Other stories"
-            extra = 2
-            while label in used and extra < len(words):
-                extra += 1
-                label = " · ".join(words[:extra])
-        while label in used:
-            label += " (more)"
-        used.add(label)
-        labels.append(label)
-    return labels
+# Most similar stories each story is linked to when topics are formed, and how
+# many stories' similarities are computed at once.
+NEIGHBOURS = 50
+NEIGHBOUR_BLOCK = 512

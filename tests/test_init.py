@@ -77,11 +77,12 @@ def test_init_refuses_to_overwrite_and_names_the_files(runner: CliRunner, tmp_pa
 def test_config_template_documents_every_setting_with_its_default() -> None:
     text = config_template()
     assert tomllib.loads(text) == {}, "every setting is commented out"
+    plain, _example = text.split("# [[sections]]\n")
     settings = "\n".join(
-        line[2:] for line in text.splitlines() if line.startswith("# ") and " = " in line
+        line[2:] for line in plain.splitlines() if line.startswith("# ") and " = " in line
     )
     values = tomllib.loads(settings)
-    fields = dataclasses.fields(Config)
+    fields = [f for f in dataclasses.fields(Config) if f.name != "sections"]
     assert list(values) == [f.name for f in fields]
     for f in fields:
         expected = EXAMPLES[f.name] if f.default is None else f.default
@@ -92,13 +93,15 @@ def test_config_template_documents_every_setting_with_its_default() -> None:
 
 def test_uncommented_config_template_is_valid(tmp_path: Path) -> None:
     text = "\n".join(
-        line[2:] if line.startswith("# ") and " = " in line else line
+        line[2:] if line.startswith("# ") and (" = " in line or line.startswith("# [[")) else line
         for line in config_template().splitlines()
     )
     path = tmp_path / "digest.toml"
     path.write_text(text, "utf-8")
     config, _ = load_config(path, environ={})
-    assert dataclasses.replace(config, base_url=None) == Config()
+    assert dataclasses.replace(config, base_url=None, sections=()) == Config()
+    (section,) = config.sections  # the commented example section, now in force
+    assert section.name == "Sport" and "football" in section.words and section.tags
 
 
 def test_workflow_installs_the_given_requirement(tmp_path: Path) -> None:

@@ -261,24 +261,6 @@ def test_clean_text_drops_every_forbidden_code_point_and_only_those() -> None:
         assert clean_text(c) == ("" if _FORBIDDEN.match(c) else c), hex(cp)
 
 
-def test_silhouette_in_small_blocks_is_the_same_score() -> None:
-    """Topics score candidate labelings with scikit-learn's silhouette in blocks of
-    SILHOUETTE_WORKING_MB rather than its 1 GB default: same value, less memory."""
-    import numpy as np
-    import sklearn
-    from sklearn.metrics import silhouette_score
-
-    from digest import topics
-
-    rng = np.random.RandomState(1)
-    space = rng.rand(4000, 50)
-    labels = rng.randint(0, 9, 4000).tolist()
-    with sklearn.config_context(working_memory=1024):
-        reference = float(silhouette_score(space, labels, metric="cosine"))
-    assert topics.SILHOUETTE_WORKING_MB < 1024
-    assert topics._silhouette(space, labels) == reference
-
-
 def test_pairs_across_parts_of_the_strong_graph_never_change_the_clusters() -> None:
     """Grouping leaves out pairs that join two parts of the graph of pairs at the
     threshold or above (`_within_reach`): on random graphs, average linkage gives

@@ -1,0 +1,125 @@
+"""Groups of stories -> labels that name each group's subject.
+
+A label is the one or two story keywords most distinctive of the group: used by
+many of its stories and few of the others. Words of general language never label
+a topic: a lower-case word as common as "people", "report" or "game" (by
+`wordfreq`'s frequencies of the digest's language, which ship inside its wheel) is
+passed over, and names and multi-word phrases are preferred, since they say
+what a topic is about. A group with no such keyword is named after its first
+story's title.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from functools import cache
+
+from digest.models import Story
+
+# Zipf frequency (log10 of uses per billion words) from which a lower-case word is
+# general language: "people" 6.3, "game" 5.7, "report" 5.3, "sister" 5.0, "net"
+# 4.8; subjects sit below ("transfer" 4.4, "airline" 4.1, "smartphone" 3.6).
+GENERIC_ZIPF = 4.5
+# A capitalised word this common is a sentence start or a common word in a title
+# ("Top", "New", "People"), not a name; names sit below ("Apple" 4.8, "Obama" 4.9).
+GENERIC_NAME_ZIPF = 5.3
+# Names and phrases count this much more than single common nouns.
+NAME_BONUS = 1.5
+# Words in a label, and the longest label made from a story title.
+LABEL_KEYWORDS = 2
+TITLE_LABEL_CHARS = 60
+
+
+@cache
+def zipf(word: str, language: str) -> float:
+    """A word -> its Zipf frequency in general language, 0 when unknown."""
+    import wordfreq
+
+    try:
+        return float(wordfreq.zipf_frequency(word, language))
+    except (LookupError, ValueError):  # a language wordfreq has no list for
+        return 0.0
+
+
+def is_generic(label: str, language: str) -> bool:
+    """Whether a keyword is a word of general language rather than a subject."""
+    words = label.split()
+    if not any(ch.isalpha() for ch in label):
+        return True
+    if len(words) > 1:  # a phrase is generic only if every word of it is
+        return all(is_generic(w, language) for w in words)
+    word = words[0]
+    if word[:1].isupper():
+        return zipf(word.lower(), language) >= GENERIC_NAME_ZIPF
+    return zipf(word, language) >= GENERIC_ZIPF
+
+
+def label_groups(groups: Sequence[Sequence[Story]], language: str) -> list[str]:
+    """Groups of stories -> one readable label each, distinct from each other."""
+    having: list[Counter[str]] = []  # per group: key -> stories using it
+    everywhere: Counter[str] = Counter()
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    for members in groups:
+        counts: Counter[str] = Counter()
+        for story in members:
+            for kw in story.keywords:
+                names[kw.key][kw.label] += 1
+            counts.update({kw.key for kw in story.keywords})
+        having.append(counts)
+        everywhere.update(counts)
+    total = sum(len(m) for m in groups)
+    display = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in names.items()}
+    labels: list[str] = []
+    used: set[str] = set()
+    for members, counts in zip(groups, having, strict=True):
+        size = len(members)
+
+        def weight(key: str, counts: Counter[str] = counts, size: int = size) -> float:
+            inside = counts[key] / size
+            outside = (everywhere[key] - counts[key]) / max(1, total - size)
+            bonus = NAME_BONUS if _is_name_or_phrase(display[key]) else 1.0
+            return inside * math.log((inside + 0.01) / (outside + 0.01)) * bonus
+
+        candidates = [
+            k for k in counts if counts[k] >= min(2, size) and not is_generic(display[k], language)
+        ]
+        ranked = sorted(candidates, key=lambda k: (-round(weight(k), 9), k))
+        words: list[str] = []
+        for key in ranked:
+            label = display[key]
+            if weight(key) <= 0 or any(_overlaps(label, w) for w in words):
+                continue
+            words.append(label)
+        label = " · ".join(words[:LABEL_KEYWORDS]) or _title_label(members)
+        extra = LABEL_KEYWORDS
+        while label in used and extra < len(words):
+            extra += 1
+            label = " · ".join(words[:extra])
+        while label in used:
+            label += " (more)"
+        used.add(label)
+        labels.append(label)
+    return labels
+
+
+def _is_name_or_phrase(label: str) -> bool:
+    return " " in label or label[:1].isupper()
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whether two keywords share a word, or a word's beginning ("Obama" and
+    "Michelle Obama", "Malaysia" and "Malaysian")."""
+    return any(
+        x.startswith(y) or y.startswith(x)
+        for x in a.casefold().split()
+        for y in b.casefold().split()
+    )
+
+
+def _title_label(members: Sequence[Story]) -> str:
+    title = min(members, key=lambda s: (-len(s.articles), s.id)).title
+    if len(title) > TITLE_LABEL_CHARS:
+        title = title[:TITLE_LABEL_CHARS].rsplit(" ", 1)[0] + " …"
+    return title
