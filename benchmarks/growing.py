@@ -393,6 +393,7 @@ def bench_growing(rows: Sequence[Row], baselines: bool = True) -> SetResult:
     }
     for (_, corpus, _), snap in zip(additions, grown, strict=True):
         after = stories_of(snap.digest)
+        figures[f"topics+{corpus}"] = len(snap.digest.get("topics") or ())
         figures[f"topics_kept+{corpus}"] = topics_kept(before, after)
         figures[f"topic_pairs_kept+{corpus}"] = topic_pairs_kept(before, after)
         figures[f"stories_whole+{corpus}"] = stories_whole(before, after)

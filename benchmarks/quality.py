@@ -809,6 +809,7 @@ METRIC_LABELS = {
 }
 for _corpus in ("bbc", "uci"):
     METRIC_LABELS |= {
+        f"topics+{_corpus}": f"+1 {_corpus.upper()}: topics",
         f"topics_kept+{_corpus}": f"+1 {_corpus.upper()}: stories keeping their topic",
         f"topic_pairs_kept+{_corpus}": f"+1 {_corpus.upper()}: topic-mate pairs kept together",
         f"stories_whole+{_corpus}": f"+1 {_corpus.upper()}: stories kept whole",

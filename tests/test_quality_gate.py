@@ -14,12 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.quality import SetResult, format_table, run_set
+from benchmarks.quality import EVAL_DIR, SetResult, format_table, run_set
 from benchmarks.scoring import bcubed, f1_at_k
-
-EVAL_DIR = Path(
-    os.environ.get("DIGEST_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval"
-)
 
 # Lowest acceptable figure per set on the gate's subset, about 2% below what the
 # pipeline reached when it was pinned (measured value in the comment). Floors may only
