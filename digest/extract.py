@@ -10,7 +10,7 @@ from collections import Counter
 
 from digest.clean import analysis_text
 from digest.config import Config
-from digest.keywords import extract_keywords, has_word
+from digest.keywords import extract_keywords, guess_language, has_word
 from digest.models import Article, Document
 from digest.terms import content_terms, split_sentences, word_shingles, words
 
@@ -42,7 +42,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         body or analysis_text(title),  # a headline-only article: its title is its text
         config.keywords_per_article,
         config.keyword_max_words,
-        doc.meta.lang or config.language,
+        doc.meta.lang or guess_language(body or title, config.language),
         title="" if derived else analysis_text(title),
         backend=config.keyword_backend,
     )
