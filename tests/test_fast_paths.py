@@ -88,8 +88,13 @@ def reference_cuts_a_name(label: str, text: str) -> bool:
     return follower is not None and follower.group(1).lower() not in STOP_WORDS
 
 
+def reference_shouted(word: str) -> bool:
+    """Capitals beyond a short acronym; a compound of short acronyms ("RFD-TV") is none."""
+    return word.isupper() and max(len(part) for part in word.split("-")) > 4
+
+
 def reference_unshout(word: str, text: str) -> str:
-    if len(word) <= 4 or not word.isupper():
+    if not reference_shouted(word):
         return word
     for form in (word.capitalize(), word.lower()):
         if re.search(rf"\b{re.escape(form)}\b", text):
@@ -121,6 +126,8 @@ def test_name_checks_on_shouted_names() -> None:
     check_name_helpers("Yevgeny", "Yevgeny. Yevgeny, said Yevgeny\u00a0 Prigozhin")
     check_name_helpers("Yevgeny", "Yevgeny. Yevgeny\tThe Yevgeny Prigozhin")
     check_name_helpers("Wagner Chief", "Wagner Chief_ Wagner Chief1 Wagner  Chief\nYevgeny")
+    check_name_helpers("RFD-TV", "RFD-TV said. Rfd-tv RFD-TV-LONGER and WAGNER-LED")
+    check_name_helpers("WAGNER-LED forces", "WAGNER-LED forces, Wagner-led forces")
 
 
 def check_name_helpers(phrase: str, text: str) -> None:
@@ -205,7 +212,7 @@ def reference_word_label(forms: Counter[str]) -> str:
         key=lambda kv: (keywords._shouting(kv[0]), -kv[1], not kv[0].islower(), kv[0]),
     )
     best = ranked[0][0]
-    if len(best) > 4 and best.isupper():
+    if reference_shouted(best):
         for form in (best.capitalize(), best.lower()):
             if form in forms:
                 return form

@@ -9,6 +9,7 @@ from digest.keywords import (
     _name_runs,
     common_words,
     extract_keywords,
+    guess_language,
     names_something,
 )
 
@@ -162,3 +163,34 @@ def test_without_a_background_model_no_word_is_known_to_be_common():
     assert names_something("gare du nord", "xx")
     assert names_something("gare", "xx")
     assert not names_something("gare", "fr")  # French: "gare" is a common word
+
+
+def test_an_article_tells_its_language():
+    french = (
+        "La fusée a décollé sans problème ce matin. Le lancement a été reporté pour une "
+        "valve dans un des moteurs, et les ingénieurs sont restés sur le site avec la "
+        "capsule qui doit rejoindre la station."
+    )
+    portuguese = (
+        "O governo anunciou novas medidas para a economia. Os ministros das finanças e "
+        "dos transportes disseram que não há mais atrasos, e a proposta foi aprovada pela "
+        "comissão com uma maioria clara."
+    )
+    english = "The minister said that the plan was ready and that it would be published."
+    assert guess_language(french) == "fr"
+    assert guess_language(portuguese) == "pt"
+    assert guess_language(english) == "en"
+    assert guess_language(english, default="fr") == "en"
+    # too little evidence to overrule the digest's language
+    assert guess_language("Le Monde", default="en") == "en"
+    assert guess_language("", default="de") == "de"
+
+
+def test_french_keywords_fold_french_inflections():
+    text = (
+        "Les lanceurs privés gagnent du terrain. Le lanceur Falcon a décollé de Floride. "
+        "Ce lanceur emporte une capsule vers la station. La capsule doit revenir en mai."
+    )
+    keys = [k.key for k in extract_keywords(text, 10, 3, lang="fr")]
+    assert sum(key in ("lanceur", "lanceurs") for key in keys) == 1
+    assert not {"les", "une", "vers"} & set(keys)
