@@ -114,8 +114,8 @@ class Config:
     )
     top_stories: int = _opt(
         8,
-        "Stories that open the front page as cards: the most-covered of the digest's last "
-        "7 days (counted back from its newest article), with two reports or more (0: none).",
+        "Stories that open the front page as cards: the most-covered of those with a report "
+        "in the 7 days up to the digest's newest article (0: none).",
     )
     keyword_page_min_articles: int = _opt(
         2,

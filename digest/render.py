@@ -358,8 +358,8 @@ class SiteContext:
         self, story: Story, root: str, level: int = 2, summary: bool = True
     ) -> markupsafe.Markup:
         """The `story_card` macro's HTML for a story, drawn once per story and form
-        and reused: a story's card is on the front page, its topic, its day in the
-        archive and each of its keywords' pages."""
+        and reused: a story's card is on its topic's page, its day in the archive and
+        each of its keywords' pages (the front page has its own, shorter forms)."""
         key = (story.id, root, level, summary)
         card = self._cards.get(key)
         if card is None:

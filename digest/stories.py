@@ -7,6 +7,7 @@ are still worked out by the renderer, `SiteContext.similarities`.)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,7 +25,8 @@ from digest.titles import clean_headline, headline_penalty
 MENTION_WEIGHT = 0.5
 # Related stories listed on a story page.
 RELATED_STORIES = 5
-# Top stories are those with reports in this many days up to the digest's newest date.
+# Top stories are those with a report in this many days (× 24 h) up to the digest's
+# newest article.
 RECENT_DAYS = 7
 
 
@@ -182,28 +184,46 @@ def top_stories(
 ) -> tuple[str, ...]:
     """Ordered stories and the digest's articles -> ids of the `limit` top stories.
 
-    Like Techmeme or Google News, coverage decides and recency bounds it: a story
-    counts the reports it has in the last RECENT_DAYS days of the digest (up to
-    and including the day of its newest article: "now" is the content's, never
-    the clock's, so builds stay reproducible), versions of one report once, then
-    its outlets among them; ties go to the newer story, then to the order of the
-    stories. Stories with fewer than two recent reports are not top stories. In
-    a digest without dates every report counts.
+    Like Techmeme or Google News, coverage decides and recency bounds it: the
+    stories with a report in the RECENT_DAYS × 24 hours up to the digest's newest
+    article ("now" is the content's, never the clock, so builds stay
+    reproducible), ranked by their distinct reports (versions of one report
+    once), then their outlets, then the newer story, then the order of the
+    stories. A story needs two reports to be a top story. In a digest without
+    dates every story is recent.
     """
-    day_of = {a.id: day_number(a.meta.date) for a in articles}
-    days = [d for d in day_of.values() if d is not None]
-    since = max(days) - RECENT_DAYS + 1 if days else None
-
-    def recent(article_id: str) -> bool:
-        day = day_of[article_id]
-        return since is None or (day is not None and day >= since)
-
+    moments = [m for a in articles if (m := _hours(a.meta.date)) is not None]
+    since = max(moments) - RECENT_DAYS * 24 if moments else None
     source_of = {a.id: a.meta.source or a.id for a in articles}  # an unknown outlet: its own
     scored = []
     for n, story in enumerate(stories):
+        newest = _hours(story.date)
+        if since is not None and (newest is None or newest < since):
+            continue
         repeats = dict(story.duplicates)
-        reports = [i for i in story.articles if i not in repeats and recent(i)]
+        reports = [i for i in story.articles if i not in repeats]
         if len(reports) >= 2:
             outlets = len({source_of[i] for i in reports})
             scored.append((-len(reports), -outlets, _neg_date(story.date), n, story.id))
     return tuple(row[-1] for row in sorted(scored)[:limit])
+
+
+def _hours(date: str | None) -> float | None:
+    """An ISO date or date-time -> hours since the epoch (UTC); a date without a time
+    of day counts as its last moment, so "2024-03-20" is as recent as that day goes."""
+    day = day_number(date)
+    if day is None or date is None:
+        return None
+    hours = (day - EPOCH_DAY) * 24.0 + 24.0
+    if len(date) >= 16 and date[10] == "T":
+        try:
+            when = dt.datetime.fromisoformat(date.removesuffix("Z"))
+        except ValueError:
+            return hours
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
+        hours = (when - dt.datetime(1970, 1, 1)).total_seconds() / 3600
+    return hours
+
+
+EPOCH_DAY = dt.date(1970, 1, 1).toordinal()

@@ -90,15 +90,16 @@ _HOST_PARTS = frozenset(
 )  # fmt: skip
 
 
-def names_site(part: str, names: Iterable[str]) -> bool:
-    """True when a title part ("BBC News", "Newsweek") is one of the outlet
-    names or hosts given (or the start of one: "Reuters" of "Reuters UK")."""
+def names_site(part: str, names: Iterable[str], *, loose: bool = True) -> bool:
+    """True when a title part ("BBC News", "Newsweek") is one of the outlet names
+    or hosts given, or starts with one ("BBC News" for bbc.co.uk); if `loose`,
+    also when it is the start of one ("Reuters" of "Reuters UK")."""
     text = _compact(part)
     if len(text) < 3 or len(part.split()) > 5:
         return False
     for name in names:
         for form in _name_forms(name):
-            if text == form or text.startswith(form) or form.startswith(text):
+            if text.startswith(form) or (loose and form.startswith(text)):
                 return True
     return False
 
@@ -117,7 +118,11 @@ def strip_site_name(title: str, names: Iterable[str]) -> str:
         last, first = seps[-1], seps[0]
         if names_site(title[last.end() :], known) and _enough(title[: last.start()]):
             title = title[: last.start()]
-        elif names_site(title[: first.start()], known) and _enough(title[first.end() :]):
+        # a headline's first words name its subject more often than its site
+        # ("Tesla - the car …" on Tesla Motors Club): only a whole name counts there
+        elif names_site(title[: first.start()], known, loose=False) and _enough(
+            title[first.end() :]
+        ):
             title = title[first.end() :]
         else:
             break

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from digest.cluster import Group, group_articles
 from digest.config import Config, load_config
-from digest.models import Article, Block, DigestError, Keyword, Meta
+from digest.models import Article, Block, DigestError, Keyword, Meta, Story
 from digest.pipeline import article_ids
-from digest.stories import story_keywords
+from digest.stories import story_keywords, top_stories
 from digest.summarize import summarize
 from digest.terms import content_terms, shingles, split_sentences, stem
 from digest.write import check_output_path, safe_relative, write_site
@@ -288,3 +289,39 @@ def test_pairs_across_parts_of_the_strong_graph_never_change_the_clusters() -> N
             list(range(n)), every, threshold
         )
     assert dropped > 1000  # the check had pairs to leave out
+
+
+def test_top_stories_reach_back_seven_days_from_the_newest_article() -> None:
+    """A story counts as recent when it has a report within 7 × 24 hours of the
+    digest's newest article, whatever the calendar days: a digest spanning a week
+    and an hour still opens with its most-covered story."""
+
+    def story(key: str, dates: list[str]) -> tuple[Story, list[Article]]:
+        members = [
+            make_article(f"{key}{n}", f"{key} text {n}.", date=d) for n, d in enumerate(dates)
+        ]
+        made = Story(
+            id=key,
+            title=key,
+            articles=tuple(a.id for a in members),
+            duplicates=(),
+            keywords=(),
+            summary=(),
+            cohesion=1.0,
+            date=max(dates),
+        )
+        return made, members
+
+    big, big_articles = story("big", ["2014-05-09T12:31:00Z"] * 4)
+    small, small_articles = story("small", ["2014-05-15T10:00:00Z"] * 2)
+    late, late_articles = story("late", ["2014-05-16T00:53:00Z", "2014-05-16T00:50:00Z"])
+    old, old_articles = story("old", ["2014-05-08T23:00:00Z"] * 5)  # 170 hours before: too old
+    articles = big_articles + small_articles + late_articles + old_articles
+    ordered = [old, big, small, late]
+    assert top_stories(ordered, 8, articles) == ("big", "late", "small")  # ties: newer first
+    assert top_stories(ordered, 1, articles) == ("big",)
+    assert top_stories(ordered, 0, articles) == ()
+    # without dates, every story is recent and coverage alone decides
+    undated = [replace(a, meta=Meta()) for a in articles]
+    dateless = [replace(s, date=None) for s in ordered]
+    assert top_stories(dateless, 2, undated) == ("old", "big")

@@ -80,6 +80,13 @@ def test_clean_headline_strips_wire_slugs(raw: str, clean: str) -> None:
         # a dash in a real headline, naming no outlet of the story, stays
         ("Spider-Man 2 - the review", ["BBC News"], "Spider-Man 2 - the review"),
         ("Brexit - what happens next", ["bbc.co.uk"], "Brexit - what happens next"),
+        # a headline's first word that only starts the outlet's name is its subject
+        (
+            "Tesla - the car that changed driving",
+            ["Tesla Motors Club"],
+            "Tesla - the car that changed driving",
+        ),
+        ("BBC News - Mars rover lands", ["bbc.co.uk"], "Mars rover lands"),
         # a site name that would leave less than a headline stays
         ("Newsweek - Archive", ["Newsweek"], "Newsweek - Archive"),
         ("Markets | Today", [], "Markets | Today"),
