@@ -14,7 +14,6 @@ A story whose reports are headlines alone (no body) is summarised by its headlin
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,9 @@ MMR_LAMBDA = 0.7
 REPEAT_SIMILARITY = 0.5
 # What a sentence from a report not yet cited adds to its MMR score.
 NEW_ARTICLE_BONUS = 0.0
+# Candidate sentences of one story at most: each report's first sentences, in turn.
+# Bounds the time and memory of a story of hundreds of long reports.
+MAX_CANDIDATES = 400
 MIN_SENTENCE_WORDS = 8
 MAX_SENTENCE_WORDS = 60
 # Openings that lean on a sentence we may not show ("He said…", "But…").
@@ -136,61 +138,15 @@ def pick_sentences(
 
 
 def sentence_features(candidates: Sequence[Candidate], n_articles: int) -> list[tuple[float, ...]]:
-    """Candidate sentences of a story's reports -> one row of FEATURES each."""
-    total: Counter[str] = Counter()
-    by_article: list[Counter[str]] = [Counter() for _ in range(n_articles)]
-    reports_using: dict[str, set[int]] = {}
-    sentences_using: Counter[str] = Counter()
-    for c in candidates:
-        total.update(c.vector)
-        by_article[c.article].update(c.vector)
-        sentences_using.update(c.terms)
-        for t in c.terms:
-            reports_using.setdefault(t, set()).add(c.article)
-    cited = [a for a in range(n_articles) if by_article[a]]
-    peers = len(cited) - 1  # the other reports a sentence can find support in
-    centrality = [
-        cosine(normalised(by_article[a]), normalised(total - by_article[a])) if peers else 0.0
-        for a in range(n_articles)
-    ]
-    agreement = _agreement(candidates, cited)
-    # IDF over the story's own sentences: the terms the story repeats weigh less,
-    # the ones that tell its sentences apart weigh more
+    """Candidate sentences of a story's reports -> one row of FEATURES each.
+
+    Candidates come report by report (as story_candidates makes them); at most
+    MAX_CANDIDATES of them, so the sentences x terms matrices stay small."""
+    import numpy as np  # heavy import: grouping has already paid for it
+
     n = len(candidates)
-    local_idf = {t: math.log((n + 1) / (k + 1)) + 1.0 for t, k in sentences_using.items()}
-    local = [normalised({t: local_idf[t] for t in c.terms}) for c in candidates]
-    local_total: Counter[str] = Counter()
-    for v in local:
-        local_total.update(v)
-    local_centre = normalised(local_total)
-    rows: list[tuple[float, ...]] = []
-    for i, c in enumerate(candidates):
-        others = sum(len(reports_using[t]) - 1 for t in c.terms) / len(c.terms)
-        rows.append(
-            (
-                cosine(local[i], local_centre),
-                agreement[i],
-                others / peers if peers else 0.0,
-                sum(sentences_using[t] for t in c.terms) / len(c.terms) / n,
-                centrality[c.article],
-                1.0 / (1 + c.position),
-                len(c.terms) / c.words,
-                1.0 if _DANGLING.match(c.text) else 0.0,
-                1.0 if _QUOTE.search(c.text) else 0.0,
-                1.0 if _DIGIT.search(c.text) else 0.0,
-            )
-        )
-    return rows
-
-
-def _agreement(candidates: Sequence[Candidate], cited: Sequence[int]) -> list[float]:
-    """Candidates -> for each, the mean over the other reports of the greatest
-    cosine between it and a sentence of that report (0 for a single report)."""
-    if len(cited) < 2:
-        return [0.0] * len(candidates)
-    import numpy as np  # heavy import, needed only for stories of several reports
-    from scipy.sparse import csr_matrix
-
+    if not n:
+        return []
     index: dict[str, int] = {}
     rows, cols, vals = [], [], []
     for i, c in enumerate(candidates):
@@ -198,19 +154,53 @@ def _agreement(candidates: Sequence[Candidate], cited: Sequence[int]) -> list[fl
             rows.append(i)
             cols.append(index.setdefault(t, len(index)))
             vals.append(v)
-    x = csr_matrix((vals, (rows, cols)), shape=(len(candidates), len(index)), dtype=np.float64)
+    x = np.zeros((n, len(index)))  # TF-IDF rows, unit length
+    x[rows, cols] = vals
+    has = (x > 0).astype(float)  # which sentence uses which term
+    n_terms = has.sum(axis=1)
     owner = np.array([c.article for c in candidates])
-    columns = [owner == b for b in cited]
-    own = np.array([cited.index(c.article) for c in candidates])
-    out = np.zeros(len(candidates))
-    block = 256  # rows at a time: memory stays block x candidates however long the story
-    for start in range(0, len(candidates), block):
-        sims = (x[start : start + block] @ x.T).toarray()
-        closest = np.stack([sims[:, mask].max(axis=1) for mask in columns], axis=1)
-        rows_here = np.arange(closest.shape[0])
-        closest[rows_here, own[start : start + block]] = 0.0  # its own report is no support
-        out[start : start + block] = closest.sum(axis=1) / (len(cited) - 1)
-    return [round(float(v), 9) for v in out]
+    cited, starts = np.unique(owner, return_index=True)
+    peers = len(cited) - 1  # the other reports a sentence can find support in
+    own = np.searchsorted(cited, owner)
+
+    # centroid: IDF over the story's own sentences, so the terms the story repeats
+    # weigh less and those that tell its sentences apart weigh more
+    uses = has.sum(axis=0)
+    local = has * (np.log((n + 1) / (uses + 1)) + 1.0)
+    local /= np.linalg.norm(local, axis=1, keepdims=True)
+    centre = local.sum(axis=0)
+    centroid = local @ (centre / np.linalg.norm(centre))
+    term_share = (has @ uses) / n_terms / n
+
+    if peers:
+        article = np.add.reduceat(x, starts, axis=0)  # each report's sentences summed
+        total = article.sum(axis=0)
+        rest = total[None, :] - article  # the story without that report
+        norms = np.linalg.norm(article, axis=1) * np.linalg.norm(rest, axis=1)
+        centrality = np.divide(
+            (article * rest).sum(axis=1), norms, out=np.zeros(len(cited)), where=norms > 0
+        )[own]
+        reporting = (np.add.reduceat(has, starts, axis=0) > 0).sum(axis=0)
+        term_reports = (has @ (reporting - 1)) / n_terms / peers
+        closest = np.maximum.reduceat(x @ x.T, starts, axis=1)  # sentences x reports
+        closest[np.arange(n), own] = 0.0  # its own report is no support
+        agreement = closest.sum(axis=1) / peers
+    else:
+        centrality = term_reports = agreement = np.zeros(n)
+    columns = [centroid, agreement, term_reports, term_share, centrality]
+    # rounded, so the last bits of a sum never decide between two sentences
+    numbers = np.round(np.stack(columns, axis=1), 9).tolist()
+    return [
+        (
+            *numbers[i],
+            1.0 / (1 + c.position),
+            len(c.terms) / c.words,
+            1.0 if _DANGLING.match(c.text) else 0.0,
+            1.0 if _QUOTE.search(c.text) else 0.0,
+            1.0 if _DIGIT.search(c.text) else 0.0,
+        )
+        for i, c in enumerate(candidates)
+    ]
 
 
 def _pick(
@@ -276,6 +266,8 @@ def story_candidates(
                 or (text[-1] not in ".!\"'\u201d\u2019)" and text not in lead)
             )
             raw.append((a, p, text, n, content_terms(analysis_text(text)), fragment))
+    if len(raw) > MAX_CANDIDATES:  # each report's first sentences, report by report
+        raw = sorted(sorted(raw, key=lambda r: (r[1], r[0]))[:MAX_CANDIDATES])
     if idf is None:
         idf, _ = idf_table(terms for *_, terms, _ in raw)
     return [
