@@ -148,12 +148,13 @@ def sentence_features(candidates: Sequence[Candidate], n_articles: int) -> list[
     if not n:
         return []
     index: dict[str, int] = {}
-    rows, cols, vals = [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
     for i, c in enumerate(candidates):
-        for t, v in c.vector.items():
-            rows.append(i)
-            cols.append(index.setdefault(t, len(index)))
-            vals.append(v)
+        cols.extend([index.setdefault(t, len(index)) for t in c.vector])
+        rows.extend([i] * len(c.vector))
+        vals.extend(c.vector.values())
     x = np.zeros((n, len(index)))  # TF-IDF rows, unit length
     x[rows, cols] = vals
     has = (x > 0).astype(float)  # which sentence uses which term

@@ -133,3 +133,12 @@ def test_a_story_with_bodies_ignores_a_bare_headline_among_its_reports() -> None
     summary = summarize(articles, 20, 40)
     assert summary
     assert "h" not in {s.article for s in summary}
+
+
+def test_a_headline_repeated_as_the_body_counts_as_headline_only() -> None:
+    # a feed entry written with its headline as the body, as the uci_week set is
+    title = "Heavy rain floods the river town of Bexley overnight again"
+    entry = replace(headline("a", title), sentences=(title,), lead=(title,))
+    other = headline("b", "Bexley mayor blames failed flood defences")
+    summary = summarize([entry, other], 10, 40)
+    assert sorted((s.article, s.text) for s in summary) == [("a", title), ("b", other.title)]
