@@ -28,12 +28,12 @@ FLOORS: dict[str, dict[str, float]] = {
     "wikiref220": {"b3_f1": 0.855, "nmi": 0.875},  # 0.8735, 0.8911
     "bbc_news": {"b3_f1": 0.63, "nmi": 0.62},  # 0.6432, 0.6336
     "multinews_summaries": {
-        "rouge1@100": 0.338,  # 0.3448
-        "rouge2@100": 0.109,  # 0.1121
-        "rougeL@100": 0.17,  # 0.1744
-        "rouge1@250": 0.445,  # 0.4532
-        "rouge2@250": 0.152,  # 0.1555
-        "rougeL@250": 0.195,  # 0.1999
+        "rouge1@100": 0.352,  # 0.360
+        "rouge2@100": 0.123,  # 0.126
+        "rougeL@100": 0.176,  # 0.180
+        "rouge1@250": 0.452,  # 0.462
+        "rouge2@250": 0.156,  # 0.160
+        "rougeL@250": 0.195,  # 0.198 (0.1999 when pinned)
     },
     # the dated build, and its lead over the undated build of the same clusters (the
     # issue's target: never below -0.01)
