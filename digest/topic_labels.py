@@ -109,13 +109,20 @@ def _is_name_or_phrase(label: str) -> bool:
 
 
 def _overlaps(a: str, b: str) -> bool:
-    """Whether two keywords share a word, or a word's beginning ("Obama" and
-    "Michelle Obama", "Malaysia" and "Malaysian")."""
+    """Whether two keywords share a word, or nearly ("Obama" and "Michelle Obama",
+    "Malaysia" and "Malaysian", "Greece" and "Greek"): one would repeat the other."""
     return any(
-        x.startswith(y) or y.startswith(x)
+        _shared_start(x, y) >= max(4, min(len(x), len(y)) - 2)
         for x in a.casefold().split()
         for y in b.casefold().split()
     )
+
+
+def _shared_start(x: str, y: str) -> int:
+    n = 0
+    while n < min(len(x), len(y)) and x[n] == y[n]:
+        n += 1
+    return n
 
 
 def _title_label(members: Sequence[Story]) -> str:

@@ -12,8 +12,8 @@ Where a story goes, first match wins:
 Every decision depends on a story and the stories like it, never on a global
 choice (such as "the number of topics most stable under resampling"), so adding
 an article moves few stories. An inferred topic's id (its page and feed URL) is
-its oldest story's id, so it survives new stories joining it and its label
-changing. Labels come from `digest.topic_labels`.
+the id of the oldest of its most central stories, so it survives stories joining
+or leaving at its edge and its label changing. Labels come from `digest.topic_labels`.
 """
 
 from __future__ import annotations
@@ -63,12 +63,12 @@ def assign_topics(
             if match is not None:
                 named[match.name].append(i)
         free = [i for i, match in zip(free, chosen, strict=True) if match is None]
-    inferred, rest = _infer_groups(free, stories, articles, tfidf, config)
+    inferred, rest = _infer_groups(free, stories, tfidf, config)
     groups = [[stories[i] for i in named[name]] for name in sorted(named)]
     found = [[stories[i] for i in members] for members in inferred]
     labels = sorted(named) + label_groups(found, config.language)
     keys = [f"section:{name}" for name in sorted(named)]
-    keys += [f"topic:{_anchor(members, articles).id}" for members in found]
+    keys += [f"topic:{stories[_anchor(m, tfidf, stories, articles)].id}" for m in inferred]
     texts = {key: key.split(":", 1)[1] for key in keys}
     groups += found
     if rest:
@@ -84,9 +84,24 @@ def assign_topics(
     return sorted(topics, key=lambda t: (t.label == OTHER_LABEL, -len(t.stories), t.label, t.id))
 
 
-def _anchor(members: Sequence[Story], articles: dict[str, Article]) -> Story:
-    """A topic's oldest story (by its first article's date, then id): what names it."""
-    return min(members, key=lambda s: (articles[s.articles[0]].meta.date or "9999", s.id))
+def _anchor(
+    members: list[int], tfidf: Any, stories: Sequence[Story], articles: dict[str, Article]
+) -> int:
+    """The story whose id names a topic: the oldest of its central stories (those
+    within CENTRAL_SHARE of the highest similarity to the topic as a whole). A
+    story joining or leaving at the edge of a topic moves neither its centre nor,
+    within the centre, which story is oldest; so the topic's URL stays."""
+    centre = tfidf[members].sum(axis=0).A1
+    scores = (tfidf[members] @ centre).tolist()
+    best = max(scores)
+    central = [i for i, score in zip(members, scores, strict=True) if score >= CENTRAL_SHARE * best]
+    return min(
+        central, key=lambda i: (articles[stories[i].articles[0]].meta.date or "9999", stories[i].id)
+    )
+
+
+# Stories this close (as a share) to the most central one count as central.
+CENTRAL_SHARE = 0.9
 
 
 def _story_terms(story: Story, articles: dict[str, Article]) -> Counter[str]:
@@ -113,7 +128,6 @@ def _row(tfidf: Any, i: int, columns: list[str]) -> dict[str, float]:
 def _infer_groups(
     free: list[int],
     stories: Sequence[Story],
-    articles: dict[str, Article],
     tfidf: Any,
     config: Config,
 ) -> tuple[list[list[int]], list[int]]:
@@ -126,19 +140,12 @@ def _infer_groups(
     for position, label in zip(free, labels, strict=True):
         grouped[label].append(position)
     big = [m for m in grouped.values() if len(m) >= config.topic_min_stories]
-    # the largest topics are kept; ties go to the older anchor, so the cut is the
-    # same for the same stories
-    big.sort(key=lambda m: (-len(m), _anchor_key(m, stories, articles)))
+    # the largest topics are kept; ties by story id, so the cut is the same for the
+    # same stories
+    big.sort(key=lambda m: (-len(m), min(stories[i].id for i in m)))
     kept = big[: config.max_topics]
     taken = {i for m in kept for i in m}
     return kept, [i for i in free if i not in taken]
-
-
-def _anchor_key(
-    members: list[int], stories: Sequence[Story], articles: dict[str, Article]
-) -> tuple[str, str]:
-    story = _anchor([stories[i] for i in members], articles)
-    return (articles[story.articles[0]].meta.date or "9999", story.id)
 
 
 def _tfidf(counts: Any) -> Any:
