@@ -34,6 +34,12 @@ Sets (`--sets` takes these names, or a task name for all of its sets):
 - summaries: `multinews_summaries` — each cluster pinned as one story (`story:` front
   matter), built with a 260-word summary budget; the story's summary sentences, joined
   in the order given, are cut to 100 and to 250 words and scored with ROUGE.
+- growing: `bbc_uci_growing` — 300 BBC articles dated over one week (section kept for
+  scoring only) and 300 UCI headlines of whole stories, built once, then rebuilt in the
+  same folders after adding one BBC article and, separately, one UCI headline: stories
+  keeping their topic, files changed, stories mixing BBC sections, whether the front
+  page opens with the most-covered story (see `benchmarks.growing`). `--limit N` takes
+  N/2 of each half. Each figure with a target in issue 11 is printed beside it.
 
 Baseline clustering is plain TF-IDF (sklearn, English stop-words, sublinear tf, which
 reproduces the README's 0.911 / 0.805 on multinews_dev) with average-link
@@ -43,7 +49,8 @@ threshold on a 0.01 grid. Pairs that share no term have similarity 0, so nothing
 approximated; for uci_week's 15,975 headlines that matrix takes about 1 GB and the
 linkage about 10 s. `--limit N` keeps at most N items of each set: the first N
 clusters of multinews, whole stories of uci_week (in a fixed hashed order) up to N
-headlines, and a fixed random sample of N documents elsewhere.
+headlines, and a fixed random sample of N documents elsewhere. The eval folder is
+`../shared/eval` beside the repository, or DIGEST_EVAL_DIR, or `--eval-dir`.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -72,7 +80,10 @@ from benchmarks.scoring import (
     stem_word,
 )
 
-EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
+# the eval data beside the repository; DIGEST_EVAL_DIR points elsewhere (a git worktree)
+EVAL_DIR = Path(
+    os.environ.get("DIGEST_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval"
+)
 
 Row = dict[str, Any]
 
@@ -116,6 +127,31 @@ REFERENCES: dict[str, dict[tuple[str, str], float]] = {
     },
 }
 
+# Targets of issue 11 for the digest's own figures: set -> metric -> (">=" or "<=", value).
+TARGETS: dict[str, dict[str, tuple[str, float]]] = {
+    "kp_dev": {"f1@10": (">=", 0.20)},
+    "multinews_dev": {"b3_f1": (">=", 0.915)},
+    "multinews_dated": {"b3_f1": (">=", 0.93), "b3_f1_minus_undated": (">=", -0.01)},
+    "uci_week": {"b3_f1": (">=", 0.77)},
+    "wikiref220": {"b3_f1": (">=", 0.93)},
+    "bbc_news": {"nmi": (">=", 0.85)},
+    "multinews_summaries": {"rouge1@100": (">=", 0.36), "rouge2@100": (">=", 0.13)},
+    "bbc_uci_growing": {
+        "topics_kept+bbc": (">=", 0.95),
+        "topics_kept+uci": (">=", 0.95),
+        "files_changed+bbc": ("<=", 0.05),
+        "files_changed+uci": ("<=", 0.05),
+        "mixed_sections": ("<=", 0),
+        "front_page_most_covered": (">=", 1.0),
+    },
+}
+
+
+def meets(value: float, target: tuple[str, float]) -> bool:
+    """Whether a figure meets its target (">=" a floor or "<=" a ceiling)."""
+    op, bound = target
+    return value >= bound if op == ">=" else value <= bound
+
 
 @dataclass
 class SetResult:
@@ -139,6 +175,9 @@ class SetResult:
         data["references"] = {
             f"{system}: {metric}": value
             for (system, metric), value in REFERENCES.get(self.name, {}).items()
+        }
+        data["targets"] = {
+            metric: f"{op} {bound}" for metric, (op, bound) in TARGETS.get(self.name, {}).items()
         }
         return data
 
@@ -653,13 +692,26 @@ def mean(values: Iterable[float]) -> float:
 class BenchSet:
     name: str
     task: str
-    file: str
+    file: str | tuple[str, ...]  # several files: each row tagged "_file"
     run: Callable[[Sequence[Row], bool], SetResult]
     select: Callable[[Sequence[Row], int | None], list[Row]]
 
 
 def _first(rows: Sequence[Row], limit: int | None) -> list[Row]:
     return list(rows[:limit] if limit is not None else rows)
+
+
+# benchmarks.growing builds on this module: imported when its set runs
+def _growing_select(rows: Sequence[Row], limit: int | None) -> list[Row]:
+    from benchmarks.growing import select_growing
+
+    return select_growing(rows, limit)
+
+
+def _growing_run(rows: Sequence[Row], baselines: bool) -> SetResult:
+    from benchmarks.growing import bench_growing
+
+    return bench_growing(rows, baselines)
 
 
 SETS: dict[str, BenchSet] = {
@@ -694,6 +746,13 @@ SETS: dict[str, BenchSet] = {
             bench_summaries,
             _first,
         ),
+        BenchSet(
+            "bbc_uci_growing",
+            "growing",
+            ("bbc_news.jsonl", "uci_week_2014-05-09.jsonl"),
+            _growing_run,
+            _growing_select,
+        ),
     )
 }
 
@@ -719,7 +778,11 @@ def run_set(
 ) -> SetResult:
     """One set by name -> its figures (pipeline, and baselines unless turned off)."""
     bench = SETS[name]
-    rows = bench.select(load_jsonl(eval_dir, bench.file), limit)
+    if isinstance(bench.file, str):
+        rows = load_jsonl(eval_dir, bench.file)
+    else:
+        rows = [{**r, "_file": f} for f in bench.file for r in load_jsonl(eval_dir, f)]
+    rows = bench.select(rows, limit)
     return bench.run(rows, baselines)
 
 
@@ -735,7 +798,23 @@ METRIC_LABELS = {
     "threshold": "threshold",
     "words": "words before the cut",
     "b3_f1_minus_undated": "B3 F1 minus the undated build's",
+    "stories": "stories (build 1)",
+    "topics": "topics (build 1)",
+    "mixed_sections": "stories mixing BBC sections (worst build)",
+    "front_page_most_covered": "front page opens with most-covered story (share of builds)",
+    "uci_b3_p": "UCI headlines: B3 precision",
+    "uci_b3_r": "UCI headlines: B3 recall",
+    "uci_b3_f1": "UCI headlines: B3 F1",
+    "uci_nmi": "UCI headlines: NMI",
 }
+for _corpus in ("bbc", "uci"):
+    METRIC_LABELS |= {
+        f"topics+{_corpus}": f"+1 {_corpus.upper()}: topics",
+        f"topics_kept+{_corpus}": f"+1 {_corpus.upper()}: stories keeping their topic",
+        f"topic_pairs_kept+{_corpus}": f"+1 {_corpus.upper()}: topic-mate pairs kept together",
+        f"stories_whole+{_corpus}": f"+1 {_corpus.upper()}: stories kept whole",
+        f"files_changed+{_corpus}": f"+1 {_corpus.upper()}: share of files changed",
+    }
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -744,13 +823,23 @@ def _number(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _target(target: tuple[str, float] | None, value: float | None) -> str:
+    if target is None:
+        return ""
+    op, bound = target
+    mark = "" if value is None else (" ok" if meets(value, target) else " MISSED")
+    return f"{'≥' if op == '>=' else '≤'} {bound:g}{mark}"
+
+
 def format_table(results: Sequence[SetResult]) -> str:
-    """Results -> one plain-text table: each figure beside baselines and references."""
-    header = ("set / metric", "digest", "baseline", "value", "reference")
+    """Results -> one plain-text table: each figure beside baselines, references and
+    the issue's target (marked ok or MISSED)."""
+    header = ("set / metric", "digest", "baseline", "value", "reference", "target")
     lines: list[tuple[str, ...]] = [header]
     for res in results:
-        lines.append((f"{res.name} ({res.task}, {res.articles} articles)", "", "", "", ""))
+        lines.append((f"{res.name} ({res.task}, {res.articles} articles)", "", "", "", "", ""))
         refs = REFERENCES.get(res.name, {})
+        targets = TARGETS.get(res.name, {})
         metrics = list(res.digest)
         for values in res.baselines.values():
             metrics.extend(m for m in values if m not in metrics)
@@ -759,8 +848,9 @@ def format_table(results: Sequence[SetResult]) -> str:
             rows = [(b, v[metric]) for b, v in res.baselines.items() if metric in v]
             digits = 1 if metric == "words" else 3
             mine = _number(res.digest.get(metric), digits)
+            target = _target(targets.get(metric), res.digest.get(metric))
             if not rows:
-                lines.append((label, mine, "", "", _number(refs.get(("digest", metric)))))
+                lines.append((label, mine, "", "", _number(refs.get(("digest", metric))), target))
             for k, (baseline, value) in enumerate(rows):
                 lines.append(
                     (
@@ -769,12 +859,13 @@ def format_table(results: Sequence[SetResult]) -> str:
                         baseline,
                         _number(value, digits),
                         _number(refs.get((baseline, metric))),
+                        target if k == 0 else "",
                     )
                 )
-        lines.append(("  ms per article", f"{res.ms_per_article:.1f}", "", "", ""))
-        lines.extend(("  note: " + note, "", "", "", "") for note in res.notes)
+        lines.append(("  ms per article", f"{res.ms_per_article:.1f}", "", "", "", ""))
+        lines.extend(("  note: " + note, "", "", "", "", "") for note in res.notes)
     widths = [
-        max(len(row[i]) for row in lines if not row[0].startswith("  note")) for i in range(5)
+        max(len(row[i]) for row in lines if not row[0].startswith("  note")) for i in range(6)
     ]
     out = []
     for row in lines:
@@ -782,7 +873,7 @@ def format_table(results: Sequence[SetResult]) -> str:
             out.append(row[0])
             continue
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2])]
-        cells += [row[3].rjust(widths[3]), row[4].rjust(widths[4])]
+        cells += [row[3].rjust(widths[3]), row[4].rjust(widths[4]), row[5].ljust(widths[5])]
         out.append("  ".join(cells).rstrip())
     return "\n".join(out)
 

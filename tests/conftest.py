@@ -18,7 +18,8 @@ from digest.pipeline import build
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "content"
-EVAL = REPO.parent / "shared" / "eval"
+# DIGEST_EVAL_DIR names it when it is not beside the repository (a git worktree)
+EVAL = Path(os.environ.get("DIGEST_EVAL_DIR") or REPO.parent / "shared" / "eval")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
