@@ -61,7 +61,7 @@ class Config:
     story_time_bonus: float = _opt(
         0.1,
         "Similarity (0–1) added to a pair of articles published close together: "
-        "bonus × e^(−hours apart / story_time_scale_hours), 2.5 times that between headlines "
+        "bonus × e^(−hours apart / story_time_scale_hours), 3.5 times that between headlines "
         "(at most 10 distinct words). Only for pairs whose words are "
         "at least story_text_floor alike and whose dates both carry a time of day: time "
         "is evidence between reports of one event, never a reason on its own. 0 turns it off.",
