@@ -67,20 +67,31 @@ class Config:
     summary_min_words: int = _opt(60, "A story summary grows to at least this many words.")
     summary_max_words: int = _opt(120, "A story summary never grows past this many words.")
     story_threshold: float = _opt(
-        0.2,
-        "Average similarity (0–1, TF-IDF cosine) two groups of articles need to be one story.",
+        0.16,
+        "Average similarity (0–1) two groups of articles need to be one story: the TF-IDF "
+        "cosine of their words, plus the publication-time bonus where it applies.",
     )
-    story_time_boost: float = _opt(
-        3.0,
-        "How much more alike two articles count when published close together: their "
-        "similarity is multiplied by 1 + boost × e^(−hours apart / story_time_scale_hours). "
-        "Used only when both dates carry a time of day; 0 turns it off.",
+    story_time_bonus: float = _opt(
+        0.1,
+        "Similarity (0–1) added to a pair of articles published close together: "
+        "bonus × e^(−hours apart / story_time_scale_hours), 3.5 times that between headlines "
+        "(at most 10 distinct words). Only for pairs whose words are "
+        "at least story_text_floor alike and whose dates both carry a time of day: time "
+        "is evidence between reports of one event, never a reason on its own. 0 turns it off.",
     )
     story_time_scale_hours: float = _opt(
-        6.0, "Hours over which the publication-time boost fades (see story_time_boost)."
+        6.0, "Hours over which the publication-time bonus fades (see story_time_bonus)."
+    )
+    story_text_floor: float = _opt(
+        0.1,
+        "How alike (TF-IDF cosine, 0–1) two articles' words must be before publication time "
+        "counts for them (story_time_bonus). Scaled down for short texts (under 50 distinct "
+        "words, such as headlines), where one shared distinctive word already shows one "
+        "subject.",
     )
     story_window_days: int = _opt(
-        4, "Articles dated further apart than this are not one story (0 turns the check off)."
+        2,
+        "Articles dated more than this many days apart are not one story (0 turns the check off).",
     )
     topic_threshold: float = _opt(
         0.07,
@@ -344,8 +355,10 @@ def _range_errors(c: Config) -> list[str]:
     errors = []
     if c.keyword_backend not in ("yake-rust", "yake"):
         errors.append("'keyword_backend' must be 'yake-rust' or 'yake'")
-    if c.story_time_boost < 0 or c.story_time_scale_hours <= 0:
-        errors.append("'story_time_boost' must be 0 or more and 'story_time_scale_hours' above 0")
+    if not 0.0 <= c.story_time_bonus <= 1.0 or c.story_time_scale_hours <= 0:
+        errors.append("'story_time_bonus' must be 0–1 and 'story_time_scale_hours' above 0")
+    if not 0.0 <= c.story_text_floor <= 1.0:
+        errors.append("'story_text_floor' must be 0–1")
     for name in ("story_threshold", "duplicate_threshold", "topic_threshold"):
         if not 0.0 < getattr(c, name) <= 1.0:
             errors.append(f"'{name}' must be above 0 and at most 1")

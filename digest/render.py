@@ -32,12 +32,13 @@ import markupsafe
 from digest import feeds
 from digest.cluster import article_vectors, term_idf
 from digest.config import Config
+from digest.evidence import StoryEvidence, story_evidence
 from digest.feeds import Entry, Feed
 from digest.keywords import names_something
 from digest.load import http_url
 from digest.models import Article, DigestError, Site, Story, SummarySentence, Topic
 from digest.slugs import unique_slugs
-from digest.terms import cosine, count_mentions
+from digest.terms import count_mentions
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout
@@ -84,8 +85,18 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     env.filters["http_url"] = lambda value: http_url(value) if isinstance(value, str) else None
     env.filters["nice_date"] = nice_date
     env.filters["percent"] = lambda value: f"{round(float(value) * 100)}%"
+    env.filters["hours"] = hours_text
     env.filters["origin"] = csp_origin
     return env
+
+
+def hours_text(hours: float) -> str:
+    """Hours -> "40 min", "2 h", "1.5 h", "3 days" (rounded for reading)."""
+    if hours < 1:
+        return f"{round(hours * 60)} min"
+    if hours < 48:
+        return f"{round(hours, 1):g} h"
+    return f"{round(hours / 24, 1):g} days"
 
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?")
@@ -290,8 +301,12 @@ class SharedKeyword:
 class Similarity:
     a: Article
     b: Article
-    value: float  # TF-IDF cosine, 0–1
+    value: float  # what grouping counted for the pair, 0–1 (words + time bonus)
     versions: bool  # the two are versions of one report
+    words: float = 0.0  # TF-IDF cosine of their words, 0–1
+    hours_apart: float | None = None  # when both carry a time of day
+    time_bonus: float = 0.0  # what publication time added to the words
+    too_far: bool = False  # dated further apart than the story window
 
 
 @dataclass(frozen=True)
@@ -347,6 +362,7 @@ class SiteContext:
         self._card_macro: Any = None
         self._cards: dict[tuple[str, str, int, bool], markupsafe.Markup] = {}
         self._vectors: dict[str, dict[str, float]] = {}
+        self._evidence: dict[str, StoryEvidence] = {}
 
     def use_templates(self, env: jinja2.Environment) -> None:
         """The environment whose `_macros.html` (the project's, if it has one) draws
@@ -503,20 +519,41 @@ class SiteContext:
             vector = self._vectors[article.id] = article_vectors([article], self._idf)[0]
         return vector
 
+    def evidence(self, story: Story) -> StoryEvidence:
+        """What grouping counted for the story's articles (`digest.evidence`): pair
+        figures, their averages, time span and shared terms."""
+        found = self._evidence.get(story.id)
+        if found is None:
+            members = [self.articles[i] for i in story.articles]
+            vectors = [self._vector(a) for a in members]
+            found = story_evidence(members, vectors, self._idf, self.config)
+            self._evidence[story.id] = found
+        return found
+
     def similarities(self, story: Story) -> list[Similarity]:
-        """Pairs of a story's articles with their similarity, most similar first."""
+        """Pairs of a story's articles with what grouping counted for them, most
+        similar first."""
         members = [self.articles[i] for i in story.articles]
         versions = {frozenset(p) for p in story.duplicates}
         pairs = []
-        for n, a in enumerate(members):
-            for b in members[n + 1 :]:
-                value = cosine(self._vector(a), self._vector(b))
-                together = frozenset((a.id, b.id)) in versions or (
-                    self.duplicate_of.get(a.id, a.id) == self.duplicate_of.get(b.id, b.id)
+        for i, j, e in self.evidence(story).pairs[:SIMILAR_PAIRS]:
+            a, b = members[i], members[j]
+            together = frozenset((a.id, b.id)) in versions or (
+                self.duplicate_of.get(a.id, a.id) == self.duplicate_of.get(b.id, b.id)
+            )
+            pairs.append(
+                Similarity(
+                    a,
+                    b,
+                    e.counted,
+                    together,
+                    e.words,
+                    e.hours_apart,
+                    round(e.time_bonus, 4),
+                    e.too_far,
                 )
-                pairs.append(Similarity(a, b, round(value, 4), together))
-        pairs.sort(key=lambda p: (-p.value, p.a.id, p.b.id))
-        return pairs[:SIMILAR_PAIRS]
+            )
+        return pairs
 
     def pair_count(self, story: Story) -> int:
         n = len(story.articles)

@@ -57,11 +57,15 @@ def test_story_page_explains_why_articles_are_together(fixture_sites: dict[str, 
     why = tree.xpath("//section[@class='why']")[0]
     text = " ".join(why.text_content().split())
     assert "Why these articles are together" in text
-    assert re.search(r"on average two of these 3 articles are \d+% similar", text)
+    assert re.search(r"on average two of these 3 articles use words \d+% alike", text)
+    assert re.search(r"Distinctive words they share \w+ \(all\)", text)
     shared = texts(why, ".//ul[@class='shared']/li")
     assert any(s.startswith("Grindavik all 3 reports") for s in shared), shared
     pairs = texts(why, ".//ul[@class='pairs']/li")
     assert len(pairs) == 3  # every pair of three articles
+    for timed in (p for p in pairs if "counts as" in p):  # words + time bonus
+        words, counted = re.findall(r"(\d+)%", timed)
+        assert int(counted) > int(words), timed
     percents = [int(p.rsplit(" ", 1)[1].rstrip("%")) for p in pairs]
     assert percents == sorted(percents, reverse=True) and 0 < percents[-1] <= percents[0] <= 100
 

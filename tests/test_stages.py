@@ -229,7 +229,7 @@ def test_close_publication_times_make_weak_matches_one_story() -> None:
     assert pair("2014-05-09T07:00:00Z", "2014-05-12T07:00:00Z") == [(0,), (1,)]
     articles = [make_article("a", a_text, date="2014-05-09T07:00:00Z")]
     articles.append(make_article("b", b_text, date="2014-05-09T07:30:00Z"))
-    assert len(group_articles(articles, Config(story_time_boost=0))) == 2
+    assert len(group_articles(articles, Config(story_time_bonus=0))) == 2
 
 
 def test_headline_only_markdown_is_an_article(build_site: Builder, tmp_path: Path) -> None:

@@ -1,0 +1,119 @@
+"""A story's articles -> why they are one story: the figures grouping decided on.
+
+Grouping sums, for every pair of articles, the similarity `cluster.counted_similarity`
+gives (words, plus the publication-time bonus where it applies) and joins groups
+whose average reaches `story_threshold`. These functions recompute those figures
+for one story from plain records, so a story page can say what joined the
+articles in numbers that agree with the rule: the words' similarity, the hours
+between them, what the pair counted as, and the terms the articles share.
+
+Every pair of a group formed by average linkage was joined at an average at or
+above the threshold, so the mean over all its pairs is too (each merge averages
+parts that each reached it). Grouping counts pairs that share none of their
+distinctive terms as 0; here their exact cosine is used, which can only raise
+the mean: `StoryEvidence.counted` of a grouped story is never below the
+threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from digest.cluster import counted_similarity, moment
+from digest.config import Config
+from digest.models import Article
+from digest.terms import Vector, cosine
+
+# Shared terms listed for a story (most distinctive first).
+SHARED_TERMS = 8
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """Why two articles count as alike: words, time apart, and what grouping counted."""
+
+    words: float  # TF-IDF cosine of their words, 0–1
+    hours_apart: float | None  # when both dates carry a time of day
+    counted: float  # the similarity grouping summed (words + time bonus, or 0 out of window)
+    too_far: bool = False  # dated further apart than the story window: counted as 0
+
+    @property
+    def time_bonus(self) -> float:
+        """What publication time added (0 when it did not count)."""
+        return 0.0 if self.too_far else max(0.0, self.counted - self.words)
+
+
+@dataclass(frozen=True)
+class StoryEvidence:
+    """A story's figures: its pairs, their averages, time span and shared terms."""
+
+    pairs: tuple[tuple[int, int, PairEvidence], ...]  # (i, j) into the articles, i < j
+    counted: float  # mean counted similarity over all pairs (what met the threshold)
+    words: float  # mean word similarity over all pairs
+    joined_by_time: int  # pairs whose time bonus lifted them to the threshold
+    hours_span: float | None  # first to last publication, when every article has a time
+    shared_terms: tuple[tuple[str, int], ...]  # (term, how many articles use it), >= 2
+
+
+def pair_evidence(a: Article, b: Article, va: Vector, vb: Vector, config: Config) -> PairEvidence:
+    """Two articles and their TF-IDF vectors -> the figures grouping counted for them."""
+    words = cosine(va, vb)
+    (day_a, hour_a), (day_b, hour_b) = moment(a.meta.date), moment(b.meta.date)
+    hours = abs(hour_a - hour_b) if hour_a is not None and hour_b is not None else None
+    window = config.story_window_days
+    if window and day_a is not None and day_b is not None and abs(day_a - day_b) > window:
+        return PairEvidence(round(words, 4), _rounded(hours), 0.0, too_far=True)
+    counted = float(
+        counted_similarity(
+            words, math.nan if hours is None else hours, min(len(va), len(vb)), config
+        )
+    )
+    return PairEvidence(round(words, 4), _rounded(hours), round(counted, 4))
+
+
+def story_evidence(
+    articles: Sequence[Article],
+    vectors: Sequence[Vector],
+    idf: Mapping[str, float],
+    config: Config,
+) -> StoryEvidence:
+    """A story's articles, their TF-IDF vectors and the digest's IDF -> its evidence.
+    Pairs are listed strongest first (then by position)."""
+    pairs = [
+        (i, j, pair_evidence(articles[i], articles[j], vectors[i], vectors[j], config))
+        for i in range(len(articles))
+        for j in range(i + 1, len(articles))
+    ]
+    pairs.sort(key=lambda p: (-p[2].counted, -p[2].words, p[0], p[1]))
+    count = len(pairs) or 1
+    threshold = config.story_threshold
+    hours = [moment(a.meta.date)[1] for a in articles]
+    timed = [h for h in hours if h is not None]
+    return StoryEvidence(
+        pairs=tuple(pairs),
+        counted=round(sum(p.counted for _, _, p in pairs) / count, 4),
+        words=round(sum(p.words for _, _, p in pairs) / count, 4),
+        joined_by_time=sum(1 for _, _, p in pairs if p.words < threshold <= p.counted),
+        hours_span=_rounded(max(timed) - min(timed)) if len(timed) == len(hours) > 1 else None,
+        shared_terms=shared_terms(articles, idf),
+    )
+
+
+def shared_terms(
+    articles: Sequence[Article], idf: Mapping[str, float]
+) -> tuple[tuple[str, int], ...]:
+    """Articles -> the terms at least two of them use, most distinctive first: by how
+    many use it times its IDF (rare names and numbers before common words)."""
+    users: dict[str, int] = {}
+    for a in articles:
+        for term in a.terms:
+            users[term] = users.get(term, 0) + 1
+    shared = [(t, n) for t, n in users.items() if n >= 2]
+    shared.sort(key=lambda tn: (-tn[1] * idf.get(tn[0], 1.0), tn[0]))
+    return tuple(shared[:SHARED_TERMS])
+
+
+def _rounded(hours: float | None) -> float | None:
+    return None if hours is None else round(hours, 1)

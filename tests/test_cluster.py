@@ -1,0 +1,185 @@
+"""Grouping with publication time as evidence, and the figures a story page shows."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from digest.cluster import (
+    HEADLINE_BONUS,
+    article_vectors,
+    counted_similarity,
+    group_articles,
+    term_idf,
+)
+from digest.config import Config
+from digest.evidence import pair_evidence, story_evidence
+from digest.terms import cosine
+from tests.conftest import Builder, parse_html
+from tests.test_stages import CHESS, FLOOD, FLOOD_2, make_article
+
+# Two unrelated reports that share everyday words (council, plans, budget, school).
+HOUSING = (
+    "The city council approved plans for four hundred new homes on the old gasworks "
+    "site. Neighbours raised concerns about traffic on the ring road, parking, school "
+    "places and the loss of a small park used by dog walkers. Developers promised a "
+    "health centre, a bus lane and affordable flats for key workers such as nurses and "
+    "teachers. Building work is expected to start in the spring and last three years, "
+    "with the first families moving in before the next election."
+)
+LIBRARY = (
+    "The county council will close two branch libraries under budget cuts announced "
+    "on Monday. A petition signed by thousands of readers asks for a rethink, and "
+    "campaigners say the reading rooms serve pensioners without internet access, "
+    "students revising for exams and parents at toddler story time. Volunteers offered "
+    "to staff the buildings for free, but officials said heating, insurance and "
+    "repairs would still cost more than the authority can afford."
+)
+# Two reports of one event in different words: they share the names, not the phrasing.
+QUAKE = (
+    "A magnitude 6.1 earthquake struck near Kumamoto on Tuesday morning, shaking "
+    "buildings across Kyushu. Train services were halted while engineers inspected "
+    "the tracks, and the prefecture opened evacuation centres."
+)
+QUAKE_2 = (
+    "Residents of Kumamoto spent the night in shelters after the tremor. Officials on "
+    "Kyushu counted dozens of damaged homes and said aftershocks could continue for "
+    "days; schools in the prefecture will stay closed."
+)
+
+
+def similarity(a: str, b: str) -> float:
+    articles = [make_article("a", a), make_article("b", b)]
+    va, vb = article_vectors(articles, term_idf(articles))
+    return cosine(va, vb)
+
+
+def members(texts: list[str], dates: Sequence[str | None], config: Config) -> list[tuple[int, ...]]:
+    articles = [
+        make_article(str(n), t, date=d) for n, (t, d) in enumerate(zip(texts, dates, strict=True))
+    ]
+    return sorted(g.members for g in group_articles(articles, config))
+
+
+def test_the_examples_sit_where_the_rule_matters() -> None:
+    config = Config()
+    # unrelated: some words in common, but under the floor where time starts to count
+    assert 0 < similarity(HOUSING, LIBRARY) < config.story_text_floor
+    # one event: words above the floor, yet under the threshold on their own
+    assert config.story_text_floor <= similarity(QUAKE, QUAKE_2) < config.story_threshold
+
+
+def test_unrelated_articles_published_an_hour_apart_stay_apart() -> None:
+    dates = ["2024-05-01T09:00:00Z", "2024-05-01T10:00:00Z"]
+    assert members([HOUSING, LIBRARY], dates, Config()) == [(0,), (1,)]
+    # even published at the same minute
+    same = ["2024-05-01T09:00:00Z"] * 2
+    assert members([HOUSING, LIBRARY], same, Config()) == [(0,), (1,)]
+    # time added nothing: their words are under the floor
+    a, b = (make_article(n, t, date=same[0]) for n, t in (("a", HOUSING), ("b", LIBRARY)))
+    va, vb = article_vectors([a, b])
+    e = pair_evidence(a, b, va, vb, Config())
+    assert e.hours_apart == 0.0 and e.counted == e.words > 0 and e.time_bonus == 0.0
+
+
+def test_reports_of_one_event_join_when_published_close_together() -> None:
+    close = ["2024-05-01T09:00:00Z", "2024-05-01T11:00:00Z"]
+    assert members([QUAKE, QUAKE_2], close, Config()) == [(0, 1)]
+    # the same words without time of day, or a day apart, are not enough
+    assert members([QUAKE, QUAKE_2], ["2024-05-01", "2024-05-01"], Config()) == [(0,), (1,)]
+    apart = ["2024-05-01T09:00:00Z", "2024-05-02T09:00:00Z"]
+    assert members([QUAKE, QUAKE_2], apart, Config()) == [(0,), (1,)]
+    assert members([QUAKE, QUAKE_2], close, Config(story_time_bonus=0)) == [(0,), (1,)]
+
+
+def test_time_bonus_is_added_only_above_the_floor() -> None:
+    config = Config(story_time_bonus=0.1, story_time_scale_hours=6, story_text_floor=0.1)
+    words = np.array([0.05, 0.12, 0.12, 0.12, 0.3])
+    hours = np.array([0.0, 0.0, 6.0, math.nan, 0.0])
+    long_texts = np.full(5, 200)
+    counted = counted_similarity(words, hours, long_texts, config)
+    expected = [0.05, 0.22, 0.12 + 0.1 * math.exp(-1), 0.12, 0.4]
+    assert np.allclose(counted, expected)
+    # a brief (20 terms) needs 2/5 of the floor: 0.05 there shows one subject
+    assert math.isclose(float(counted_similarity(0.05, 0.0, 20, config)), 0.15)
+    assert float(counted_similarity(0.03, 0.0, 20, config)) == 0.03
+    # between headlines (at most 10 terms) the bonus is larger
+    headlines = float(counted_similarity(0.05, 0.0, 8, config))
+    assert math.isclose(headlines, 0.05 + HEADLINE_BONUS * 0.1)
+    assert float(counted_similarity(0.0, 0.0, 0, config)) == 0.0  # nothing shared: nothing added
+
+
+def test_far_apart_dates_never_pair() -> None:
+    dates = ["2024-05-01T09:00:00Z", "2024-05-04T09:00:00Z"]
+    assert members([FLOOD, FLOOD_2], dates, Config()) == [(0,), (1,)]
+    assert members([FLOOD, FLOOD_2], dates, Config(story_window_days=0)) == [(0, 1)]
+
+
+def test_story_figures_agree_with_the_threshold() -> None:
+    config = Config()
+    texts = [QUAKE, QUAKE_2, FLOOD, FLOOD_2, CHESS]
+    dates = [
+        "2024-05-01T09:00:00Z",
+        "2024-05-01T11:00:00Z",
+        "2024-05-01T09:30:00Z",
+        "2024-05-01T10:30:00Z",
+        "2024-05-01T09:15:00Z",
+    ]
+    articles = [
+        make_article(str(n), t, date=d) for n, (t, d) in enumerate(zip(texts, dates, strict=True))
+    ]
+    idf = term_idf(articles)
+    vectors = article_vectors(articles, idf)
+    groups = group_articles(articles, config, idf)
+    assert sorted(g.members for g in groups) == [(0, 1), (2, 3), (4,)]
+    quake = story_evidence(articles[:2], vectors[:2], idf, config)
+    ((i, j, pair),) = quake.pairs
+    assert (i, j) == (0, 1)
+    assert pair.words < config.story_threshold <= pair.counted  # joined through time
+    assert math.isclose(pair.time_bonus, pair.counted - pair.words, abs_tol=1e-3)
+    assert pair.hours_apart == 2.0
+    assert quake.joined_by_time == 1 and quake.counted >= config.story_threshold
+    assert quake.hours_span == 2.0
+    assert {"kumamoto", "kyushu", "prefecture"} <= {t for t, _ in quake.shared_terms}
+    flood = story_evidence(articles[2:4], vectors[2:4], idf, config)
+    assert flood.words >= config.story_threshold and flood.joined_by_time == 0
+    assert flood.shared_terms[0][1] == 2  # every shared term is used by both
+    # the pair figures are those grouping counted
+    e = pair_evidence(articles[0], articles[1], vectors[0], vectors[1], config)
+    assert e == pair
+
+
+def test_pairs_too_far_apart_count_as_nothing_in_the_figures() -> None:
+    config = Config()
+    a = make_article("a", FLOOD, date="2024-05-01T09:00:00Z")
+    b = make_article("b", FLOOD_2, date="2024-05-09T09:00:00Z")
+    va, vb = article_vectors([a, b])
+    e = pair_evidence(a, b, va, vb, config)
+    assert e.too_far and e.counted == 0.0 and e.words > config.story_threshold
+    assert e.time_bonus == 0.0
+
+
+def test_story_page_says_time_joined_them_with_figures_that_agree(
+    build_site: Builder, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    for name, text, when in (
+        ("quake-1", QUAKE, "2024-05-01T09:00:00Z"),
+        ("quake-2", QUAKE_2, "2024-05-01T11:00:00Z"),
+    ):
+        (content / f"{name}.md").write_text(f"---\ndate: {when}\n---\n{text}\n", "utf-8")
+    _, data, site = build_site(content)
+    assert len(data["stories"]) == 1
+    page = parse_html(site / data["stories"][0]["page"])
+    why = " ".join(page.xpath("//section[@class='why']")[0].text_content().split())
+    found = re.search(r"at least (\d+)% alike\. These 2 count as (\d+)%", why)
+    assert found and int(found[2]) >= int(found[1]) == round(Config().story_threshold * 100)
+    pair = re.search(r"words (\d+)% alike, published 2 h apart: counts as (\d+)%", why)
+    assert pair and int(pair[1]) < int(found[1]) <= int(pair[2]), why
+    assert "1 of the 1 pairs reach" in why and "only with the time bonus" in why
+    assert "kumamoto (all)" in why
