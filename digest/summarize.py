@@ -44,6 +44,7 @@ _DANGLING = re.compile(
 # ROUGE does not mind "He said ..." without its "he"); fixed while the others are fitted.
 DANGLING_WEIGHT = -0.06
 _DIGIT = re.compile(r"\d")
+_OPENS_QUOTE = re.compile("[\"\u201c\u2018']")
 _QUOTE = re.compile('["\u201c\u201d]')
 
 # The sentence features, in the order of WEIGHTS.
@@ -227,6 +228,8 @@ def _pick(
             c = candidates[i]
             if total + c.words > max_words or (c.fragment and not allow_fragments):
                 continue
+            if not chosen and not allow_fragments and _OPENS_QUOTE.match(c.text):
+                continue  # a summary opening with a quotation leaves the reader asking who
             seen, overlap = overlaps.get(i, (0, 0.0))
             for j in chosen[seen:]:
                 overlap = max(overlap, cosine(c.vector, candidates[j].vector))
