@@ -142,3 +142,15 @@ def test_a_headline_repeated_as_the_body_counts_as_headline_only() -> None:
     other = headline("b", "Bexley mayor blames failed flood defences")
     summary = summarize([entry, other], 10, 40)
     assert sorted((s.article, s.text) for s in summary) == [("a", title), ("b", other.title)]
+
+
+def test_a_summary_does_not_open_with_a_quotation() -> None:
+    quoted = "\u201cThe river burst its banks in Bexley and flooded streets,\u201d the mayor said."
+    a = make_article("a", f"{quoted} Rescue crews worked through the night in the town.")
+    b = make_article("b", f"{quoted} Forecasters expect more rain in Bexley this week.")
+    plain = make_article("c", "Heavy rain made the river burst its banks in Bexley on Monday.")
+    summary = summarize([a, b, plain], 20, 60)
+    assert summary
+    assert not summary[0].text.startswith("\u201c")
+    # the quotation may still follow: it is only kept from the opening
+    assert any(s.text == quoted for s in summary[1:])
