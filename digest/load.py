@@ -481,6 +481,12 @@ def domain_of(url: str) -> str | None:
     return host[4:] if host.startswith("www.") else host
 
 
+def site_names(meta: Meta) -> list[str]:
+    """An article's metadata -> the names its outlet's site goes by (the source, the
+    URL's host): what a site-name part of its headline would say."""
+    return [n for n in (meta.source, meta.url and domain_of(meta.url)) if n]
+
+
 # --------------------------------------------------------------------------- Markdown
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)

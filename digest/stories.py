@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from digest.cluster import Group, day_number
 from digest.config import Config
-from digest.load import domain_of
+from digest.load import site_names
 from digest.models import Article, Keyword, RelatedStory, Story, Topic
 from digest.summarize import summarize
 from digest.terms import count_mentions
@@ -65,9 +65,7 @@ def story_title(members: Sequence[Article]) -> str:
     """A story's articles -> its title: the cleanest of their headlines (see
     `titles.headline_penalty`; among equals, that of the longest article), cleaned
     of wire slugs and site names. A headline made from an article's lead comes last."""
-    names = sorted(
-        {n for a in members for n in (a.meta.source, a.meta.url and domain_of(a.meta.url)) if n}
-    )
+    names = sorted({n for a in members for n in site_names(a.meta)})
     headline = min(
         members,
         key=lambda a: (a.title_derived, headline_penalty(a.title, names), -a.word_count, a.id),

@@ -21,8 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.clean import analysis_text
+from digest.load import site_names
 from digest.models import Article, SummarySentence
 from digest.terms import Vector, content_terms, cosine, idf_table, normalised, tfidf
+from digest.titles import clean_headline, headline_penalty
 
 # Relevance against redundancy in maximal marginal relevance (1 = relevance only).
 MMR_LAMBDA = 0.7
@@ -290,23 +292,6 @@ def headline_only(article: Article) -> bool:
     )
 
 
-# What makes a headline read worse in a summary: a wire prefix ("UPDATE 1-",
-# "PFIZER NEWS UPDATE - "), a cut ("..."), a site-name suffix (" | Newsweek").
-_WIRE_PREFIX = re.compile(
-    r"^(?:UPDATE\s*\d*|[A-Z0-9&.' ]{3,}?(?:UPDATE|NEWS|ALERT))\s*[-:\u2013]\s*"
-)
-_CUT = re.compile(r"(?:\.\.\.|\u2026)\s*$")
-_SITE_SUFFIX = re.compile(r"\s[|\u2013\u2014-]\s[^|\u2013\u2014-]{2,40}$")
-
-
-def headline_flaws(title: str) -> int:
-    """A headline -> how many of the flaws above it has, all capitals counted too."""
-    letters = [ch for ch in title if ch.isalpha()]
-    shouting = len(letters) >= 4 and sum(ch.isupper() for ch in letters) > 0.8 * len(letters)
-    rest = _WIRE_PREFIX.sub("", title, count=1)
-    return (rest != title) + bool(_CUT.search(rest)) + bool(_SITE_SUFFIX.search(rest)) + shouting
-
-
 def headline_summary(
     articles: Sequence[Article],
     min_words: int,
@@ -319,12 +304,16 @@ def headline_summary(
     Among equally clean headlines the one closest to all the story's headlines comes
     first; a headline too close to one already shown is a repeat and left out."""
     entries = []
+    flaws: list[int] = []
     for a, article in enumerate(articles):
         title = " ".join(article.title.split())
         terms = content_terms(analysis_text(title))
         if article.title_derived or not title or not terms:
             continue
-        entries.append((a, title, terms))
+        names = site_names(article.meta)
+        # shown cleaned (no wire slug or site name); the cleanest come first
+        entries.append((a, clean_headline(title, names), terms))
+        flaws.append(headline_penalty(title, names))
     if not entries:
         return ()
     if idf is None:
@@ -337,7 +326,7 @@ def headline_summary(
     order = sorted(
         range(len(entries)),
         key=lambda i: (
-            headline_flaws(entries[i][1]),
+            flaws[i],
             -round(cosine(vectors[i], centre), 9),
             entries[i][1],
             entries[i][0],
