@@ -35,7 +35,7 @@ OTHER_LABEL = "Other stories"
 def assign_topics(
     stories: Sequence[Story], articles: dict[str, Article], config: Config
 ) -> list[Topic]:
-    """Stories (in display order) -> topics, largest first, "Other stories" last;
+    """Stories (in display order) -> topics in the order of their first stories;
     every story in exactly one."""
     if not stories:
         return []
@@ -81,7 +81,10 @@ def assign_topics(
         Topic(id=ids[key], label=label, stories=tuple(s.id for s in members))
         for key, label, members in zip(keys, labels, groups, strict=True)
     ]
-    return sorted(topics, key=lambda t: (t.label == OTHER_LABEL, -len(t.stories), t.label, t.id))
+    # in the order of their first stories (the stories come most-covered first), so
+    # the front page, which lists topics in this order, opens with the top story
+    rank = {story.id: n for n, story in enumerate(stories)}
+    return sorted(topics, key=lambda t: (min(rank[s] for s in t.stories), t.id))
 
 
 def _anchor(
