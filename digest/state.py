@@ -39,7 +39,7 @@ from digest.models import Problem
 FORMAT = 1
 STATE_FILE = "build.json"
 # libraries that shape the whole-site stages (per-article ones are in the cache fingerprint)
-SITE_LIBRARIES = ("jinja2", "markupsafe", "numpy", "scipy", "scikit-learn", "pagefind-bin")
+SITE_LIBRARIES = ("jinja2", "markupsafe", "numpy", "scipy", "wordfreq", "pagefind-bin")
 
 
 @dataclasses.dataclass(frozen=True)
