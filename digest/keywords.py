@@ -1,6 +1,8 @@
-"""Analysis text (and title) -> an article's keywords, best first.
+"""Analysis text (and title) -> an article's keywords, best first; which keywords
+name something (those get a page); an article's language.
 
-The only module that imports yake; everything else sees our `Keyword`.
+The only module that imports yake, wordfreq and snowballstemmer; everything else
+sees our `Keyword`.
 """
 
 from __future__ import annotations
