@@ -86,7 +86,18 @@ SITE_ONLY_FIELDS = frozenset(
     }
 )
 # distributions whose behaviour shapes per-article results
-LIBRARIES = ("yake", "yake-rust", "segtok", "ftfy", "lxml", "markdown", "pyyaml", "python-dateutil")
+LIBRARIES = (
+    "yake",
+    "yake-rust",
+    "wordfreq",
+    "snowballstemmer",
+    "segtok",
+    "ftfy",
+    "lxml",
+    "markdown",
+    "pyyaml",
+    "python-dateutil",
+)
 
 Result = Article | Problem
 

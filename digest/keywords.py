@@ -1,6 +1,8 @@
-"""Analysis text (and title) -> an article's keywords, best first.
+"""Analysis text (and title) -> an article's keywords, best first; which keywords
+name something (those get a page); an article's language.
 
-The only module that imports yake; everything else sees our `Keyword`.
+The only module that imports yake, wordfreq and snowballstemmer; everything else
+sees our `Keyword`.
 """
 
 from __future__ import annotations
@@ -209,10 +211,15 @@ def names_something(label: str, lang: str = "en") -> bool:
     "ahead")."""
     if " " in label.strip():
         return True
+    if label.lower() in _WHEN_WORDS or label.lower() in _MONTHS:
+        return False  # "December": when, not what
     zipf = common_words(lang.split("-")[0].lower() or "en").get(label.lower(), 0.0)
     return zipf < (NAME_PAGE_ZIPF if label[:1].isupper() else WORD_PAGE_ZIPF)
 
 
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
+)
 # Zipf frequencies below which a one-word name ("London" 5.3, not "Top" 5.6) and
 # a lower-case word ("bankruptcy" 4.1, not "announced" 5.0) get a keyword page.
 NAME_PAGE_ZIPF = 5.3

