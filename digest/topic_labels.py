@@ -59,21 +59,25 @@ def is_generic(label: str, language: str) -> bool:
 def label_groups(groups: Sequence[Sequence[Story]], language: str) -> list[str]:
     """Groups of stories -> one readable label each, distinct from each other."""
     having: list[Counter[str]] = []  # per group: key -> stories using it
+    strength: list[dict[str, float]] = []  # per group: key -> its summed keyword scores
     everywhere: Counter[str] = Counter()
     names: dict[str, Counter[str]] = defaultdict(Counter)
     for members in groups:
         counts: Counter[str] = Counter()
+        scores: dict[str, float] = defaultdict(float)
         for story in members:
             for kw in story.keywords:
                 names[kw.key][kw.label] += 1
+                scores[kw.key] += kw.score
             counts.update({kw.key for kw in story.keywords})
         having.append(counts)
+        strength.append(scores)
         everywhere.update(counts)
     total = sum(len(m) for m in groups)
     display = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in names.items()}
     labels: list[str] = []
     used: set[str] = set()
-    for members, counts in zip(groups, having, strict=True):
+    for members, counts, scores in zip(groups, having, strength, strict=True):
         size = len(members)
 
         def weight(key: str, counts: Counter[str] = counts, size: int = size) -> float:
@@ -85,7 +89,8 @@ def label_groups(groups: Sequence[Sequence[Story]], language: str) -> list[str]:
         candidates = [
             k for k in counts if counts[k] >= min(2, size) and not is_generic(display[k], language)
         ]
-        ranked = sorted(candidates, key=lambda k: (-round(weight(k), 9), k))
+        # equally distinctive keywords: the one the stories rank higher first
+        ranked = sorted(candidates, key=lambda k: (-round(weight(k), 9), -round(scores[k], 6), k))
         words: list[str] = []
         for key in ranked:
             label = display[key]
