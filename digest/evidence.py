@@ -18,13 +18,14 @@ threshold.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.cluster import counted_similarity, moment
 from digest.config import Config
 from digest.models import Article
-from digest.terms import Vector, cosine
+from digest.terms import Vector, cosine, stem, words
 
 # Shared terms listed for a story (most distinctive first).
 SHARED_TERMS = 8
@@ -59,18 +60,18 @@ class StoryEvidence:
 
 def pair_evidence(a: Article, b: Article, va: Vector, vb: Vector, config: Config) -> PairEvidence:
     """Two articles and their TF-IDF vectors -> the figures grouping counted for them."""
-    words = cosine(va, vb)
+    alike = cosine(va, vb)
     (day_a, hour_a), (day_b, hour_b) = moment(a.meta.date), moment(b.meta.date)
     hours = abs(hour_a - hour_b) if hour_a is not None and hour_b is not None else None
     window = config.story_window_days
     if window and day_a is not None and day_b is not None and abs(day_a - day_b) > window:
-        return PairEvidence(round(words, 4), _rounded(hours), 0.0, too_far=True)
+        return PairEvidence(round(alike, 4), _rounded(hours), 0.0, too_far=True)
     counted = float(
         counted_similarity(
-            words, math.nan if hours is None else hours, min(len(va), len(vb)), config
+            alike, math.nan if hours is None else hours, min(len(va), len(vb)), config
         )
     )
-    return PairEvidence(round(words, 4), _rounded(hours), round(counted, 4))
+    return PairEvidence(round(alike, 4), _rounded(hours), round(counted, 4))
 
 
 def story_evidence(
@@ -104,15 +105,25 @@ def story_evidence(
 def shared_terms(
     articles: Sequence[Article], idf: Mapping[str, float]
 ) -> tuple[tuple[str, int], ...]:
-    """Articles -> the terms at least two of them use, most distinctive first: by how
-    many use it times its IDF (rare names and numbers before common words)."""
-    users: dict[str, int] = {}
+    """Articles -> the terms at least two of them use, most distinctive first (by how
+    many use it times its IDF: rare names before common words), each shown in the
+    word form the articles use most ("businesses", not the stem "businesse")."""
+    users: Counter[str] = Counter()
     for a in articles:
-        for term in a.terms:
-            users[term] = users.get(term, 0) + 1
+        users.update(a.terms)
     shared = [(t, n) for t, n in users.items() if n >= 2]
     shared.sort(key=lambda tn: (-tn[1] * idf.get(tn[0], 1.0), tn[0]))
-    return tuple(shared[:SHARED_TERMS])
+    top = shared[:SHARED_TERMS]
+    wanted = {t for t, _ in top}
+    forms: dict[str, Counter[str]] = {t: Counter() for t in wanted}
+    for a in articles:
+        for w in words(" ".join([a.title, *a.sentences])):
+            if (term := stem(w)) in wanted:
+                forms[term][w] += 1
+    return tuple(
+        (min(forms[t].items(), key=lambda f: (-f[1], f[0]))[0] if forms[t] else t, n)
+        for t, n in top
+    )
 
 
 def _rounded(hours: float | None) -> float | None:

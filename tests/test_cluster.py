@@ -148,6 +148,8 @@ def test_story_figures_agree_with_the_threshold() -> None:
     flood = story_evidence(articles[2:4], vectors[2:4], idf, config)
     assert flood.words >= config.story_threshold and flood.joined_by_time == 0
     assert flood.shared_terms[0][1] == 2  # every shared term is used by both
+    # shown as the articles write them, not as stems ("defences", not "defence")
+    assert "defences" in {t for t, _ in flood.shared_terms}
     # the pair figures are those grouping counted
     e = pair_evidence(articles[0], articles[1], vectors[0], vectors[1], config)
     assert e == pair
