@@ -18,6 +18,7 @@ threshold.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from digest.cluster import counted_similarity, moment
 from digest.config import Config
 from digest.models import Article
-from digest.terms import Vector, cosine, stem, words
+from digest.terms import Vector, cosine, stem
 
 # Shared terms listed for a story (most distinctive first).
 SHARED_TERMS = 8
@@ -109,21 +110,29 @@ def shared_terms(
     many use it times its IDF: rare names before common words), each shown in the
     word form the articles use most ("businesses", not the stem "businesse")."""
     users: Counter[str] = Counter()
+    uses: Counter[str] = Counter()
     for a in articles:
         users.update(a.terms)
+        uses.update(a.counts())
     shared = [(t, n) for t, n in users.items() if n >= 2]
-    shared.sort(key=lambda tn: (-tn[1] * idf.get(tn[0], 1.0), tn[0]))
+    # ties (a small digest, where every shared term is as rare): the most used first
+    shared.sort(key=lambda tn: (-tn[1] * idf.get(tn[0], 1.0), -uses[tn[0]], tn[0]))
     top = shared[:SHARED_TERMS]
     wanted = {t for t, _ in top}
     forms: dict[str, Counter[str]] = {t: Counter() for t in wanted}
     for a in articles:
-        for w in words(" ".join([a.title, *a.sentences])):
-            if (term := stem(w)) in wanted:
-                forms[term][w] += 1
+        for w in _WORD.findall(" ".join([a.title, *a.sentences])):
+            w = w[:-2] if w.endswith(("'s", "’s")) else w
+            if (term := stem(w.lower())) in wanted:
+                forms[term][w] += 1  # in its own capitals: "Alexander", "camps"
     return tuple(
         (min(forms[t].items(), key=lambda f: (-f[1], f[0]))[0] if forms[t] else t, n)
         for t, n in top
     )
+
+
+# A word as `terms.words` finds one, in its own capitals.
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
 def _rounded(hours: float | None) -> float | None:

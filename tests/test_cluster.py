@@ -144,7 +144,7 @@ def test_story_figures_agree_with_the_threshold() -> None:
     assert pair.hours_apart == 2.0
     assert quake.joined_by_time == 1 and quake.counted >= config.story_threshold
     assert quake.hours_span == 2.0
-    assert {"kumamoto", "kyushu", "prefecture"} <= {t for t, _ in quake.shared_terms}
+    assert {"Kumamoto", "Kyushu", "prefecture"} <= {t for t, _ in quake.shared_terms}
     flood = story_evidence(articles[2:4], vectors[2:4], idf, config)
     assert flood.words >= config.story_threshold and flood.joined_by_time == 0
     assert flood.shared_terms[0][1] == 2  # every shared term is used by both
@@ -184,4 +184,4 @@ def test_story_page_says_time_joined_them_with_figures_that_agree(
     pair = re.search(r"words (\d+)% alike, published 2 h apart: counts as (\d+)%", why)
     assert pair and int(pair[1]) < int(found[1]) <= int(pair[2]), why
     assert "1 of the 1 pairs reach" in why and "only with the time bonus" in why
-    assert "kumamoto (all)" in why
+    assert "Kumamoto (all)" in why
