@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # evidence.py builds on these records
+    from digest.evidence import StoryEvidence
 
 BlockKind = Literal["p", "h", "ul", "ol", "quote"]
 
@@ -131,6 +134,15 @@ class RelatedStory:
 
 
 @dataclass(frozen=True)
+class SharedKeyword:
+    """A story keyword and how many of the story's reports mention it."""
+
+    key: str
+    label: str
+    reports: int
+
+
+@dataclass(frozen=True)
 class Story:
     """Articles covering one event, with a cited extractive summary."""
 
@@ -144,6 +156,10 @@ class Story:
     date: str | None  # newest article date
     topic: str | None = None
     related: tuple[RelatedStory, ...] = ()  # most related first
+    # why its articles are together (stories of two or more articles): what grouping
+    # counted, its strongest pairs, and the keywords two or more reports mention
+    evidence: StoryEvidence | None = None
+    shared_keywords: tuple[SharedKeyword, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,15 +30,13 @@ import jinja2
 import markupsafe
 
 from digest import feeds
-from digest.cluster import article_vectors, term_idf
 from digest.config import Config
-from digest.evidence import StoryEvidence, story_evidence
+from digest.evidence import StoryEvidence
 from digest.feeds import Entry, Feed
 from digest.keywords import names_something
 from digest.load import http_url
 from digest.models import Article, DigestError, Site, Story, SummarySentence, Topic
 from digest.slugs import unique_slugs
-from digest.terms import count_mentions
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout
@@ -51,9 +49,8 @@ FEED_ENTRIES = 50
 INDEX_STORIES_PER_TOPIC = 6
 # A top story's card shows two summary sentences when they fit in this many words.
 BRIEF_WORDS = 50
-# Pairs of articles listed under "how similar they are", most similar first.
-SIMILAR_PAIRS = 10
 UNDATED = "undated"
+NO_EVIDENCE = StoryEvidence((), 0.0, 0.0, 0, None, ())
 
 
 def builtin_templates() -> Path:
@@ -291,13 +288,6 @@ class Outlet:
 
 
 @dataclass(frozen=True)
-class SharedKeyword:
-    key: str
-    label: str
-    reports: int  # how many of the story's reports mention it
-
-
-@dataclass(frozen=True)
 class Similarity:
     a: Article
     b: Article
@@ -361,8 +351,6 @@ class SiteContext:
         self.has_archive = len(site.stories) > config.archive_threshold
         self._card_macro: Any = None
         self._cards: dict[tuple[str, str, int, bool], markupsafe.Markup] = {}
-        self._vectors: dict[str, dict[str, float]] = {}
-        self._evidence: dict[str, StoryEvidence] = {}
 
     def use_templates(self, env: jinja2.Environment) -> None:
         """The environment whose `_macros.html` (the project's, if it has one) draws
@@ -494,41 +482,10 @@ class SiteContext:
         values = {self.articles[i].meta.story for i in story.articles}
         return values.pop() if len(values) == 1 and None not in values else None
 
-    def shared_keywords(self, story: Story) -> list[SharedKeyword]:
-        """The story's keywords that at least two of its reports mention, most shared first."""
-        reports = self.reports(story)
-        if len(reports) < 2:
-            return []
-        mentions = count_mentions(reports, (kw.key for kw in story.keywords))
-        shared = [
-            SharedKeyword(kw.key, kw.label, mentions[kw.key])
-            for kw in story.keywords
-            if mentions[kw.key] >= 2
-        ]
-        return sorted(shared, key=lambda s: -s.reports)  # stable: keeps keyword rank
-
-    @cached_property
-    def _idf(self) -> dict[str, float]:
-        return term_idf(self.site.articles)
-
-    def _vector(self, article: Article) -> dict[str, float]:
-        """The TF-IDF vector grouping compared (so the figures shown agree with the
-        story's cohesion), made only for articles of stories with several."""
-        vector = self._vectors.get(article.id)
-        if vector is None:
-            vector = self._vectors[article.id] = article_vectors([article], self._idf)[0]
-        return vector
-
     def evidence(self, story: Story) -> StoryEvidence:
-        """What grouping counted for the story's articles (`digest.evidence`): pair
-        figures, their averages, time span and shared terms."""
-        found = self._evidence.get(story.id)
-        if found is None:
-            members = [self.articles[i] for i in story.articles]
-            vectors = [self._vector(a) for a in members]
-            found = story_evidence(members, vectors, self._idf, self.config)
-            self._evidence[story.id] = found
-        return found
+        """What grouping counted for the story's articles (`digest.evidence`), or
+        empty figures for a story of one article."""
+        return story.evidence or NO_EVIDENCE
 
     def similarities(self, story: Story) -> list[Similarity]:
         """Pairs of a story's articles with what grouping counted for them, most
@@ -536,7 +493,7 @@ class SiteContext:
         members = [self.articles[i] for i in story.articles]
         versions = {frozenset(p) for p in story.duplicates}
         pairs = []
-        for i, j, e in self.evidence(story).pairs[:SIMILAR_PAIRS]:
+        for i, j, e in self.evidence(story).pairs:
             a, b = members[i], members[j]
             together = frozenset((a.id, b.id)) in versions or (
                 self.duplicate_of.get(a.id, a.id) == self.duplicate_of.get(b.id, b.id)

@@ -1,8 +1,8 @@
 """Groups of articles -> Story records: headline, id, keywords, summary, order, related stories.
 
-Everything a story page or card shows about a story is decided here, so the
-renderer only looks it up. (The figures on why a story's articles are together
-are still worked out by the renderer, `SiteContext.similarities`.)
+Everything a story page or card shows about a story is decided here, the figures
+on why its articles are together included (`digest.evidence`), so the renderer
+only looks it up.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from digest.cluster import Group, day_number
+from digest.cluster import Group, article_vectors, day_number
 from digest.config import Config
+from digest.evidence import StoryEvidence, story_evidence
 from digest.load import site_names
-from digest.models import Article, Keyword, RelatedStory, Story, Topic
+from digest.models import Article, Keyword, RelatedStory, SharedKeyword, Story, Topic
 from digest.summarize import summarize
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
@@ -25,6 +26,8 @@ from digest.titles import clean_headline, headline_penalty
 MENTION_WEIGHT = 0.5
 # Related stories listed on a story page.
 RELATED_STORIES = 5
+# Pairs of articles listed under "how similar they are", most similar first.
+SIMILAR_PAIRS = 10
 # Top stories are those with a report in this many days (× 24 h) up to the digest's
 # newest article.
 RECENT_DAYS = 7
@@ -49,16 +52,44 @@ def make_story(
     reports = [a for a in members if a.id not in repeats]
     title = story_title(members)
     dates = [a.meta.date for a in members if a.meta.date]
+    keywords = story_keywords(reports, config.keywords_per_article)
     return Story(
         id=story_id(members),
         title=title,
         articles=tuple(a.id for a in members),
         duplicates=tuple(sorted(repeats.items())),
-        keywords=story_keywords(reports, config.keywords_per_article),
+        keywords=keywords,
         summary=summarize(reports, config.summary_min_words, config.summary_max_words, idf),
         cohesion=group.cohesion,
         date=max(dates) if dates else None,
+        evidence=why_together(members, config, idf),
+        shared_keywords=shared_keywords(reports, keywords),
     )
+
+
+def why_together(
+    members: Sequence[Article], config: Config, idf: dict[str, float]
+) -> StoryEvidence | None:
+    """A story's articles (in story order) -> what grouping counted for them, with
+    the SIMILAR_PAIRS strongest pairs kept (a story of 300 headlines has 44,850);
+    None for a story of one article."""
+    if len(members) < 2:
+        return None
+    # the vectors grouping compared, so the figures agree with what decided
+    found = story_evidence(members, article_vectors(members, idf), idf, config)
+    return replace(found, pairs=found.pairs[:SIMILAR_PAIRS])
+
+
+def shared_keywords(
+    reports: Sequence[Article], keywords: Sequence[Keyword]
+) -> tuple[SharedKeyword, ...]:
+    """A story's distinct reports and keywords -> the keywords at least two reports
+    mention, most shared first (keyword rank among equals)."""
+    if len(reports) < 2:
+        return ()
+    mentions = count_mentions(reports, (kw.key for kw in keywords))
+    shared = [SharedKeyword(kw.key, kw.label, mentions[kw.key]) for kw in keywords]
+    return tuple(sorted((s for s in shared if s.reports >= 2), key=lambda s: -s.reports))
 
 
 def story_title(members: Sequence[Article]) -> str:
