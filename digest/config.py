@@ -94,7 +94,7 @@ class Config:
         "Articles dated more than this many days apart are not one story (0 turns the check off).",
     )
     topic_threshold: float = _opt(
-        0.07,
+        0.08,
         "Average similarity (0–1, TF-IDF cosine) for stories without a section to share an "
         "inferred topic.",
     )
