@@ -21,42 +21,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from digest.cluster import counted_similarity, moment
 from digest.config import Config
-from digest.models import Article
+from digest.models import Article, PairEvidence, StoryEvidence
 from digest.terms import Vector, cosine, stem
 
 # Shared terms listed for a story (most distinctive first).
 SHARED_TERMS = 8
-
-
-@dataclass(frozen=True)
-class PairEvidence:
-    """Why two articles count as alike: words, time apart, and what grouping counted."""
-
-    words: float  # TF-IDF cosine of their words, 0–1
-    hours_apart: float | None  # when both dates carry a time of day
-    counted: float  # the similarity grouping summed (words + time bonus, or 0 out of window)
-    too_far: bool = False  # dated further apart than the story window: counted as 0
-
-    @property
-    def time_bonus(self) -> float:
-        """What publication time added (0 when it did not count)."""
-        return 0.0 if self.too_far else max(0.0, self.counted - self.words)
-
-
-@dataclass(frozen=True)
-class StoryEvidence:
-    """A story's figures: its pairs, their averages, time span and shared terms."""
-
-    pairs: tuple[tuple[int, int, PairEvidence], ...]  # (i, j) into the articles, i < j
-    counted: float  # mean counted similarity over all pairs (what met the threshold)
-    words: float  # mean word similarity over all pairs
-    joined_by_time: int  # pairs whose time bonus lifted them to the threshold
-    hours_span: float | None  # first to last publication, when every article has a time
-    shared_terms: tuple[tuple[str, int], ...]  # (term, how many articles use it), >= 2
 
 
 def pair_evidence(a: Article, b: Article, va: Vector, vb: Vector, config: Config) -> PairEvidence:

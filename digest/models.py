@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:  # evidence.py builds on these records
-    from digest.evidence import StoryEvidence
+from typing import Literal
 
 BlockKind = Literal["p", "h", "ul", "ol", "quote"]
 
@@ -131,6 +128,33 @@ class RelatedStory:
 
     story: str
     shared: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """Why two articles count as alike: words, time apart, and what grouping counted."""
+
+    words: float  # TF-IDF cosine of their words, 0–1
+    hours_apart: float | None  # when both dates carry a time of day
+    counted: float  # the similarity grouping summed (words + time bonus, or 0 out of window)
+    too_far: bool = False  # dated further apart than the story window: counted as 0
+
+    @property
+    def time_bonus(self) -> float:
+        """What publication time added (0 when it did not count)."""
+        return 0.0 if self.too_far else max(0.0, self.counted - self.words)
+
+
+@dataclass(frozen=True)
+class StoryEvidence:
+    """A story's figures: its pairs, their averages, time span and shared terms."""
+
+    pairs: tuple[tuple[int, int, PairEvidence], ...]  # (i, j) into the articles, i < j
+    counted: float  # mean counted similarity over all pairs (what met the threshold)
+    words: float  # mean word similarity over all pairs
+    joined_by_time: int  # pairs whose time bonus lifted them to the threshold
+    hours_span: float | None  # first to last publication, when every article has a time
+    shared_terms: tuple[tuple[str, int], ...]  # (term, how many articles use it), >= 2
 
 
 @dataclass(frozen=True)

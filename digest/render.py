@@ -31,11 +31,18 @@ import markupsafe
 
 from digest import feeds
 from digest.config import Config
-from digest.evidence import StoryEvidence
 from digest.feeds import Entry, Feed
 from digest.keywords import names_something
 from digest.load import http_url
-from digest.models import Article, DigestError, Site, Story, SummarySentence, Topic
+from digest.models import (
+    Article,
+    DigestError,
+    Site,
+    Story,
+    StoryEvidence,
+    SummarySentence,
+    Topic,
+)
 from digest.slugs import unique_slugs
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel

@@ -14,9 +14,17 @@ from dataclasses import replace
 
 from digest.cluster import Group, article_vectors, day_number
 from digest.config import Config
-from digest.evidence import StoryEvidence, story_evidence
+from digest.evidence import story_evidence
 from digest.load import site_names
-from digest.models import Article, Keyword, RelatedStory, SharedKeyword, Story, Topic
+from digest.models import (
+    Article,
+    Keyword,
+    RelatedStory,
+    SharedKeyword,
+    Story,
+    StoryEvidence,
+    Topic,
+)
 from digest.summarize import summarize
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
