@@ -889,9 +889,7 @@ def _load_html(path: str, text: str) -> Document:
     meta = _evidence_from_text(meta, [t for b in blocks for t in b.texts()])
     if meta.title:
         # a page's title names its site ("… | Newsweek", "BBC News - …"); the article's does not
-        hosts = [domain_of(meta.url)] if meta.url else []
-        names = [n for n in (meta.source, *hosts) if n]
-        meta = replace(meta, title=strip_site_name(meta.title, names))
+        meta = replace(meta, title=strip_site_name(meta.title, site_names(meta)))
     return Document(
         path=path,
         meta=meta,
