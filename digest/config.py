@@ -107,10 +107,10 @@ class Config:
         "under 'Other stories'.",
     )
     section_min_score: float = _opt(
-        0.15,
+        0.03,
         "How well (0–1) a story must match a section of `sections` to go in it: the share "
-        "of its articles carrying one of the section's tags plus the share of its word "
-        "weight (TF-IDF) on the section's words. Less, and topics are inferred for it.",
+        "of its articles carrying one of the section's tags plus the cosine of its words "
+        "(TF-IDF) with the section's seed words. Less, and topics are inferred for it.",
     )
     duplicate_threshold: float = _opt(
         0.5,

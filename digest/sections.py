@@ -1,8 +1,10 @@
 """Stories -> the editor-defined section (`[[sections]]` in digest.toml) each best matches.
 
 A story's match with a section is the share of its articles that carry one of the
-section's tags, plus the share of the story's word weight (its TF-IDF vector, of
-unit length, squared) that falls on the section's seed words. The best section
+section's tags, plus the cosine of the story's TF-IDF vector with the section's
+seed words taken as one short document. (The share of the vector's squared weight
+on the seed words was tried first: a few seed words hold too small a share of a
+real article's weight, so no BBC article reached any section.) The best section
 wins if the match reaches `section_min_score`; a story unlike every section is
 left out, for inferred topics. Each story is judged on its own, so adding an
 article never moves another story between sections (beyond the small change it
@@ -11,6 +13,7 @@ makes to the word weights).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from digest.config import Config, Section
@@ -21,6 +24,14 @@ from digest.terms import content_terms
 def section_terms(section: Section) -> frozenset[str]:
     """A section -> the analysis terms of its seed words (stemmed, stop-words dropped)."""
     return frozenset(term for word in section.words for term in content_terms(word))
+
+
+def _cosine_with_seeds(vector: Mapping[str, float], seeds: frozenset[str]) -> float:
+    """A story's unit TF-IDF vector -> its cosine with the seed words taken as one
+    document (each seed term weighing the same)."""
+    if not seeds:
+        return 0.0
+    return sum(vector.get(term, 0.0) for term in seeds) / math.sqrt(len(seeds))
 
 
 def match_sections(
@@ -40,7 +51,7 @@ def match_sections(
         best: tuple[float, int] | None = None
         for number, (section_seeds, section_tags) in enumerate(zip(seeds, tags, strict=True)):
             tagged = sum(1 for t in story_tags if t & section_tags) / max(1, len(story_tags))
-            worded = sum(vector.get(term, 0.0) ** 2 for term in section_seeds)
+            worded = _cosine_with_seeds(vector, section_seeds)
             score = round(tagged + worded, 9)  # rounded: ties go to the earlier section
             if best is None or score > best[0]:
                 best = (score, number)

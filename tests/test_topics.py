@@ -272,3 +272,32 @@ def test_sections_must_be_tables_and_not_from_the_environment(tmp_path: Path) ->
         load_config(None, environ={"DIGEST_SECTIONS": "Sport"})
     with pytest.raises(DigestError, match="'section_min_score' must be above 0"):
         dataclasses.replace(Config()).with_overrides(section_min_score=0.0)
+
+
+LONG_MATCH_REPORT = (
+    "Arsenal travelled north on Saturday with a squad weakened by injuries and a long "
+    "list of doubts over fitness. The manager named a young goalkeeper, the third choice "
+    "this season, after the first two were ruled out in training on Thursday. Supporters "
+    "filled the away end early and sang through the warm-up. The hosts pressed high from "
+    "the first whistle, forcing two corners inside five minutes, and the visitors needed "
+    "a clearance off the line before they settled. Arsenal's captain steadied the midfield, "
+    "and a patient move down the right ended with a low cross that was turned in at the "
+    "near post just before half-time. After the break the hosts changed their shape, added "
+    "a second striker and hit the bar twice. A penalty appeal was waved away by the "
+    "referee, to loud protests from the home bench. The visitors held on for a win that "
+    "lifts them into the top four, and the manager praised the goalkeeper's calm handling "
+    "of crosses in the closing minutes of the match."
+)
+
+
+def test_a_full_length_report_reaches_its_section_by_a_few_seed_words() -> None:
+    # Real reports use hundreds of words, a seed word or two among them: the match must
+    # not need the seed words to hold most of the story's weight.
+    sport = Section("Sport", ("match", "league", "referee", "goalkeeper", "penalty"), ())
+    business = Section("Business", ("shares", "profits", "market", "economy", "bank"), ())
+    articles = {"report": article("report", LONG_MATCH_REPORT, "2024-05-10T10:00:00Z")}
+    articles |= {k: v for k, v in corpus().items() if k.startswith("space-")}
+    topics, topic_of = topics_of(articles, Config(sections=(sport, business)))
+    labels = {t.id: t.label for t in topics}
+    assert labels[topic_of["story-report"]] == "Sport"
+    assert all(labels[topic_of[f"story-space-{n}"]] != "Sport" for n in range(5))
