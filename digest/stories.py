@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from digest.cluster import Group, article_vectors, day_number
+from digest.cluster import Group, article_vectors, day_number, moment
 from digest.config import Config
 from digest.evidence import story_evidence
 from digest.load import site_names
@@ -248,19 +248,10 @@ def top_stories(
 def _hours(date: str | None) -> float | None:
     """An ISO date or date-time -> hours since the epoch (UTC); a date without a time
     of day counts as its last moment, so "2024-03-20" is as recent as that day goes."""
-    day = day_number(date)
-    if day is None or date is None:
-        return None
-    hours = (day - EPOCH_DAY) * 24.0 + 24.0
-    if len(date) >= 16 and date[10] == "T":
-        try:
-            when = dt.datetime.fromisoformat(date.removesuffix("Z"))
-        except ValueError:
-            return hours
-        if when.tzinfo is not None:
-            when = when.astimezone(dt.UTC).replace(tzinfo=None)
-        hours = (when - dt.datetime(1970, 1, 1)).total_seconds() / 3600
-    return hours
+    day, hours = moment(date)  # dates arrive from the loader naive or in UTC ("…Z")
+    if hours is not None or day is None:
+        return hours
+    return (day - EPOCH_DAY + 1) * 24.0
 
 
 EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
