@@ -30,9 +30,9 @@ from digest.titles import clean_headline, headline_penalty
 MMR_LAMBDA = 0.7
 # A sentence this similar to one already chosen is a repeat and never chosen.
 REPEAT_SIMILARITY = 0.5
-# What a sentence from a report not yet cited adds to its MMR score (0: the fitted
-# score already weighs support across reports; 0.05 cost 0.001 ROUGE-2 at 100 words).
-NEW_ARTICLE_BONUS = 0.0
+# No bonus for a sentence from a report not yet cited (the old rule added 0.05): the
+# fitted score already weighs support across reports, and the bonus cost 0.001
+# ROUGE-2 at 100 words.
 # Candidate sentences of one story at most: each report's first sentences, in turn.
 # Bounds the time and memory of a story of hundreds of long reports.
 MAX_CANDIDATES = 400
@@ -129,14 +129,13 @@ def pick_sentences(
     """Scored candidates -> indices of the sentences chosen, best first."""
     chosen: list[int] = []
     total = 0
-    used_articles: set[int] = set()
     remaining = set(range(len(candidates)))
     overlaps: dict[int, tuple[int, float]] = {}
     # Whole sentences first; quote halves and fragments only when a story has too
     # few whole sentences to reach the length asked for.
     for allow_fragments in (False, True):
         total = _pick(
-            candidates, relevance, chosen, remaining, used_articles, total,
+            candidates, relevance, chosen, remaining, total,
             min_words, max_words, allow_fragments, overlaps, mmr_lambda,
         )  # fmt: skip
     return chosen
@@ -214,7 +213,6 @@ def _pick(
     relevance: Sequence[float],
     chosen: list[int],
     remaining: set[int],
-    used_articles: set[int],
     total: int,
     min_words: int,
     max_words: int,
@@ -240,8 +238,7 @@ def _pick(
             overlaps[i] = (len(chosen), overlap)
             if overlap >= REPEAT_SIMILARITY:
                 continue
-            novelty = NEW_ARTICLE_BONUS if c.article not in used_articles else 0.0
-            score = mmr_lambda * relevance[i] - (1 - mmr_lambda) * overlap + novelty
+            score = mmr_lambda * relevance[i] - (1 - mmr_lambda) * overlap
             if score > best_score:
                 best, best_score = i, score
         if best is None:
@@ -249,7 +246,6 @@ def _pick(
         remaining.discard(best)
         chosen.append(best)
         total += candidates[best].words
-        used_articles.add(candidates[best].article)
     return total
 
 
