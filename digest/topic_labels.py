@@ -14,17 +14,10 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from functools import cache
 
+from digest.keywords import NAME_PAGE_ZIPF, WORD_PAGE_ZIPF, common_words
 from digest.models import Story
 
-# Zipf frequency (log10 of uses per billion words) from which a lower-case word is
-# general language: "people" 6.3, "game" 5.7, "report" 5.3, "sister" 5.0, "net"
-# 4.8; subjects sit below ("transfer" 4.4, "airline" 4.1, "smartphone" 3.6).
-GENERIC_ZIPF = 4.5
-# A capitalised word this common is a sentence start or a common word in a title
-# ("Top", "New", "People"), not a name; names sit below ("Apple" 4.8, "Obama" 4.9).
-GENERIC_NAME_ZIPF = 5.3
 # Names and phrases count this much more than single common nouns.
 NAME_BONUS = 1.5
 # Words in a label, and the longest label made from a story title.
@@ -32,28 +25,21 @@ LABEL_KEYWORDS = 2
 TITLE_LABEL_CHARS = 60
 
 
-@cache
-def zipf(word: str, language: str) -> float:
-    """A word -> its Zipf frequency in general language, 0 when unknown."""
-    import wordfreq
-
-    try:
-        return float(wordfreq.zipf_frequency(word, language))
-    except (LookupError, ValueError):  # a language wordfreq has no list for
-        return 0.0
-
-
 def is_generic(label: str, language: str) -> bool:
-    """Whether a keyword is a word of general language rather than a subject."""
+    """Whether a keyword is a word of general language rather than a subject, by the
+    Zipf frequencies (log10 of uses per billion words) that also decide keyword
+    pages (`keywords.names_something`): a lower-case word from WORD_PAGE_ZIPF on
+    ("people" 6.3, "game" 5.7, "report" 5.3, "net" 4.8; subjects sit below:
+    "transfer" 4.4, "airline" 4.1), a capitalised one from NAME_PAGE_ZIPF on ("Top",
+    "New"; names sit below: "Apple" 4.8, "Obama" 4.9)."""
     words = label.split()
     if not any(ch.isalpha() for ch in label):
         return True
     if len(words) > 1:  # a phrase is generic only if every word of it is
         return all(is_generic(w, language) for w in words)
     word = words[0]
-    if word[:1].isupper():
-        return zipf(word.lower(), language) >= GENERIC_NAME_ZIPF
-    return zipf(word, language) >= GENERIC_ZIPF
+    zipf = common_words(language.split("-")[0].lower() or "en").get(word.lower(), 0.0)
+    return zipf >= (NAME_PAGE_ZIPF if word[:1].isupper() else WORD_PAGE_ZIPF)
 
 
 def label_groups(groups: Sequence[Sequence[Story]], language: str) -> list[str]:
