@@ -418,10 +418,18 @@ class SiteContext:
         return [self.stories[s] for s in topic.stories]
 
     def front_page_stories(self, topic: Topic) -> list[Story]:
-        """A topic's stories on the front page: all of them, or the first few once
-        the digest is large enough to have an archive."""
-        stories = self.topic_stories(topic)
+        """A topic's stories on the front page: those not already among the top
+        stories above it, all of them or the first few once the digest is large
+        enough to have an archive (the topic page lists every one)."""
+        top = set(self.site.top_stories)
+        stories = [self.stories[s] for s in topic.stories if s not in top]
         return stories[:INDEX_STORIES_PER_TOPIC] if self.has_archive else stories
+
+    def front_page_topics(self) -> list[tuple[Topic, list[Story]]]:
+        """The topic sections of the front page with their stories, leaving out a
+        topic whose stories all opened the page as top stories."""
+        sections = ((topic, self.front_page_stories(topic)) for topic in self.site.topics)
+        return [(topic, shown) for topic, shown in sections if shown]
 
     def top_stories(self) -> list[Story]:
         """The stories opening the front page, in order (chosen by `stories.top_stories`)."""

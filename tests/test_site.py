@@ -145,8 +145,22 @@ def test_related_stories_share_keywords(fixture_sites: dict[str, Path]) -> None:
 # --- index, navigation, archive, sources --------------------------------------------
 
 
-def test_index_groups_stories_by_topic(fixture_sites: dict[str, Path]) -> None:
+def test_front_page_shows_each_story_once(fixture_sites: dict[str, Path]) -> None:
     tree = parse_html(fixture_sites["plain"] / "index.html")
+    top = tree.xpath("//section[@class='top-stories']//h3/a/@href")
+    assert len(top) == 3
+    lines = tree.xpath("//section[@class='topic']//li/a/@href")
+    assert lines and not set(top) & set(lines)
+    # a topic whose stories all opened the page has no section of its own there
+    assert texts(tree, "//section[@class='topic']/h2") == ["Other stories"]
+    stories = {p.name for p in (fixture_sites["plain"] / "stories").glob("*.html")}
+    assert sorted(h.split("/")[-1] for h in top + lines) == sorted(stories)
+
+
+def test_index_groups_stories_by_topic(tmp_path: Path) -> None:
+    content = write_fixture(tmp_path / "content")
+    site = build_into(tmp_path, content, "site", search=False, top_stories=0)
+    tree = parse_html(site / "index.html")
     topics = texts(tree, "//section[@class='topic']/h2")
     assert topics[:2] == ["World", "Sport"]
     world = tree.xpath("//section[@class='topic']")[0]
@@ -154,8 +168,8 @@ def test_index_groups_stories_by_topic(fixture_sites: dict[str, Path]) -> None:
     assert lines[0].startswith("Volcano erupts")  # three reports before two
     assert lines[0].endswith("3 sources")
     assert not world.xpath(".//p[@class='summary']")  # topic sections are headlines only
-    assert not (fixture_sites["plain"] / "archive").exists()
-    assert "archive/index.html" not in (fixture_sites["plain"] / "index.html").read_text("utf-8")
+    assert not (site / "archive").exists()
+    assert "archive/index.html" not in (site / "index.html").read_text("utf-8")
 
 
 # Sentences that differ between reports, so no two are versions of one report.
@@ -197,9 +211,10 @@ def test_front_page_opens_with_the_most_covered_recent_stories(tmp_path: Path) -
     assert [t.split()[0] for t in titles] == ["School", "Tunnel", "Bridge"]
     first_link = tree.xpath("//main//a[contains(@href, 'stories/')]/@href")[0]
     assert first_link == top.xpath(".//h3/a/@href")[0]
-    # every story still has its line in its topic, old ones included
+    # every other story has its line in its topic, old ones included; top ones are not repeated
     lines = texts(tree, "//section[@class='topic']//li")
     assert any(line.startswith("Harbour") and line.endswith("5 sources") for line in lines)
+    assert not any(line.startswith(("School", "Tunnel", "Bridge")) for line in lines)
 
     card = top.xpath("./article")[0]
     assert texts(card, "./p[@class='meta']")[0].startswith("4 sources · ")
@@ -257,7 +272,7 @@ def test_front_page_shortens_topics_when_archived(
 ) -> None:
     monkeypatch.setattr(render, "INDEX_STORIES_PER_TOPIC", 1)
     content = write_fixture(tmp_path / "content")
-    site = build_into(tmp_path, content, "site", archive_threshold=3)
+    site = build_into(tmp_path, content, "site", archive_threshold=3, top_stories=0)
     world = parse_html(site / "index.html").xpath("//section[@class='topic']")[0]
     assert len(world.xpath(".//li")) == 1
     assert texts(world, ".//p[@class='more']") == ["All 2 stories in World"]
