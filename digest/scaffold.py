@@ -131,7 +131,7 @@ permissions: {{}}
 concurrency:
   group: pages
   cancel-in-progress: false
-
+{env}
 jobs:
   fetch:
     # never on a push: the push is the content. The commit below is pushed with
@@ -283,16 +283,17 @@ def pages_workflow(
     repository's own workflow); `content` is the content folder of digest.toml."""
     paths = "\n".join(f'      - "{p}"' for p in (f"{content}/**", *WATCHED, *extra_paths))
     if requirement is None:
-        install = "        run: python -m pip install ."
+        install, env = "        run: python -m pip install .", ""
     else:
-        install = (
-            '        run: python -m pip install "$DIGEST_REQUIREMENT"\n'
-            "        env:\n"
-            "          # where pip gets digest from: a version, a git URL or a wheel\n"
-            f"          DIGEST_REQUIREMENT: {json.dumps(requirement)}"
+        install = '        run: python -m pip install "$DIGEST_REQUIREMENT"'
+        env = (
+            "\nenv:\n"
+            "  # where pip gets digest from (both jobs): a version, a git URL or a wheel\n"
+            f"  DIGEST_REQUIREMENT: {json.dumps(requirement)}\n"
         )
     return WORKFLOW.format(
         paths=paths,
+        env=env,
         install=install,
         content=content,
         content_value=json.dumps(content),

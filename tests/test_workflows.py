@@ -110,8 +110,10 @@ def test_workflow_builds_caches_and_deploys(which: str, tmp_path: Path) -> None:
         install = next(s for s in flow["jobs"][job]["steps"] if s.get("name") == "Install digest")
         if which == "repository":
             assert install["run"] == "python -m pip install ."
+            assert "env" not in flow
         else:
-            assert install["env"]["DIGEST_REQUIREMENT"] == "digest==1.0"
+            assert install["run"] == 'python -m pip install "$DIGEST_REQUIREMENT"'
+            assert flow["env"] == {"DIGEST_REQUIREMENT": "digest==1.0"}
     if which == "repository":
         assert "digest/**" in push["paths"]
 
@@ -158,6 +160,17 @@ def test_fetch_job_fetches_commits_then_saves_its_state(which: str, tmp_path: Pa
     adds = [line.strip() for line in commit["run"].splitlines() if "git add" in line]
     assert adds == ['if [ -d "$CONTENT" ]; then git add -- "$CONTENT"; fi']
     assert not re.search(r"git commit[^\n]*(-a\b|--all)", commit["run"])
+
+
+def test_readme_describes_the_workflow_as_it_is(tmp_path: Path) -> None:
+    text = (REPO / "README.md").read_text("utf-8")
+    section = text.split("### Fetch and publish on a schedule\n")[1].split("\n## ")[0]
+    fetch = workflow("init", tmp_path)["jobs"]["fetch"]
+    (step,) = (s for s in fetch["steps"] if s.get("name") == "Fetch")
+    assert f"`{step['run']}`" in section
+    assert f'`cron: "{FETCH_CRON}"`' in section
+    assert f"`{FETCH_STATE}/`" in section
+    assert f'`CONTENT: "{fetch["env"]["CONTENT"]}"`' in section
 
 
 @pytest.mark.parametrize("which", WHICH)
