@@ -2,9 +2,10 @@
 
 The commented `digest.toml` and the README's settings table are both generated
 from the `Config` field docs, so neither can drift from the code. The GitHub
-Pages workflow is generated too: `init` writes one that installs digest, and
-this repository's `.github/workflows/pages.yml` is the same workflow installing
-digest from the checkout (a test keeps it equal to `pages_workflow`).
+Pages workflow is generated too (fetch new articles on a schedule, commit them,
+build, deploy): `init` writes one that installs digest, and this repository's
+`.github/workflows/pages.yml` is the same workflow installing digest from the
+checkout (a test keeps it equal to `pages_workflow`).
 """
 
 from __future__ import annotations
@@ -97,9 +98,15 @@ def reference_table() -> str:
 # ------------------------------------------------------------------ the workflow
 
 WORKFLOW = """\
-# Builds the digest and publishes it with GitHub Pages: on every push to main
-# that touches the articles, templates or settings, once a day, and by hand
-# (Actions > "Publish digest" > Run workflow).
+# Fetches new articles, commits them and publishes the digest with GitHub Pages.
+#
+# - every 3 hours (the schedule below) and by hand (Actions > "Publish digest" >
+#   Run workflow): `digest fetch` reads the sources listed in digest.toml, the
+#   new articles are committed to {content}/ and pushed, then the site is built
+#   from that commit and deployed. A scheduled run that finds nothing new commits
+#   nothing and publishes nothing; a run by hand always publishes.
+# - on every push to main that touches the articles, templates or settings: no
+#   fetch, the pushed commit is built and deployed.
 #
 # One-time setup: Settings > Pages > Build and deployment > Source: GitHub Actions.
 # The site is built with the Pages address as its base URL; per-article results
@@ -113,24 +120,108 @@ on:
     paths:
 {paths}
   schedule:
-    - cron: "23 5 * * *"
+    - cron: "{cron}"
   workflow_dispatch:
 
-permissions:
-  contents: read
-  pages: write
-  id-token: write
+# nothing by default; each job asks for what it needs
+permissions: {{}}
 
-# one deployment at a time; a newer run waits instead of cancelling a deployment
+# one run at a time: two runs never push fetched articles at once, and a newer
+# run waits instead of cancelling a deployment
 concurrency:
   group: pages
   cancel-in-progress: false
-
+{env}
 jobs:
-  build:
+  fetch:
+    # never on a push: the push is the content. The commit below is pushed with
+    # the workflow's GITHUB_TOKEN, and GitHub starts no workflow run for a push
+    # made with that token, so the bot's commit cannot trigger this workflow
+    # again (and if another token were used, that run's event would be a push,
+    # which skips this job); the build and deploy jobs publish it in this run.
+    if: github.event_name != 'push'
     runs-on: ubuntu-latest
+    timeout-minutes: 30
+    permissions:
+      contents: write  # to push the fetched articles
+    env:
+      # the content folder of digest.toml: articles are written and committed here
+      CONTENT: {content_value}
+    outputs:
+      sha: ${{{{ steps.commit.outputs.sha }}}}
+      pushed: ${{{{ steps.commit.outputs.pushed }}}}
     steps:
       - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install digest
+{install}
+      - name: Restore the fetch state
+        id: fetch-state
+        uses: actions/cache/restore@v4
+        with:
+          # ETag / Last-Modified of every source, for conditional requests;
+          # the newest saved state is restored
+          path: {state}
+          key: digest-fetch-${{{{ runner.os }}}}-${{{{ github.run_id }}}}
+          restore-keys: |
+            digest-fetch-${{{{ runner.os }}}}-
+      - name: Fetch
+        run: digest fetch --content "$CONTENT"
+      - name: Commit and push the new articles
+        id: commit
+        run: |
+          git config user.name "github-actions[bot]"
+          git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+          # only the content folder is committed, whatever else changed
+          if [ -d "$CONTENT" ]; then git add -- "$CONTENT"; fi
+          if git diff --cached --quiet; then
+            echo "No new articles: nothing to commit."
+            echo "pushed=false" >> "$GITHUB_OUTPUT"
+          else
+            added=$(git diff --cached --name-only --diff-filter=A | wc -l)
+            git commit --quiet -m "Fetch $added new article(s)"
+            for attempt in 1 2 3; do
+              if git push --quiet origin "HEAD:$GITHUB_REF_NAME"; then break; fi
+              if [ "$attempt" = 3 ]; then exit 1; fi
+              # someone pushed meanwhile: put the new articles on top and retry
+              git pull --quiet --rebase --autostash origin "$GITHUB_REF_NAME"
+            done
+            echo "pushed=true" >> "$GITHUB_OUTPUT"
+          fi
+          echo "sha=$(git rev-parse HEAD)" >> "$GITHUB_OUTPUT"
+      - name: Save the fetch state
+        # after the push, so a failed run never records articles as seen that
+        # were not committed; keyed by its contents, so an unchanged state adds
+        # no cache entry
+        if: >-
+          hashFiles('{state}/**') != '' &&
+          steps.fetch-state.outputs.cache-matched-key !=
+          format('digest-fetch-{{0}}-{{1}}', runner.os, hashFiles('{state}/**'))
+        uses: actions/cache/save@v4
+        with:
+          path: {state}
+          key: digest-fetch-${{{{ runner.os }}}}-${{{{ hashFiles('{state}/**') }}}}
+
+  build:
+    needs: fetch
+    # after the fetch job, or without it on a push (fetch skipped); on the
+    # schedule only when the fetch pushed new articles
+    if: >-
+      !cancelled() &&
+      (needs.fetch.result == 'success' || needs.fetch.result == 'skipped') &&
+      (github.event_name != 'schedule' || needs.fetch.outputs.pushed == 'true')
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      pages: read  # configure-pages reads the site's address
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          # the commit the fetch job pushed, not the one that started the run
+          # (the triggering commit when fetch did not run)
+          ref: ${{{{ needs.fetch.outputs.sha || github.sha }}}}
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
@@ -143,7 +234,7 @@ jobs:
         uses: actions/cache@v4
         with:
           path: .digest-cache
-          # a new entry every run; the newest earlier one is restored
+          # a new entry every build; the newest earlier one is restored
           key: digest-cache-${{{{ runner.os }}}}-${{{{ github.run_id }}}}
           restore-keys: |
             digest-cache-${{{{ runner.os }}}}-
@@ -159,7 +250,13 @@ jobs:
 
   deploy:
     needs: build
+    # stated, not implied: a job after one that ran despite a skipped job
+    # (build on a push) is otherwise skipped too
+    if: ${{{{ !cancelled() && needs.build.result == 'success' }}}}
     runs-on: ubuntu-latest
+    permissions:
+      pages: write  # to deploy to Pages
+      id-token: write  # to prove the deployment comes from this workflow
     environment:
       name: github-pages
       url: ${{{{ steps.deployment.outputs.page_url }}}}
@@ -169,23 +266,40 @@ jobs:
         uses: actions/deploy-pages@v4
 """
 
-WATCHED = ("content/**", "templates/**", "digest.toml", ".github/workflows/pages.yml")
+# every 3 hours at 23 past (GitHub delays runs at the top of the hour most)
+FETCH_CRON = "23 */3 * * *"
+# where `digest fetch` keeps its conditional-request state: the cache folder's fetch/
+FETCH_STATE = ".digest-cache/fetch"
+WATCHED = ("templates/**", "digest.toml", ".github/workflows/pages.yml")
 
 
-def pages_workflow(requirement: str | None = None, extra_paths: tuple[str, ...] = ()) -> str:
-    """The GitHub Pages workflow: installs digest with pip from `requirement`, or from
-    the checked-out repository when it is None (this repository's own workflow)."""
-    paths = "\n".join(f'      - "{p}"' for p in (*WATCHED, *extra_paths))
+def pages_workflow(
+    requirement: str | None = None,
+    extra_paths: tuple[str, ...] = (),
+    content: str = Config.content,
+) -> str:
+    """The GitHub Pages workflow (fetch, commit, build, deploy): installs digest with
+    pip from `requirement`, or from the checked-out repository when it is None (this
+    repository's own workflow); `content` is the content folder of digest.toml."""
+    paths = "\n".join(f'      - "{p}"' for p in (f"{content}/**", *WATCHED, *extra_paths))
     if requirement is None:
-        install = "        run: python -m pip install ."
+        install, env = "        run: python -m pip install .", ""
     else:
-        install = (
-            '        run: python -m pip install "$DIGEST_REQUIREMENT"\n'
-            "        env:\n"
-            "          # where pip gets digest from: a version, a git URL or a wheel\n"
-            f"          DIGEST_REQUIREMENT: {json.dumps(requirement)}"
+        install = '        run: python -m pip install "$DIGEST_REQUIREMENT"'
+        env = (
+            "\nenv:\n"
+            "  # where pip gets digest from (both jobs): a version, a git URL or a wheel\n"
+            f"  DIGEST_REQUIREMENT: {json.dumps(requirement)}\n"
         )
-    return WORKFLOW.format(paths=paths, install=install)
+    return WORKFLOW.format(
+        paths=paths,
+        env=env,
+        install=install,
+        content=content,
+        content_value=json.dumps(content),
+        cron=FETCH_CRON,
+        state=FETCH_STATE,
+    )
 
 
 # this repository's workflow also rebuilds the sample digest when digest changes
@@ -267,14 +381,17 @@ def scaffold_files(requirement: str | None) -> dict[str, str]:
     """Relative path -> text of every file `init` writes."""
     builtin = builtin_templates()
     names = sorted(p.relative_to(builtin).as_posix() for p in builtin.rglob("*") if p.is_file())
+    content = Config.content  # the folder the config `init` writes names
     return {
         "digest.toml": config_template(),
-        "content/welcome.md": SAMPLE_ARTICLE,
+        f"{content}/welcome.md": SAMPLE_ARTICLE,
         "templates/README.md": TEMPLATES_README.format(
             names="\n".join(f"- `{name}`" for name in names)
         ),
         ".gitignore": GITIGNORE,
-        ".github/workflows/pages.yml": pages_workflow(requirement or PLACEHOLDER_REQUIREMENT),
+        ".github/workflows/pages.yml": pages_workflow(
+            requirement or PLACEHOLDER_REQUIREMENT, content=content
+        ),
     }
 
 

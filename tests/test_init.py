@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from digest.cli import main
@@ -18,6 +19,7 @@ from digest.scaffold import (
     PLACEHOLDER_REQUIREMENT,
     config_template,
     init_digest,
+    pages_workflow,
     scaffold_files,
 )
 
@@ -120,3 +122,19 @@ def test_templates_readme_lists_the_builtin_templates() -> None:
     for name in ("base.html", "story.html", "assets/style.css"):
         assert f"- `{name}`" in text
     assert '{% extends "base.html" %}' in text
+
+
+def test_workflow_fetches_into_and_commits_the_content_folder(tmp_path: Path) -> None:
+    init_digest(tmp_path, "digest==1.0")
+    config, base = load_config(tmp_path / "digest.toml", environ={})
+    folder = (base / config.content).relative_to(tmp_path).as_posix()
+    assert (tmp_path / folder / "welcome.md").is_file()
+    text = (tmp_path / ".github" / "workflows" / "pages.yml").read_text("utf-8")
+    flow = yaml.safe_load(text)
+    assert flow["jobs"]["fetch"]["env"]["CONTENT"] == folder
+    assert f"{folder}/**" in flow[True]["push"]["paths"]  # YAML 1.1 reads `on` as true
+    # another folder is named everywhere the workflow names one
+    other = yaml.safe_load(pages_workflow("digest==1.0", content="news articles"))
+    assert other["jobs"]["fetch"]["env"]["CONTENT"] == "news articles"
+    assert "news articles/**" in other[True]["push"]["paths"]
+    assert not any(p.startswith("content") for p in other[True]["push"]["paths"])
