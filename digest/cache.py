@@ -62,6 +62,7 @@ SITE_ONLY_FIELDS = frozenset(
         "title",
         "description",
         "base_url",
+        "article_text",
         "content",
         "output",
         "cache",

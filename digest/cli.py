@@ -13,7 +13,7 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from digest import __version__
-from digest.config import Config, load_config
+from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
 from digest.deploy import deploy_site
 from digest.models import BuildReport, DigestError
 from digest.pipeline import build as build_site
@@ -60,6 +60,14 @@ def site_options(command: F) -> F:
             "base_url in the config file].",
         ),
         click.option(
+            "--article-text",
+            type=click.Choice(ARTICLE_TEXT_CHOICES),
+            help="What article pages, feeds and the search index show of each article: "
+            "'excerpt' (lead and link out), 'full' (whole text) or 'auto' (an excerpt of "
+            "articles from other sites) [overrides DIGEST_ARTICLE_TEXT and article_text in "
+            "the config file; default: auto].",
+        ),
+        click.option(
             "--no-cache",
             is_flag=True,
             help="Build everything again: analyse every article instead of reusing the cache "
@@ -80,13 +88,19 @@ def verbosity_options(command: F) -> F:
     )
 
 
-def _overrides(content: Path | None, output: Path | None, base_url: str | None) -> dict[str, Any]:
+def _overrides(
+    content: Path | None,
+    output: Path | None,
+    base_url: str | None,
+    article_text: str | None = None,
+) -> dict[str, Any]:
     """Command-line settings -> config overrides (folders absolute: they are relative to
     the current folder, not to the config file)."""
     return {
         "content": str(content.resolve()) if content else None,
         "output": str(output.resolve()) if output else None,
         "base_url": base_url,
+        "article_text": article_text,
     }
 
 
@@ -112,6 +126,7 @@ def build(
     output: Path | None,
     config_file: Path | None,
     base_url: str | None,
+    article_text: str | None,
     no_cache: bool,
     strict: bool,
     jobs: int | None,
@@ -119,7 +134,7 @@ def build(
     verbose: bool,
 ) -> None:
     """Read the content folder and write the digest site."""
-    config, base = _load(config_file, _overrides(content, output, base_url))
+    config, base = _load(config_file, _overrides(content, output, base_url, article_text))
     report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet, jobs=jobs)
     _print_report(report, quiet=quiet, verbose=verbose)
     if strict and report.problems:
@@ -214,6 +229,7 @@ def serve(
     output: Path | None,
     config_file: Path | None,
     base_url: str | None,
+    article_text: str | None,
     no_cache: bool,
 ) -> None:
     """Preview the site; rebuild and reload it on every change.
@@ -224,7 +240,7 @@ def serve(
     """
     server = DevServer(
         config_file,
-        _overrides(content, output, base_url),
+        _overrides(content, output, base_url, article_text),
         host=host,
         port=port,
         cache=not no_cache,
@@ -299,6 +315,7 @@ def deploy(
     output: Path | None,
     config_file: Path | None,
     base_url: str | None,
+    article_text: str | None,
     no_cache: bool,
     remote: str,
     branch: str,
@@ -315,7 +332,7 @@ def deploy(
     Commits the output folder, plus .nojekyll and an optional CNAME, on top of
     the remote branch without touching your working tree or index.
     """
-    config, base = _load(config_file, _overrides(content, output, base_url))
+    config, base = _load(config_file, _overrides(content, output, base_url, article_text))
     if not no_build:
         report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet)
         _print_report(report, quiet=quiet, verbose=verbose)

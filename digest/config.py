@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from digest.models import DigestError
 
 ENV_PREFIX = "DIGEST_"
+# what `article_text` may be (see its doc and digest.excerpts)
+ARTICLE_TEXT_CHOICES = ("auto", "excerpt", "full")
 # settings that name folders: in digest.toml relative to the file, elsewhere to the
 # current folder
 PATH_FIELDS = ("content", "output", "cache")
@@ -52,6 +54,15 @@ class Config:
         None,
         "Public address of the site (https://…/): absolute URLs in feeds, sitemap, canonical "
         "links and Open Graph tags. Links between pages stay relative.",
+    )
+    article_text: str = _opt(
+        "auto",
+        "What article pages, feeds, the search index and digest.json show of an article's "
+        "text: 'excerpt' (headline, the lead's opening sentences up to 60 words, keywords, "
+        "outlet, date and a link to the original), 'full' (the whole cleaned text, for "
+        "content you may republish) or 'auto': an excerpt of articles whose url is on "
+        "another site than base_url (without base_url: any url), the whole text of the "
+        "rest. Story summaries are not affected.",
     )
     language: str = _opt("en", "Language of the digest (keyword stop-words, <html lang>).")
     content: str = _opt("content", "Folder of articles, relative to the config file.")
@@ -353,6 +364,9 @@ def _finished(values: dict[str, Any], errors: list[str], source: str) -> Config:
 
 def _range_errors(c: Config) -> list[str]:
     errors = []
+    if c.article_text not in ARTICLE_TEXT_CHOICES:
+        allowed = ", ".join(f"'{choice}'" for choice in ARTICLE_TEXT_CHOICES)
+        errors.append(f"'article_text' must be one of {allowed}, not {c.article_text!r}")
     if c.keyword_backend not in ("yake-rust", "yake"):
         errors.append("'keyword_backend' must be 'yake-rust' or 'yake'")
     if not 0.0 <= c.story_time_bonus <= 1.0 or c.story_time_scale_hours <= 0:

@@ -31,6 +31,7 @@ import markupsafe
 
 from digest import feeds
 from digest.config import Config
+from digest.excerpts import restrict_site
 from digest.feeds import Entry, Feed
 from digest.keywords import names_something
 from digest.load import http_url
@@ -156,10 +157,12 @@ def render_pages(
     site: Site, config: Config, templates: Path | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """Site -> every output file but the search index, as (relative path, bytes),
-    one at a time."""
+    one at a time. Articles shown as excerpts (`config.article_text`) are cut to
+    their excerpt first, so no output file can carry the rest of their text."""
     env = make_environment(templates)
     env.filters["nice_date"] = functools.partial(nice_date, zone=config.timezone)
-    ctx = SiteContext(site, config)
+    site, excerpts = restrict_site(site, config.article_text, config.base_url)
+    ctx = SiteContext(site, config, excerpts)
     ctx.use_templates(env)
     sitemap: list[tuple[str, str | None]] = []
 
@@ -315,9 +318,10 @@ class Related:
 class SiteContext:
     """Look-ups the templates need: ids to records, pages, keywords, outlets, archive."""
 
-    def __init__(self, site: Site, config: Config) -> None:
+    def __init__(self, site: Site, config: Config, excerpts: frozenset[str] = frozenset()) -> None:
         self.site = site
         self.config = config
+        self.excerpts = excerpts  # ids of the articles shown as excerpts
         self.articles = {a.id: a for a in site.articles}
         self.stories = {s.id: s for s in site.stories}
         self.topics = {t.id: t for t in site.topics}
@@ -453,6 +457,19 @@ class SiteContext:
         """Other versions of the same report as this article."""
         main = self.duplicate_of.get(article_id, article_id)
         return [self.articles[i] for i in self.families.get(main, ()) if i != article_id]
+
+    def is_excerpt(self, article: Article) -> bool:
+        """Whether the site shows only an excerpt of the article (`digest.excerpts`)."""
+        return article.id in self.excerpts
+
+    def original_site(self, article: Article) -> str:
+        """Who publishes an article's original, for "Read the full article at …":
+        its outlet, or the host of its URL when the outlet is unknown."""
+        if article.meta.source:
+            return article.meta.source
+        url = http_url(article.meta.url) if article.meta.url else None
+        host = (urlsplit(url).hostname or "") if url else ""
+        return host.removeprefix("www.") or article.source_label
 
     def citation_numbers(self, story: Story) -> dict[str, int]:
         return {a.id: n for n, a in enumerate(self.reports(story), start=1)}
@@ -737,6 +754,7 @@ def digest_json(site: Site, ctx: SiteContext) -> bytes:
                 "date": a.meta.date,
                 "keywords": [k.label for k in a.keywords],
                 "lead": list(a.lead),
+                "article_text": "excerpt" if ctx.is_excerpt(a) else "full",
                 "duplicate_of": ctx.duplicate_of.get(a.id),
             }
             for a in site.articles

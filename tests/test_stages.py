@@ -209,8 +209,10 @@ def test_digest_json_schema(build_site: Builder, seed_content: Path) -> None:
     assert set(raw) >= {"articles", "stories"}
     for article in raw["articles"]:
         assert set(article) == {
-            "id", "path", "title", "source", "url", "date", "keywords", "lead", "duplicate_of"
+            "id", "path", "title", "source", "url", "date", "keywords", "lead", "article_text",
+            "duplicate_of",
         }  # fmt: skip
+        assert article["article_text"] in ("excerpt", "full")
     for story in raw["stories"]:
         assert {"id", "title", "page", "articles", "keywords", "summary"} <= set(story)
         assert (site / story["page"]).is_file()
