@@ -244,6 +244,8 @@ def _digest_version() -> str:
 ANALYSIS_MODULES = (
     "analyse",
     "load",
+    "dates",
+    "urls",
     "clean",
     "extract",
     "keywords",

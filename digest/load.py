@@ -7,7 +7,6 @@ This is the only module that reads the content folder. Each file becomes a
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import functools
 import hashlib
 import html
@@ -15,20 +14,24 @@ import os
 import re
 import stat
 import threading
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
 import yaml
-from dateutil import parser as dateparser
 
+from digest.dates import EARLIEST_PLAUSIBLE_YEAR as EARLIEST_PLAUSIBLE_YEAR
+from digest.dates import clock as clock
+from digest.dates import date_notes as date_notes
+from digest.dates import early_date_notes, parse_date
+from digest.dates import future_date_notes as future_date_notes
 from digest.models import Block, BlockKind, Document, Meta, Problem
 from digest.titles import strip_site_name
+from digest.urls import domain_of as domain_of
+from digest.urls import http_url, majority_domain, site_names
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 TEXT_SUFFIXES = (".txt", ".text")
@@ -366,52 +369,6 @@ def meta_from_mapping(path: str, data: dict[str, Any]) -> tuple[Meta, list[Probl
     return meta, problems
 
 
-# Dates before this year are taken for mistakes (a year 1 from a broken template),
-# not for old news; they are kept, with a problem saying so.
-EARLIEST_PLAUSIBLE_YEAR = 1900
-
-
-def clock() -> dt.datetime:
-    """The current time, for date warnings only (a test may replace it)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def date_notes(date: str, now: dt.datetime | None = None) -> list[str]:
-    """An ISO date -> notes for a date that is implausible: before 1900, or later
-    than `now` (the clock) by more than a day (a day of slack for time zones).
-
-    The clock only decides whether the note is given: the date itself is kept as
-    written, so it never changes a page, and two builds still give the same bytes.
-    """
-    return [*early_date_notes(date), *future_date_notes(date, now)]
-
-
-def early_date_notes(date: str) -> list[str]:
-    """The clock-free half of `date_notes`, given while a file is read (and cached)."""
-    moment = _moment(date)
-    if moment is not None and moment.year < EARLIEST_PLAUSIBLE_YEAR:
-        return [f"implausible date {date} (before {EARLIEST_PLAUSIBLE_YEAR}); kept as written"]
-    return []
-
-
-def future_date_notes(date: str, now: dt.datetime | None = None) -> list[str]:
-    """The half of `date_notes` that reads the clock: given on every build, after
-    the cached analysis, so a note never outlives its truth."""
-    moment = _moment(date)
-    if moment is None:
-        return []
-    now = now or clock()
-    limit = now.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
-    return [f"date {date} is in the future; kept as written"] if moment > limit else []
-
-
-def _moment(date: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(date.removesuffix("Z"))
-    except ValueError:
-        return None
-
-
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -419,72 +376,6 @@ def _no_surrogates(text: str) -> str:
     """YAML's "\\ud800" escape gives a lone surrogate, which no page, feed or
     digest.json can encode: writing one crashed the build."""
     return _SURROGATES.sub("", text)
-
-
-def parse_date(value: object) -> str | None:
-    """A date in any common form -> ISO 8601 text, or None when it can't be read."""
-    if isinstance(value, dt.datetime):
-        return _iso(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if not isinstance(value, str | int):
-        return None
-    text = str(value).strip()
-    if not text or len(text) > 64 or not re.search(r"\d", text):
-        return None
-    try:
-        parsed = dateparser.isoparse(text)
-    except (ValueError, OverflowError):
-        try:
-            parsed = dateparser.parse(text, default=dt.datetime(1900, 1, 1))
-        except (ValueError, OverflowError, TypeError):
-            return None
-        if parsed.year == 1900 and "1900" not in text:
-            return None  # a time or fragment with no year is not a publication date
-    has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
-    return _iso(parsed) if has_time else parsed.date().isoformat()
-
-
-def _iso(value: dt.datetime) -> str | None:
-    if value.tzinfo is not None:
-        try:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        except (OverflowError, ValueError):
-            # "9999-12-31T23:59-14:00" is past the last UTC moment Python knows;
-            # an offset of a day or more is no time zone. Both crashed the build.
-            return None
-        return value.isoformat(timespec="seconds") + "Z"
-    return value.isoformat(timespec="seconds")
-
-
-def http_url(value: str) -> str | None:
-    """The URL when it is an absolute http(s) URL with a host, else None."""
-    value = value.strip()
-    if any(c.isspace() or ord(c) < 32 for c in value) or len(value) > 2000:
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return value
-
-
-def domain_of(url: str) -> str | None:
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    return host[4:] if host.startswith("www.") else host
-
-
-def site_names(meta: Meta) -> list[str]:
-    """An article's metadata -> the names its outlet's site goes by (the source, the
-    URL's host): what a site-name part of its headline would say."""
-    return [n for n in (meta.source, meta.url and domain_of(meta.url)) if n]
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -825,15 +716,6 @@ def _evidence_from_text(meta: Meta, lines: list[str]) -> Meta:
             if domain not in _WEBMAIL:
                 return replace(meta, source=domain, source_evidence="email")
     return meta
-
-
-def majority_domain(urls: Iterable[str]) -> str | None:
-    """The domain that most of the links point to, when at least two and over half do."""
-    domains = Counter(d for d in (domain_of(u) for u in urls) if d)
-    if not domains:
-        return None
-    (top, count), total = domains.most_common(1)[0], sum(domains.values())
-    return top if count >= 2 and count * 2 > total else None
 
 
 # --------------------------------------------------------------------------- HTML

@@ -33,7 +33,6 @@ from digest import feeds
 from digest.config import Config
 from digest.feeds import Entry, Feed
 from digest.keywords import names_something
-from digest.load import http_url
 from digest.models import (
     Article,
     DigestError,
@@ -44,6 +43,7 @@ from digest.models import (
     Topic,
 )
 from digest.slugs import unique_slugs
+from digest.urls import http_url
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout

@@ -32,7 +32,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from digest import load
+from digest import dates, load
 from digest.config import Config
 from digest.load import SourceFile, load_document
 from digest.models import Document, Problem
@@ -577,7 +577,7 @@ def test_the_clock_changes_problems_never_output(
     sites = []
     reports = []
     for year in (2020, 2040):
-        monkeypatch.setattr(load, "clock", lambda y=year: dt.datetime(y, 1, 1, tzinfo=dt.UTC))
+        monkeypatch.setattr(dates, "clock", lambda y=year: dt.datetime(y, 1, 1, tzinfo=dt.UTC))
         out = tmp_path / f"site-{year}"
         config = Config(content=str(content), output=str(out), search=False)
         reports.append(build(config, tmp_path, cache=False))
@@ -600,7 +600,7 @@ def test_the_clock_changes_problems_never_output(
     ],
 )
 def test_date_notes(date: str, note: str | None) -> None:
-    notes = load.date_notes(date, now=dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC))
+    notes = dates.date_notes(date, now=dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC))
     assert (notes[0] if notes else None) == note or (note and note in notes[0])
 
 

@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from digest.clean import clean_document
-from digest.load import (
-    SourceFile,
-    http_url,
-    load_document,
-    majority_domain,
-    parse_date,
-    read_content,
-)
+from digest.dates import parse_date
+from digest.load import SourceFile, load_document, read_content
 from digest.models import Document
+from digest.urls import http_url, majority_domain
 
 SEEDS = Path(__file__).resolve().parents[1] / "content"
 
