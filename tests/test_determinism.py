@@ -103,7 +103,7 @@ def test_no_clock_in_the_code_that_makes_output() -> None:
     """Dates on pages come from articles or settings. The clock may only be read
     for timings (time.perf_counter), never for anything written to the site."""
     offenders = []
-    for path in sorted((REPO / "digest").glob("*.py")):
+    for path in sorted((REPO / "digest").rglob("*.py")):
         for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             allowed = any(name == path.name and part in line for name, part in ALLOWED)
             file_time = path.name not in FILE_MANAGERS and FILE_TIMES.search(line)

@@ -35,6 +35,7 @@ import pytest
 from digest import dates, load
 from digest.config import Config
 from digest.load import SourceFile, load_document
+from digest.load.files import MAX_FILE_BYTES
 from digest.models import Document, Problem
 from digest.pipeline import build
 from tests.browser_support import launch, require_browser, serve
@@ -627,7 +628,7 @@ def test_front_matter_values_that_crashed_the_build(front: str) -> None:
 def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_bytes(b"x")
     with (tmp_path / "big.txt").open("r+b") as handle:
-        handle.truncate(load.MAX_FILE_BYTES + 1)  # sparse: instant, no disk used
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: instant, no disk used
     files, problems = load.read_content(tmp_path)
     assert files == []
     assert [p.path for p in problems] == ["big.txt"] and "too large" in problems[0].reason
