@@ -241,10 +241,21 @@ def _digest_version() -> str:
 
 # The modules of the per-article stage: `analyse` and every digest module it
 # imports, directly or not (a test keeps this list complete), and this one,
-# which encodes the entries.
+# which encodes the entries. Dotted names are modules of a package ("load" is
+# digest/load/__init__.py, "load.html" digest/load/html.py).
 ANALYSIS_MODULES = (
     "analyse",
     "load",
+    "load.files",
+    "load.decode",
+    "load.meta",
+    "load.reader",
+    "load.document",
+    "load.markdown",
+    "load.text",
+    "load.html",
+    "dates",
+    "urls",
     "clean",
     "extract",
     "keywords",
@@ -256,6 +267,12 @@ ANALYSIS_MODULES = (
 )
 
 
+def module_path(name: str) -> Path:
+    """A module name of ANALYSIS_MODULES ("load.html") -> its source file."""
+    base = Path(__file__).parent.joinpath(*name.split("."))
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+
+
 @functools.cache
 def _code_hash() -> str:
     """Hash of the modules the analysis runs: a changed analysis invalidates the
@@ -263,8 +280,9 @@ def _code_hash() -> str:
     while a change to grouping or rendering keeps it."""
     digest = hashlib.sha256()
     for name in sorted(ANALYSIS_MODULES):
-        path = Path(__file__).parent / f"{name}.py"
-        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        path = module_path(name)
+        label = path.relative_to(Path(__file__).parent).as_posix()
+        digest.update(label.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -16,7 +16,6 @@ figures for a story's page, so what the page says is what decided.
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +24,7 @@ from itertools import chain
 from typing import Any
 
 from digest.config import Config
+from digest.dates import moment
 from digest.models import Article
 from digest.terms import Vector, containment, cosine, idf_table, tfidf
 
@@ -80,27 +80,6 @@ def group_articles(
             )
         )
     return groups
-
-
-def day_number(date: str | None) -> int | None:
-    if not date:
-        return None
-    try:
-        return dt.date.fromisoformat(date[:10]).toordinal()
-    except ValueError:
-        return None
-
-
-def moment(date: str | None) -> tuple[int | None, float | None]:
-    """ISO date -> (day number, hours since the epoch when it has a time of day)."""
-    day = day_number(date)
-    if day is None or date is None or len(date) < 16 or date[10] != "T":
-        return day, None
-    try:
-        when = dt.datetime.fromisoformat(date.removesuffix("Z"))
-    except ValueError:
-        return day, None
-    return day, (when - dt.datetime(1970, 1, 1)).total_seconds() / 3600
 
 
 def _candidate_similarities(

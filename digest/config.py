@@ -396,6 +396,8 @@ def _range_errors(c: Config) -> list[str]:
     if c.story_window_days < 0:
         errors.append("'story_window_days' must be 0 or more")
     if c.base_url is not None:
+        # Not urls.http_url: the site's own address is held to more (no query,
+        # fragment or spaces; "HTTP://" refused) than a link in an article.
         parts = urlsplit(c.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             errors.append("'base_url' must be an http:// or https:// address")

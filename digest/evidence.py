@@ -22,8 +22,9 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from digest.cluster import counted_similarity, moment
+from digest.cluster import counted_similarity
 from digest.config import Config
+from digest.dates import moment
 from digest.models import Article, PairEvidence, StoryEvidence
 from digest.terms import Vector, cosine, stem
 

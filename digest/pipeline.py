@@ -18,7 +18,8 @@ from digest.analyse import analyse_file
 from digest.cache import ArticleCache, check_cache_path
 from digest.cluster import group_articles, term_idf
 from digest.config import Config
-from digest.load import SourceFile, future_date_notes, read_content
+from digest.dates import future_date_notes
+from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
 from digest.search import Indexer

@@ -34,7 +34,6 @@ from digest.config import Config
 from digest.excerpts import restrict_site
 from digest.feeds import Entry, Feed
 from digest.keywords import names_something
-from digest.load import http_url
 from digest.models import (
     Article,
     DigestError,
@@ -45,6 +44,7 @@ from digest.models import (
     Topic,
 )
 from digest.slugs import unique_slugs
+from digest.urls import http_url
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
 SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout

@@ -12,10 +12,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from digest.cluster import Group, article_vectors, day_number, moment
+from digest.cluster import Group, article_vectors
 from digest.config import Config
+from digest.dates import day_number, moment
 from digest.evidence import story_evidence
-from digest.load import site_names
 from digest.models import (
     Article,
     Keyword,
@@ -28,6 +28,7 @@ from digest.models import (
 from digest.summarize import summarize
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
+from digest.urls import site_names
 
 # What a mere mention of a keyword by one report adds, against up to 1 for
 # ranking it first.

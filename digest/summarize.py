@@ -21,10 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.clean import analysis_text
-from digest.load import site_names
 from digest.models import Article, SummarySentence
 from digest.terms import Vector, content_terms, cosine, idf_table, normalised, tfidf
 from digest.titles import clean_headline, headline_penalty
+from digest.urls import site_names
 
 # Relevance against redundancy in maximal marginal relevance (1 = relevance only).
 MMR_LAMBDA = 0.7

@@ -226,7 +226,8 @@ def test_settings_that_shape_articles_change_the_key(project: Path) -> None:
 def test_site_only_settings_are_not_read_per_article() -> None:
     """A setting listed as site-only must not be read by the per-article stages,
     or the cache would serve results made with an old value."""
-    per_article = ["load.py", "clean.py", "extract.py", "terms.py"]
+    loader = sorted(f"load/{path.name}" for path in (REPO / "digest" / "load").glob("*.py"))
+    per_article = [*loader, "dates.py", "urls.py", "clean.py", "extract.py", "terms.py"]
     for name in per_article:
         source = (REPO / "digest" / name).read_text("utf-8")
         read = set(re.findall(r"\bconfig\.(\w+)", source))
@@ -313,20 +314,29 @@ def test_the_code_hash_covers_every_module_the_analysis_imports() -> None:
     imports: a module left out could change articles without emptying the cache."""
     import ast
 
-    from digest.cache import ANALYSIS_MODULES
+    from digest.cache import ANALYSIS_MODULES, module_path
+
+    def is_module(name: str) -> bool:
+        base = REPO.joinpath("digest", *name.split("."))
+        return base.is_dir() or base.with_suffix(".py").is_file()
 
     def digest_imports(name: str) -> set[str]:
-        tree = ast.parse((REPO / "digest" / f"{name}.py").read_text("utf-8"))
+        tree = ast.parse(module_path(name).read_text("utf-8"))
         found = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
-                if node.module == "digest":
-                    found |= {alias.name for alias in node.names}
-                elif node.module.startswith("digest."):
-                    found.add(node.module.split(".")[1])
+                if node.module == "digest" or node.module.startswith("digest."):
+                    package = node.module.removeprefix("digest").lstrip(".")
+                    if package:
+                        found.add(package)
+                    for alias in node.names:  # "from digest.load import html": a module
+                        dotted = f"{package}.{alias.name}".lstrip(".")
+                        if is_module(dotted):
+                            found.add(dotted)
             elif isinstance(node, ast.Import):
-                found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("digest.")}
-        return found
+                found |= {a.name[7:] for a in node.names if a.name.startswith("digest.")}
+        # importing a package's module runs the package's __init__ too
+        return found | {n.rsplit(".", 1)[0] for n in found if "." in n}
 
     reached, todo = set(), ["analyse"]
     while todo:
@@ -334,5 +344,6 @@ def test_the_code_hash_covers_every_module_the_analysis_imports() -> None:
         if name not in reached:
             reached.add(name)
             todo.extend(digest_imports(name))
+    assert {"load.html", "load.files", "dates", "urls"} <= reached  # the walk follows packages
     assert reached <= set(ANALYSIS_MODULES), sorted(reached - set(ANALYSIS_MODULES))
     assert "render" not in ANALYSIS_MODULES and "cluster" not in ANALYSIS_MODULES

@@ -20,7 +20,7 @@ import lxml.html
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from digest import clean, keywords, load
+from digest import clean, keywords
 from digest.keywords import (
     _CASE_TRAPS,
     _count_phrase,
@@ -33,6 +33,8 @@ from digest.keywords import (
     _word_tally,
     has_word,
 )
+from digest.load import markdown
+from digest.load.html import html_blocks
 from digest.models import Article, Block, Meta
 from digest.terms import STOP_WORDS, content_terms, shingles, stem, word_shingles, words
 
@@ -314,12 +316,12 @@ def test_cleaning_matches_the_reference(text: str) -> None:
 
 def converted_blocks(text: str) -> list[Block]:
     """Markdown -> blocks the slow way: converted to HTML and read back."""
-    converted = load._markdown_to_html(text)
+    converted = markdown._markdown_to_html(text)
     if not converted:
         return []
     parser = lxml.html.HTMLParser()
     fragment = lxml.html.fragment_fromstring(converted, create_parent="div", parser=parser)
-    return load.html_blocks(fragment)[0]
+    return html_blocks(fragment)[0]
 
 
 # Paragraphs of plain text (words, spaces, punctuation Markdown leaves alone), and
@@ -348,27 +350,27 @@ MARKDOWNISH = st.lists(st.tuples(WORDS | WORDS | ODD_LINE, BREAKS), max_size=6).
 @example("Fish &amp; chips &x; &#39;")
 @example("A quote\n> here")
 def test_plain_paragraphs_are_what_markdown_gives(text: str) -> None:
-    blocks = load.plain_paragraphs(text)
+    blocks = markdown.plain_paragraphs(text)
     if blocks is not None:
         assert blocks == converted_blocks(text)
 
 
 def test_plain_paragraphs_leave_markup_to_markdown() -> None:
     for text in ["*a*", "a  \nb", "1. a", "- a", "    code", "a\n===", "a &amp; b", "[a](b)"]:
-        assert load.plain_paragraphs(text) is None, text
-    assert load.plain_paragraphs("A & B.\n\n\nC") == [Block("p", "A & B."), Block("p", "C")]
+        assert markdown.plain_paragraphs(text) is None, text
+    assert markdown.plain_paragraphs("A & B.\n\n\nC") == [Block("p", "A & B."), Block("p", "C")]
 
 
 def test_markdown_converter_is_reused_and_dropped_after_a_failure() -> None:
-    first = load._markdown_to_html("*a*")
-    converter = load._MARKDOWN.converter
-    assert load._markdown_to_html("*a*") == first and load._MARKDOWN.converter is converter
+    first = markdown._markdown_to_html("*a*")
+    converter = markdown._MARKDOWN.converter
+    assert markdown._markdown_to_html("*a*") == first and markdown._MARKDOWN.converter is converter
     deep = "> " * 2000 + "a"
     try:
-        load._markdown_to_html(deep)
+        markdown._markdown_to_html(deep)
     except RecursionError:
-        assert load._MARKDOWN.converter is None
-    assert load._markdown_to_html("- a\n- b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+        assert markdown._MARKDOWN.converter is None
+    assert markdown._markdown_to_html("- a\n- b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
 
 
 # ------------------------------------------------------------------ keyword mentions

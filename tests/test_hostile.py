@@ -32,9 +32,10 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from digest import load
+from digest import dates, load
 from digest.config import Config
 from digest.load import SourceFile, load_document
+from digest.load.files import MAX_FILE_BYTES
 from digest.models import Document, Problem
 from digest.pipeline import build
 from tests.browser_support import launch, require_browser, serve
@@ -577,7 +578,7 @@ def test_the_clock_changes_problems_never_output(
     sites = []
     reports = []
     for year in (2020, 2040):
-        monkeypatch.setattr(load, "clock", lambda y=year: dt.datetime(y, 1, 1, tzinfo=dt.UTC))
+        monkeypatch.setattr(dates, "clock", lambda y=year: dt.datetime(y, 1, 1, tzinfo=dt.UTC))
         out = tmp_path / f"site-{year}"
         config = Config(content=str(content), output=str(out), search=False)
         reports.append(build(config, tmp_path, cache=False))
@@ -600,7 +601,7 @@ def test_the_clock_changes_problems_never_output(
     ],
 )
 def test_date_notes(date: str, note: str | None) -> None:
-    notes = load.date_notes(date, now=dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC))
+    notes = dates.date_notes(date, now=dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC))
     assert (notes[0] if notes else None) == note or (note and note in notes[0])
 
 
@@ -627,7 +628,7 @@ def test_front_matter_values_that_crashed_the_build(front: str) -> None:
 def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_bytes(b"x")
     with (tmp_path / "big.txt").open("r+b") as handle:
-        handle.truncate(load.MAX_FILE_BYTES + 1)  # sparse: instant, no disk used
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: instant, no disk used
     files, problems = load.read_content(tmp_path)
     assert files == []
     assert [p.path for p in problems] == ["big.txt"] and "too large" in problems[0].reason

@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from digest.clean import clean_document
-from digest.load import (
-    SourceFile,
-    http_url,
-    load_document,
-    majority_domain,
-    parse_date,
-    read_content,
-)
+from digest.dates import parse_date
+from digest.load import SourceFile, load_document, read_content
 from digest.models import Document
+from digest.urls import http_url, majority_domain
 
 SEEDS = Path(__file__).resolve().parents[1] / "content"
 
@@ -595,9 +590,9 @@ def test_read_content_symlinked_folder_inside_does_not_flag_the_real_one(tmp_pat
 
 
 def test_read_content_refuses_files_too_large(tmp_path, monkeypatch):
-    import digest.load
+    import digest.load.files
 
-    monkeypatch.setattr(digest.load, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(digest.load.files, "MAX_FILE_BYTES", 10)
     write(tmp_path / "big.txt", "x" * 11)
     write(tmp_path / "small.txt", "x" * 10)
     files, problems = read_content(tmp_path)

@@ -21,13 +21,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from digest.clean import clean_document
+from digest.dates import parse_date
 from digest.load import (
     SUFFIXES,
     SourceFile,
     decode,
     load_document,
     meta_from_mapping,
-    parse_date,
     read_content,
 )
 from digest.models import Document, Problem

@@ -176,7 +176,7 @@ def test_date_in_the_future_is_asked_of_the_clock_on_every_build(
 ) -> None:
     """A "date in the future" note depends on the clock, the one input not hashed:
     neither the per-article cache nor the no-op build may keep it once untrue."""
-    from digest import load
+    from digest import dates
 
     (project / "content" / "later.md").write_text(
         "---\ntitle: Ferry timetable\ndate: 2030-05-01\n---\nFerries run to the islands.\n",
@@ -184,7 +184,7 @@ def test_date_in_the_future_is_asked_of_the_clock_on_every_build(
     )
 
     def at(year: int) -> None:
-        monkeypatch.setattr(load, "clock", lambda: dt.datetime(year, 1, 1, tzinfo=dt.UTC))
+        monkeypatch.setattr(dates, "clock", lambda: dt.datetime(year, 1, 1, tzinfo=dt.UTC))
 
     def future(report: BuildReport) -> list[str]:
         return [p.path for p in report.problems if "in the future" in p.reason]
