@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from digest.load import http_url
 from digest.models import Article, Block, Site
+from digest.urls import http_url
 
 # An excerpt is at most this many words: about the two or three opening sentences
 # that aggregators show under a headline.
