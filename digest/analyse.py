@@ -21,10 +21,17 @@ def analyse_file(source: SourceFile, article_id: str, config: Config) -> Article
     A pure function of the file's path, bytes and config: safe to cache and to
     run in a worker process.
     """
-    doc = load_document(source)
-    if isinstance(doc, Problem):
-        return doc
-    doc = clean_document(doc)
-    if not doc.blocks and not headline_only(doc):
-        return Problem(source.path, "no article text left after removing boilerplate")
-    return extract_article(doc, config, article_id)
+    try:
+        doc = load_document(source)
+        if isinstance(doc, Problem):
+            return doc
+        doc = clean_document(doc)
+        if not doc.blocks and not headline_only(doc):
+            return Problem(source.path, "no article text left after removing boilerplate")
+        return extract_article(doc, config, article_id)
+    except Exception as exc:
+        # A file no reader foresaw (a parser library's assertion, say) costs that
+        # file, never the build: the rest of the digest still builds.
+        return Problem(
+            source.path, f"could not be read: internal error {type(exc).__name__}; please report it"
+        )

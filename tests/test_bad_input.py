@@ -316,3 +316,33 @@ def test_deeply_nested_markdown_is_read_as_plain_text_with_a_problem():
     assert isinstance(doc, Document)
     (problem,) = doc.problems
     assert problem.path == "deep-list.md" and "nested too deeply" in problem.reason
+
+
+def test_saved_page_cut_before_its_body_in_a_markdown_file(tmp_path):
+    # lxml finds no <body> in such a body and asserts: it used to crash the whole build
+    page = (
+        '---\ntitle: Cut page\n---\n<html lang="en"><head><title>Cut page</title>'
+        '<meta name="x" content="y"><style>p{margin:0}</style></head>\n'
+    )
+    result = analyse("cut.md", page.encode())
+    assert isinstance(result, Article)  # a headline entry: the page has no text of its own
+    assert any("whole HTML page" in p.reason for p in result.problems)
+    assert not any("margin" in s for s in result.sentences)
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "cut.md").write_text(page, encoding="utf-8")
+    (content / "good.md").write_text(GOOD_TEXT, encoding="utf-8")
+    report = build(Config(content=str(content), output=str(tmp_path / "site"), search=False))
+    assert report.articles == 2
+
+
+def test_an_unforeseen_reader_error_costs_the_file_not_the_build(monkeypatch):
+    from digest import analyse as analyse_module
+
+    def broken(source: SourceFile) -> Document:
+        raise AssertionError("a parser library's own check")
+
+    monkeypatch.setattr(analyse_module, "load_document", broken)
+    result = analyse("odd.md", GOOD_TEXT.encode())
+    assert isinstance(result, Problem) and result.path == "odd.md"
+    assert "internal error AssertionError" in result.reason

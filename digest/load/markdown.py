@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 
+import lxml.etree
 import lxml.html
 
 from digest.load.html import TOO_DEEP, flat_html_blocks, html_blocks, too_deep
@@ -35,8 +36,16 @@ def read(path: str, text: str) -> Document:
         return Document(path=path, meta=meta, blocks=tuple(paragraphs), problems=tuple(problems))
     html = _markdown_to_html(text)
     parser = lxml.html.HTMLParser()
-    fragment = lxml.html.fragment_fromstring(html, create_parent="div", parser=parser)
-    if too_deep(parser):  # "> > > > …" quotes nested hundreds deep
+    try:
+        fragment = lxml.html.fragment_fromstring(html, create_parent="div", parser=parser)
+    except (AssertionError, lxml.etree.ParserError):
+        # a whole saved page pasted as the body (lxml finds no body, or two): its
+        # text is still worth reading, without the page's structure
+        fragment = None
+    if fragment is None:
+        blocks, _links = flat_html_blocks(html)
+        problems.append(Problem(path, "holds a whole HTML page; read as flat text"))
+    elif too_deep(parser):  # "> > > > …" quotes nested hundreds deep
         blocks, _links = flat_html_blocks(html)
         problems.append(Problem(path, TOO_DEEP))
     else:
