@@ -10,6 +10,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -464,3 +465,28 @@ def test_cli_without_sources_fails(runner: CliRunner) -> None:
     assert result.exit_code == 1 and "nothing to fetch" in result.output
     bad = runner.invoke(main, ["fetch", "--config", "missing.toml"])
     assert bad.exit_code == 1 and "config file not found" in bad.output
+
+
+def test_worker_processes_extract_the_same_text(
+    server: FetchServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.fetch
+
+    feed = server.add("/w.xml", rss2("W", items_for(server, "ww", 4)), "application/rss+xml")
+    inline = fetch_sources(config(tmp_path / "inline", feed))
+    monkeypatch.setattr(digest.fetch, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(digest.fetch.os, "cpu_count", lambda: 2)
+    pools: list[object] = []
+
+    class Counted(digest.fetch.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+    monkeypatch.setattr(digest.fetch, "ProcessPoolExecutor", Counted)
+    pooled = fetch_sources(config(tmp_path / "pooled", feed))
+    assert pooled.written == inline.written and len(inline.written) == 4
+    assert len(pools) == 1  # the pages went through worker processes
+    for rel in inline.written:
+        one = (tmp_path / "inline" / "content" / rel).read_bytes()
+        assert one == (tmp_path / "pooled" / "content" / rel).read_bytes()

@@ -11,8 +11,10 @@ The subpackage is the only code of digest that touches the network (`http.py`).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +47,8 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 # feed content at least this long is the article itself: its page is not fetched
 FULL_CONTENT_WORDS = 150
+# fewer article pages than this are extracted in this process: starting workers costs more
+PARALLEL_MIN_PAGES = 16
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,11 @@ def fetch_sources(
                     continue
                 seen.update(job.keys)
                 jobs.append(job)
-        for done, _ in enumerate(pool.map(lambda j: _complete(client, j), jobs), 1):
-            if progress is not None:
-                progress(done, len(jobs))
+        with _Extractor(len(jobs), config.fetch_concurrency) as extract:
+            finished = pool.map(lambda j: _complete(client, j, extract), jobs)
+            for done, _ in enumerate(finished, 1):
+                if progress is not None:
+                    progress(done, len(jobs))
     written = _write(jobs, content, state, problems, dry_run)
     if not dry_run:
         for read in reads:
@@ -193,7 +199,37 @@ def _read_source(client: Client, source: Source, state: State) -> _Read:
     return read
 
 
-def _complete(client: Client, job: _Job) -> None:
+class _Extractor:
+    """Runs `extract_article` in worker processes when there are many pages (it is
+    CPU-bound Python: threads would take turns), else in the calling thread. The
+    fetching threads each wait for their page's result, so at most one page per
+    thread is held in memory."""
+
+    def __init__(self, pages: int, threads: int) -> None:
+        workers = min(os.cpu_count() or 1, threads)
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1 and pages >= PARALLEL_MIN_PAGES:
+            # forkserver: workers never inherit the fetching threads (or a server's)
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            )
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+    def __call__(self, body: bytes, url: str) -> Extracted | None:
+        if self.pool is None:
+            return extract_article(body, url)
+        return self.pool.submit(extract_article, body, url).result()
+
+    def __enter__(self) -> _Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _complete(client: Client, job: _Job, extract: Callable[[bytes, str], Extracted | None]) -> None:
     """Fetches and extracts the article page of an item whose feed has no full text."""
     if job.page is not None or not job.item.url:
         return
@@ -210,7 +246,7 @@ def _complete(client: Client, job: _Job) -> None:
     ):
         job.problem = f"article page {job.item.url}: not an HTML page ({response.content_type})"
         return
-    job.page = extract_article(response.body, response.url)
+    job.page = extract(response.body, response.url)
     if job.page is None:
         job.problem = f"article page {job.item.url}: no article text found"
 
