@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import os
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -475,10 +477,10 @@ def test_worker_processes_extract_the_same_text(
     feed = server.add("/w.xml", rss2("W", items_for(server, "ww", 4)), "application/rss+xml")
     inline = fetch_sources(config(tmp_path / "inline", feed))
     monkeypatch.setattr(digest.fetch, "PARALLEL_MIN_PAGES", 1)
-    monkeypatch.setattr(digest.fetch.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     pools: list[object] = []
 
-    class Counted(digest.fetch.ProcessPoolExecutor):
+    class Counted(ProcessPoolExecutor):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             pools.append(self)
