@@ -8,18 +8,20 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from digest import __version__
 from digest.config import Config, load_config
 from digest.deploy import deploy_site
-from digest.fetch import FetchReport, fetch_sources
 from digest.models import BuildReport, DigestError
 from digest.pipeline import build as build_site
 from digest.scaffold import digest_requirement, init_digest
 from digest.serve import DevServer
+
+if TYPE_CHECKING:
+    from digest.fetch import FetchReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -381,6 +383,10 @@ def fetch(
     Each new item becomes content/<outlet>/<date>/<slug>.md; items fetched before
     are skipped. A source that fails is reported and the others still fetch.
     """
+    # imported here: trafilatura and httpx take a second or two to load, which
+    # every other command would pay for nothing
+    from digest.fetch import fetch_sources
+
     config, base = _load(config_file, _overrides(content, None, None))
     try:
         with FetchProgress(enabled=not quiet) as progress:

@@ -54,6 +54,7 @@ class FetchServer:
         self.conditional: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.agents: set[str] = set()
+        self.hosts: set[str] = set()  # Host headers received
         self.lock = threading.Lock()
         server = self
 
@@ -96,6 +97,7 @@ class FetchServer:
         with self.lock:
             self.requests[path] += 1
             self.agents.add(handler.headers.get("User-Agent", ""))
+            self.hosts.add(handler.headers.get("Host", ""))
         route = self.routes.get(path)
         if route is None:
             self._send(handler, 404, {"Content-Type": "text/plain"}, b"not found")

@@ -202,6 +202,31 @@ def test_guard_checks_every_resolved_address(monkeypatch: pytest.MonkeyPatch) ->
     assert guard.is_public(ipaddress.ip_address("93.184.216.34"))
 
 
+def test_the_checked_address_is_the_one_connected_to(
+    server: FetchServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A made-up name that only digest's own resolver knows: the request can only
+    reach the server if it goes to the address guard checked, with the name as Host."""
+    real = socket.getaddrinfo
+
+    def resolver(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "news.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", server.port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    path = "/pinned.xml"
+    server.add(path, rss2("Pinned", []), "application/rss+xml")
+    report = fetch_sources(config(tmp_path, f"http://news.test:{server.port}{path}"))
+    assert report.problems == ()
+    assert server.requests[path] == 1
+    assert f"news.test:{server.port}" in server.hosts
+    refused = fetch_sources(
+        config(tmp_path, f"http://news.test:{server.port}{path}", allow_private=False)
+    )
+    assert "news.test resolves to the non-public address 127.0.0.1" in refused.problems[0].reason
+
+
 @pytest.fixture
 def only_test_server_public(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat 127.0.0.1 (the test server) as public, every other private address not."""
@@ -265,6 +290,11 @@ def test_every_failure_is_a_problem_and_others_still_fetch(
             "malformed feed"
         ),
         server.add("/bad.json", "{not json", "application/feed+json"): "malformed JSON Feed",
+        server.add(
+            "/latin.json",
+            b'{"version": "https://jsonfeed.org/version/1.1", "title": "Caf\xe9", "items": []}',
+            "application/feed+json",
+        ): "malformed JSON Feed",
         server.add("/pic.png", b"\x89PNG\r\n", "image/png"): "neither a feed nor an HTML page",
         server.add("/loop", "", status=302, headers={"Location": "/loop"}): "redirects",
         "http://no-such-host.invalid/feed": "cannot resolve",

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 import time
+import xml.sax
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -60,20 +61,23 @@ def parse_source(body: bytes, content_type: str, url: str) -> Parsed:
     if content_type in _JSON_TYPES or head.startswith(b"{"):
         return _json_feed(body)
     if any(mark in head for mark in _FEED_MARKS):
-        return _xml_feed(body, url)
+        return _xml_feed(body, content_type, url)
     if content_type in _HTML_TYPES or b"<html" in head or b"<!doctype html" in head:
         return Parsed("page")
     if content_type.endswith("xml"):
-        return _xml_feed(body, url)
+        return _xml_feed(body, content_type, url)
     raise SourceError(f"neither a feed nor an HTML page ({content_type or 'no content type'})")
 
 
-def _xml_feed(body: bytes, url: str) -> Parsed:
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+def _xml_feed(body: bytes, content_type: str, url: str) -> Parsed:
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    parsed = feedparser.parse(body, response_headers=headers)
     usable = any(e.get("link") or e.get("id") for e in parsed.entries)
-    # feedparser repairs what it can (and says so with `bozo`): a repaired feed that
-    # still has linked entries is read; one with none is broken
-    if not parsed.get("version") or (parsed.get("bozo") and not usable):
+    # feedparser repairs broken XML where it can (and says so with a SAX error in
+    # `bozo_exception`): a repaired feed that still has linked entries is read, one
+    # with none is broken. Its other complaints (a wrong media type) do not matter.
+    broken = isinstance(parsed.get("bozo_exception"), xml.sax.SAXException) and not usable
+    if not parsed.get("version") or broken:
         why = parsed.get("bozo_exception")
         raise SourceError(f"malformed feed ({_short(why) if why else 'no feed found'})")
     items = [_xml_item(entry, url) for entry in parsed.entries[:MAX_ITEMS]]
