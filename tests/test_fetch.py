@@ -319,6 +319,19 @@ def test_failed_article_page_keeps_the_feed_summary(server: FetchServer, tmp_pat
     assert "not an HTML page (application/pdf)" in reasons[1]
 
 
+def test_unsaved_item_is_tried_again(server: FetchServer, tmp_path: Path) -> None:
+    items = items_for(server, "uu", 2)
+    items[1] = FeedItem(items[1].title, items[1].link, items[1].guid, items[1].date, "")
+    server.add("/uu/story-1.html", "", status=503)  # and no summary to fall back on
+    feed = server.add("/u.xml", rss2("U", items), "application/rss+xml")
+    first = fetch_sources(config(tmp_path, feed))
+    assert len(first.written) == 1 and "tried again next run" in first.problems[0].reason
+    server.add("/uu/story-1.html", article_page("Back", paragraphs(5)))
+    second = fetch_sources(config(tmp_path, feed))
+    assert server.conditional["/u.xml"] == 0  # asked in full, not conditionally
+    assert len(second.written) == 1 and second.skipped == 1 and second.problems == ()
+
+
 def test_single_article_page_as_a_source(server: FetchServer, tmp_path: Path) -> None:
     page = server.add("/one.html", article_page("A page on its own", paragraphs(3), "Solo Post"))
     source = Source(page, name=None, section="Local", lang="fr")

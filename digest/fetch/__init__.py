@@ -74,6 +74,8 @@ class _Job:
     keys: list[str]
     page: Extracted | None = None
     problem: str | None = None
+    queued: bool = False  # new: not seen before, so a file is wanted
+    written: bool = False
 
 
 @dataclass
@@ -100,7 +102,7 @@ def fetch_sources(
 
     Folders in the config are relative to `base` (default: the current folder). A dry
     run fetches but writes neither files nor state. Raises DigestError only when there
-    is nothing to fetch or the content folder cannot be made.
+    is nothing to fetch; everything else that goes wrong is a Problem in the report.
     """
     base = base or Path.cwd()
     content = content_dir or base / config.content
@@ -132,6 +134,7 @@ def fetch_sources(
                     skipped += 1
                     continue
                 seen.update(job.keys)
+                job.queued = True
                 jobs.append(job)
         with _Extractor(len(jobs), config.fetch_concurrency) as extract:
             finished = pool.map(lambda j: _complete(client, j, extract), jobs)
@@ -287,6 +290,7 @@ def _write(
             continue
         taken.add(rel)
         written.append(rel)
+        job.written = True
         state.seen.update(job.keys)
     return written
 
@@ -321,6 +325,11 @@ def _document(job: _Job, title: str | None, date: str | None, text: str) -> str:
 def _remember_validators(state: State, read: _Read) -> None:
     response = read.response
     if response is None or response.status != 200 or read.problem:
+        return
+    if any(job.queued and not job.written for job in read.jobs):
+        # an item could not be saved: ask for the whole feed again next run, not
+        # conditionally, or its 304 would hide that item for good
+        state.validators.pop(read.source.url, None)
         return
     held = {
         "etag": response.headers.get("etag", ""),
