@@ -8,7 +8,10 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -225,6 +228,41 @@ def test_the_checked_address_is_the_one_connected_to(
         config(tmp_path, f"http://news.test:{server.port}{path}", allow_private=False)
     )
     assert "news.test resolves to the non-public address 127.0.0.1" in refused.problems[0].reason
+
+
+def test_https_is_pinned_with_the_name_as_tls_server_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over TLS the checked address is connected to while the certificate is still
+    checked against the host name (sent as SNI): a certificate for another name fails."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=news.test",
+         "-addext", "subjectAltName=DNS:news.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with FetchServer() as server:
+        server.add("/tls.xml", rss2("TLS", []), "application/rss+xml")
+        served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        served.load_cert_chain(cert, key)
+        server.httpd.socket = served.wrap_socket(server.httpd.socket, server_side=True)
+        real = socket.getaddrinfo
+
+        def resolver(host: str, *args: Any, **kwargs: Any) -> Any:
+            if host in ("news.test", "other.test"):
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", server.port))]
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        trusted = ssl.create_default_context(cafile=str(cert))
+        with http.Client(allow_private=True, delay=0, verify=trusted) as client:
+            answer = client.get(f"https://news.test:{server.port}/tls.xml")
+            assert answer.status == 200 and b"<title>TLS</title>" in answer.body
+            with pytest.raises(http.FetchError, match="connection failed"):
+                client.get(f"https://other.test:{server.port}/tls.xml")  # wrong certificate
 
 
 @pytest.fixture

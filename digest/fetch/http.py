@@ -15,6 +15,7 @@ another name served from the same address.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 import urllib.robotparser
@@ -70,6 +71,7 @@ class Client:
         concurrency: int = 4,
         timeout: float | None = None,
         max_bytes: int | None = None,
+        verify: ssl.SSLContext | bool = True,  # tests trust their own certificate authority
     ) -> None:
         self.allow_private = allow_private
         self.delay = delay
@@ -82,6 +84,7 @@ class Client:
         self._robots_locks: dict[str, threading.Lock] = {}
         self._http = httpx.Client(
             follow_redirects=False,
+            verify=verify,
             trust_env=False,  # a proxy from the environment would undo the address check
             timeout=httpx.Timeout(self.timeout),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=0),
