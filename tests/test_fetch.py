@@ -389,7 +389,12 @@ def test_dry_run_writes_nothing(server: FetchServer, tmp_path: Path) -> None:
     assert fetch_sources(config(tmp_path, feed)).written == report.written
 
 
-@pytest.mark.parametrize("state", ["[]", "1", "{{{garbage", '{"version": 1, "seen": 5}', "dir"])
+BAD_VALIDATORS = '{"version": 1, "sources": {"%s": {"etag": "x\\r\\nEvil: 1"}}, "seen": [3]}'
+
+
+@pytest.mark.parametrize(
+    "state", ["[]", "1", "{{{garbage", '{"version": 1, "seen": 5}', BAD_VALIDATORS, "dir"]
+)
 def test_corrupted_state_is_treated_as_empty(
     server: FetchServer, tmp_path: Path, state: str
 ) -> None:
@@ -399,8 +404,12 @@ def test_corrupted_state_is_treated_as_empty(
     else:
         where.parent.mkdir(parents=True)
         where.write_text(state, "utf-8")
-    feed = server.add("/l.xml", rss2("L", items_for(server, "ll")), "application/rss+xml")
+    feed = server.url("/l.xml")
+    if state == BAD_VALIDATORS:
+        where.write_text(state % feed, "utf-8")
+    server.add("/l.xml", rss2("L", items_for(server, "ll")), "application/rss+xml")
     report = fetch_sources(config(tmp_path, feed))
+    assert server.conditional["/l.xml"] == 0
     assert len(report.written) == 3
     problems = [p.reason for p in report.problems]
     if state == "dir":  # the state cannot be saved there: said, not fatal

@@ -88,7 +88,7 @@ def load_state(path: Path | None) -> State:
                 kept = {
                     k: v
                     for k, v in held.items()
-                    if k in ("etag", "last_modified") and isinstance(v, str) and len(v) < 1000
+                    if k in ("etag", "last_modified") and _header_safe(v)
                 }
                 if kept:
                     state.validators[url] = kept
@@ -96,6 +96,13 @@ def load_state(path: Path | None) -> State:
     if isinstance(seen, list):
         state.seen = {key for key in seen if isinstance(key, str)}
     return state
+
+
+def _header_safe(value: object) -> bool:
+    """Whether a stored validator can go back into a request header as it is."""
+    return (
+        isinstance(value, str) and 0 < len(value) < 1000 and value.isascii() and value.isprintable()
+    )
 
 
 def save_state(path: Path, state: State) -> None:
