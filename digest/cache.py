@@ -78,6 +78,11 @@ SITE_ONLY_FIELDS = frozenset(
         "topic_min_stories",
         "section_min_score",
         "sections",
+        # `digest fetch` settings: they never touch an analysis
+        "sources",
+        "allow_private",
+        "fetch_delay",
+        "fetch_concurrency",
         "duplicate_threshold",
         "archive_threshold",
         "top_stories",

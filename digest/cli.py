@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -19,6 +19,9 @@ from digest.models import BuildReport, DigestError
 from digest.pipeline import build as build_site
 from digest.scaffold import digest_requirement, init_digest
 from digest.serve import DevServer
+
+if TYPE_CHECKING:
+    from digest.fetch import FetchReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -358,3 +361,106 @@ def deploy(
         click.echo(
             f"Pushed {result.files} files to {remote}/{branch} (commit {result.commit[:12]})."
         )
+
+
+@main.command()
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option(
+    "--content",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the articles to [default: content].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Config file [default: digest.toml if present].",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    default=None,
+    help="Let fetch reach loopback and private addresses [overrides allow_private].",
+)
+@click.option("--dry-run", is_flag=True, help="Fetch, but only list the files it would write.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) when any source has a problem.")
+@click.option("-q", "--quiet", is_flag=True, help="Show only problems and errors.")
+def fetch(
+    urls: tuple[str, ...],
+    content: Path | None,
+    config_file: Path | None,
+    allow_private: bool | None,
+    dry_run: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Fetch new articles from the feeds and pages in digest.toml's [[sources]]
+    (or only the feed or page URLs given) into the content folder.
+
+    Each new item becomes content/<outlet>/<date>/<slug>.md; items fetched before
+    are skipped. A source that fails is reported and the others still fetch.
+    """
+    # imported here: trafilatura and httpx take a second or two to load, which
+    # every other command would pay for nothing
+    from digest.fetch import fetch_sources
+
+    config, base = _load(config_file, _overrides(content, None, None))
+    try:
+        with FetchProgress(enabled=not quiet) as progress:
+            report = fetch_sources(
+                config,
+                urls=list(urls) or None,
+                content_dir=base / config.content,
+                allow_private=allow_private,
+                dry_run=dry_run,
+                progress=progress,
+                base=base,
+            )
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_fetch_report(report, base / config.content, quiet=quiet)
+    if strict and report.problems:
+        raise SystemExit(1)
+
+
+class FetchProgress(ProgressBar):
+    """The progress bar of `digest fetch`: article pages fetched, on a terminal only."""
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total, label="Fetching articles", file=self.stream, show_pos=True
+            )
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+
+def _print_fetch_report(report: FetchReport, content: Path, *, quiet: bool) -> None:
+    shown = _shown_folder(content)
+    if report.dry_run and not quiet:
+        for rel in report.written:
+            click.echo(f"would write {shown}/{rel}")
+    if not quiet:
+        new = len(report.written)
+        count = len(report.problems)
+        click.echo(
+            f"{new} new article{'' if new == 1 else 's'} from {report.sources} "
+            f"source{'' if report.sources == 1 else 's'}"
+            + (f", {report.skipped} seen before" if report.skipped else "")
+            + f", {count} problem{'' if count == 1 else 's'}"
+            + (" (dry run: nothing written)" if report.dry_run else f" (in {shown})")
+            + "."
+        )
+    for problem in report.problems:
+        click.echo(f"  {problem.shown()}", err=True)
+
+
+def _shown_folder(path: Path) -> str:
+    """A folder -> relative to the current folder when it is inside it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -45,6 +45,20 @@ SECTION_KEYS = ("name", "words", "tags")
 
 
 @dataclass(frozen=True)
+class Source:
+    """A feed or article page `digest fetch` reads: its address and what to call it."""
+
+    url: str  # http(s): an RSS, Atom or JSON feed, or one article page
+    name: str | None = None  # outlet name written as `source` (else the feed's title)
+    section: str | None = None  # written as `section` in every article's front matter
+    lang: str | None = None  # written as `lang` (else the page's own language)
+
+
+# the keys a `[[sources]]` table may have
+SOURCE_KEYS = ("url", "name", "section", "lang")
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of a build. Field docs are the reference for `digest.toml`."""
 
@@ -163,6 +177,22 @@ class Config:
         "still wins, and stories matching no section get inferred topics. Only in "
         "digest.toml: no environment variable or flag sets sections.",
     )
+
+    sources: tuple[Source, ...] = _opt(
+        (),
+        "Feeds (RSS 2.0 and 1.0, Atom, JSON Feed) and article pages for `digest fetch`: one "
+        "[[sources]] table each, with a 'url' and an optional 'name' (the outlet), 'section' "
+        "and 'lang'. Only in digest.toml.",
+    )
+    allow_private: bool = _opt(
+        False,
+        "Let `digest fetch` reach loopback, private, link-local and other non-public "
+        "addresses (refused by default, so a feed cannot make it probe your network).",
+    )
+    fetch_delay: float = _opt(
+        1.0, "Seconds `digest fetch` waits between two requests to the same host."
+    )
+    fetch_concurrency: int = _opt(4, "Requests `digest fetch` makes at the same time, at most.")
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given non-None fields replaced and validated."""
@@ -307,6 +337,12 @@ def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             if faults:
                 continue
             ok = True
+        elif expected == "tuple[Source, ...]":
+            value, faults = _sources(value)
+            errors.extend(faults)
+            if faults:
+                continue
+            ok = True
         else:  # pragma: no cover - every field type is listed above
             ok = True
         if not ok:
@@ -347,6 +383,38 @@ def _sections(value: Any) -> tuple[tuple[Section, ...], list[str]]:
             errors.append(f"{where}: give the section some 'words' or 'tags' to match")
         sections.append(Section(" ".join(name.split()), lists["words"], lists["tags"]))
     return tuple(sections), errors
+
+
+def _sources(value: Any) -> tuple[tuple[Source, ...], list[str]]:
+    """`[[sources]]` tables (or Source records turned into dicts) -> Source records,
+    and a fault for each malformed one."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, Mapping) for v in value):
+        return (), ["'sources' must be an array of tables ([[sources]] with url, name, ...)"]
+    errors: list[str] = []
+    sources: list[Source] = []
+    for number, table in enumerate(value, 1):
+        where = f"sources[{number}]"
+        errors.extend(f"{where}: unknown key '{k}'" for k in sorted(set(table) - set(SOURCE_KEYS)))
+        url = table.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if (
+            not isinstance(url, str)
+            or parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or any(ch.isspace() for ch in url)
+        ):
+            errors.append(f"{where}: 'url' must be an http:// or https:// address")
+            url = ""
+        texts: dict[str, str | None] = {}
+        for key in ("name", "section", "lang"):
+            item = table.get(key)
+            if item is not None and (not isinstance(item, str) or not item.strip()):
+                errors.append(f"{where}: '{key}' must be non-empty text")
+                item = None
+            texts[key] = " ".join(item.split()) if isinstance(item, str) else None
+        sources.append(Source(url, texts["name"], texts["section"], texts["lang"]))
+    return tuple(sources), errors
 
 
 def _finished(values: dict[str, Any], errors: list[str], source: str) -> Config:
@@ -393,6 +461,10 @@ def _range_errors(c: Config) -> list[str]:
             errors.append(f"'{name}' must be at least 1")
     if c.summary_min_words < 1 or c.summary_max_words < c.summary_min_words:
         errors.append("'summary_min_words' must be at least 1 and at most 'summary_max_words'")
+    if not 0.0 <= c.fetch_delay <= 3600:
+        errors.append("'fetch_delay' must be 0–3600 seconds")
+    if not 1 <= c.fetch_concurrency <= 64:
+        errors.append("'fetch_concurrency' must be 1–64")
     if c.story_window_days < 0:
         errors.append("'story_window_days' must be 0 or more")
     if c.base_url is not None:

@@ -45,7 +45,7 @@ def config_template() -> str:
         f"# (e.g. {ENV_PREFIX}BASE_URL), which beats this file; command-line flags beat both.",
     ]
     for f in dataclasses.fields(Config):
-        if f.name == "sections":
+        if f.name in TABLE_FIELDS:
             continue  # a table: it goes last (see below), after every plain setting
         lines.append("")
         doc = f.metadata["doc"]
@@ -59,6 +59,11 @@ def config_template() -> str:
     doc = sections.metadata["doc"] + " An example:"
     lines.extend(textwrap.wrap(doc, 78, initial_indent="# ", subsequent_indent="# "))
     lines.extend(f"# {line}" for line in SECTION_EXAMPLE.splitlines())
+    lines.append("")
+    sources = next(f for f in dataclasses.fields(Config) if f.name == "sources")
+    doc = sources.metadata["doc"] + " An example:"
+    lines.extend(textwrap.wrap(doc, 78, initial_indent="# ", subsequent_indent="# "))
+    lines.extend(f"# {line}" for line in SOURCE_EXAMPLE.splitlines())
     return "\n".join(lines) + "\n"
 
 
@@ -69,6 +74,14 @@ SECTION_EXAMPLE = """\
 name = "Sport"
 words = ["football", "tennis", "cricket", "match", "league"]
 tags = ["sport"]"""
+SOURCE_EXAMPLE = """\
+[[sources]]
+url = "https://example.org/news/rss.xml"
+name = "Example News"
+section = "World"
+lang = "en\""""
+# settings that are arrays of tables: only in digest.toml, shown last
+TABLE_FIELDS = ("sections", "sources")
 
 
 def reference_table() -> str:
@@ -80,6 +93,7 @@ def reference_table() -> str:
         "float": "number",
         "bool": "true/false",
         "tuple[Section, ...]": "tables",
+        "tuple[Source, ...]": "tables",
     }
     rows = [
         "| setting | environment | type | default | meaning |",
@@ -87,10 +101,10 @@ def reference_table() -> str:
     ]
     for f in dataclasses.fields(Config):
         default = "not set" if f.default is None else f"`{_toml_value(f.default)}`"
-        if f.name == "sections":
+        if f.name in TABLE_FIELDS:
             default = "none"
         doc = f.metadata["doc"].replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-        env = "—" if f.name == "sections" else f"`{ENV_PREFIX}{f.name.upper()}`"
+        env = "—" if f.name in TABLE_FIELDS else f"`{ENV_PREFIX}{f.name.upper()}`"
         rows.append(f"| `{f.name}` | {env} | {words[field_type(f)]} | {default} | {doc} |")
     return "\n".join(rows) + "\n"
 

@@ -157,8 +157,9 @@ def test_readme_lists_every_setting(update_golden: bool) -> None:
         README.write_text(head + START + table + END + rest.split(END, 1)[1], "utf-8")
     assert readme_section() == table
     listed = re.findall(r"^\| `(\w+)` \| `DIGEST_(\w+)`", readme_section(), re.M)
-    # sections are tables, set only in digest.toml: no environment variable
-    names = [f.name for f in dataclasses.fields(Config) if f.name != "sections"]
+    # sections and sources are tables, set only in digest.toml: no environment variable
+    names = [f.name for f in dataclasses.fields(Config) if f.name not in ("sections", "sources")]
     assert [name for name, _ in listed] == names
     assert "| `sections` | — | tables |" in readme_section()
+    assert "| `sources` | — | tables |" in readme_section()
     assert all(env == name.upper() for name, env in listed)

@@ -84,7 +84,7 @@ def test_config_template_documents_every_setting_with_its_default() -> None:
         line[2:] for line in plain.splitlines() if line.startswith("# ") and " = " in line
     )
     values = tomllib.loads(settings)
-    fields = [f for f in dataclasses.fields(Config) if f.name != "sections"]
+    fields = [f for f in dataclasses.fields(Config) if f.name not in ("sections", "sources")]
     assert list(values) == [f.name for f in fields]
     for f in fields:
         expected = EXAMPLES[f.name] if f.default is None else f.default
@@ -101,9 +101,11 @@ def test_uncommented_config_template_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "digest.toml"
     path.write_text(text, "utf-8")
     config, _ = load_config(path, environ={})
-    assert dataclasses.replace(config, base_url=None, sections=()) == Config()
+    assert dataclasses.replace(config, base_url=None, sections=(), sources=()) == Config()
     (section,) = config.sections  # the commented example section, now in force
     assert section.name == "Sport" and "football" in section.words and section.tags
+    (source,) = config.sources  # and the example source
+    assert source.url.startswith("https://") and source.name and source.section and source.lang
 
 
 def test_workflow_installs_the_given_requirement(tmp_path: Path) -> None:
