@@ -418,6 +418,12 @@ def fetch(
             )
     except DigestError as exc:
         raise click.ClickException(str(exc)) from None
+    if not report.sources:
+        # not an error: the scheduled workflow `digest init` writes runs fetch on
+        # every digest, including those whose articles are added by hand
+        if not quiet:
+            click.echo("Nothing to fetch: add [[sources]] tables to digest.toml or give feed URLs.")
+        return
     _print_fetch_report(report, base / config.content, quiet=quiet)
     if strict and report.problems:
         raise SystemExit(1)

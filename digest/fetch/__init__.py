@@ -36,7 +36,7 @@ from digest.fetch.store import (
     urls_in_content,
     write_new,
 )
-from digest.models import DigestError, Problem
+from digest.models import Problem
 from digest.urls import domain_of, http_url
 
 __all__ = ["FetchReport", "fetch_sources"]
@@ -102,16 +102,14 @@ def fetch_sources(
     """Config (and optional URLs that replace its sources) -> new files and a report.
 
     Folders in the config are relative to `base` (default: the current folder). A dry
-    run fetches but writes neither files nor state. Raises DigestError only when there
-    is nothing to fetch; everything else that goes wrong is a Problem in the report.
+    run fetches but writes neither files nor state. No sources: an empty report.
+    Everything that goes wrong is a Problem in the report.
     """
     base = base or Path.cwd()
     content = content_dir or base / config.content
     sources = [Source(u.strip()) for u in urls] if urls else list(config.sources)
-    if not sources:
-        raise DigestError(
-            "nothing to fetch: add [[sources]] tables to digest.toml or give feed URLs"
-        )
+    if not sources:  # a digest fed by hand: the scheduled workflow still runs fetch
+        return FetchReport((), 0, 0, 0, ())
     private = config.allow_private if allow_private is None else allow_private
     where = state_path(base / config.cache if config.cache else None)
     state = load_state(where)
