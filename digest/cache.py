@@ -94,6 +94,9 @@ LIBRARIES = (
     "segtok",
     "ftfy",
     "lxml",
+    "trafilatura",
+    "htmldate",
+    "justext",
     "markdown",
     "pyyaml",
     "python-dateutil",
@@ -244,6 +247,7 @@ def _digest_version() -> str:
 ANALYSIS_MODULES = (
     "analyse",
     "load",
+    "page_body",
     "clean",
     "extract",
     "keywords",

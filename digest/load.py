@@ -28,6 +28,7 @@ import yaml
 from dateutil import parser as dateparser
 
 from digest.models import Block, BlockKind, Document, Meta, Problem
+from digest.page_body import PageBody, extract_page, is_full_page
 from digest.titles import strip_site_name
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -875,13 +876,17 @@ def _load_html(path: str, text: str) -> Document:
         head_end = text.lower().find("<body")
         head = text[:head_end] if head_end >= 0 else ""
         root = lxml.html.document_fromstring(head + "<body></body></html>")
-    fields, problems = _html_meta(root)
+    # a whole saved page (not a fragment, not too deep) is read by trafilatura too
+    page = None if too_deep or not is_full_page(text) else extract_page(text)
+    fields, problems = _html_meta(root, page)
     meta, more = meta_from_mapping(path, fields)
     if too_deep:
         blocks, links = flat_html_blocks(text)
         more.append(Problem(path, TOO_DEEP))
     else:
         blocks, links = html_blocks(_main_element(root))
+        if page is not None and page.blocks:
+            blocks = list(page.blocks)  # the article body without the page furniture
     if meta.source is None:
         domain = majority_domain(links)
         if domain:
@@ -898,7 +903,9 @@ def _load_html(path: str, text: str) -> Document:
     )
 
 
-def _html_meta(root: lxml.html.HtmlElement) -> tuple[dict[str, Any], list[str]]:
+def _html_meta(
+    root: lxml.html.HtmlElement, page: PageBody | None = None
+) -> tuple[dict[str, Any], list[str]]:
     fields: dict[str, Any] = {}
     tags: list[str] = []
     for el in root.iter("meta"):
@@ -931,15 +938,20 @@ def _html_meta(root: lxml.html.HtmlElement) -> tuple[dict[str, Any], list[str]]:
         # A relative or non-http canonical link must not push out a good og:url.
         if "canonical" in rel and href and (http_url(href) or "url" not in fields):
             fields["url"] = href
+    found = page.meta_fields() if page is not None else {}
     if "date" not in fields:
-        for el in root.iter("time"):
-            if el.get("datetime"):
-                fields["date"] = el.get("datetime")
-                break
+        # A first <time> may be a comment's or a related story's: htmldate's choice
+        # (via trafilatura) wins, unless the <time> says the same day more exactly.
+        stamp = next((el.get("datetime") for el in root.iter("time") if el.get("datetime")), None)
+        day = found.get("date")
+        if stamp or day:
+            fields["date"] = stamp if stamp and (not day or stamp.startswith(day)) else day
     if "title" not in fields:
         title_el = root.find(".//title")
         if title_el is not None and title_el.text_content().strip():
             fields["title"] = title_el.text_content()
+    # the page's own tags first; trafilatura fills the gaps
+    fields = {**found, **fields}
     lang = root.get("lang")
     if lang:
         fields.setdefault("lang", lang)
