@@ -885,8 +885,10 @@ def _load_html(path: str, text: str) -> Document:
         more.append(Problem(path, TOO_DEEP))
     else:
         blocks, links = html_blocks(_main_element(root))
-        if page is not None and page.blocks:
-            blocks = list(page.blocks)  # the article body without the page furniture
+        if page is not None and page.blocks and (blocks or html_blocks(root)[0]):
+            # trafilatura's body, when the page has any text outside its navigation,
+            # headers, footers and forms (its fallbacks read a page of nothing else)
+            blocks = list(page.blocks)
     if meta.source is None:
         domain = majority_domain(links)
         if domain:

@@ -8,6 +8,7 @@ Nothing here reads files or the network: text in, a frozen record out.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -58,26 +59,58 @@ def is_full_page(html: str) -> bool:
     return _FULL_PAGE.search(html[:100_000]) is not None
 
 
+# trafilatura takes about half a millisecond per element and its memory grows with
+# the page: 8 MB of paragraphs took 290 s and 2 GB. The saved news pages of the
+# evaluation set have at most 1,737 tags and 1.4 MB (mostly scripts), so a page over
+# either bound is no article page; it is left to the loader's own linear reader.
+MAX_PAGE_CHARS = 3_000_000
+MAX_PAGE_TAGS = 10_000
+_TAG_OPEN = re.compile(r"<[A-Za-z]")
+
+
+# htmldate's search (through trafilatura), as trafilatura sets it up, but with a fixed
+# latest date instead of today's: the same page must give the same date on any day
+# (a date in the future is kept, and the loader notes it).
+DATE_SEARCH = {"original_date": True, "extensive_search": True, "max_date": "2099-12-31"}
+
+
+def within_bounds(html: str) -> bool:
+    """Whether a page is small enough for trafilatura (characters and opening tags)."""
+    if len(html) > MAX_PAGE_CHARS:
+        return False
+    counted = itertools.islice(_TAG_OPEN.finditer(html), MAX_PAGE_TAGS + 1)
+    return sum(1 for _ in counted) <= MAX_PAGE_TAGS
+
+
 def extract_page(html: str, url: str | None = None) -> PageBody:
     """HTML text of a saved page (and the URL it came from, if known) -> `PageBody`.
 
     Precision is favoured and comments left out (on the saved news pages of the
     evaluation set that gives shingle F1 0.975 against 0.962 with trafilatura's
-    defaults); a page trafilatura finds no body in gives no blocks.
+    defaults); a page trafilatura finds no body in, or one over the size bounds,
+    gives no blocks.
     """
     import trafilatura
 
     lang = _html_lang(html)
-    document = trafilatura.bare_extraction(
-        html,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        with_metadata=True,
-        deduplicate=False,
-    )
+    if not within_bounds(html):
+        return PageBody(None, None, None, None, None, lang, ())
+    try:
+        document = trafilatura.bare_extraction(
+            html,
+            url=url,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            with_metadata=True,
+            deduplicate=False,
+            date_extraction_params=DATE_SEARCH,
+        )
+    except Exception:
+        # hostile markup that trips the extractor costs this page its reading by
+        # trafilatura, never the build: the loader reads it with its own code
+        document = None
     if document is None:
         return PageBody(None, None, None, None, None, lang, ())
     title = _clean(getattr(document, "title", None))
@@ -85,6 +118,7 @@ def extract_page(html: str, url: str | None = None) -> PageBody:
     blocks = body_blocks(body) if body is not None else ()
     while blocks and blocks[0].kind == "h" and title and _repeats(blocks[0].text, title):
         blocks = blocks[1:]  # the headline is the page's title, not body text
+    blocks = _without_heading_runs(blocks)
     return PageBody(
         title=title,
         date=_clean(getattr(document, "date", None)),
@@ -104,6 +138,26 @@ _LANG = re.compile(
 def _html_lang(html: str) -> str | None:
     match = _LANG.search(html[:100_000])
     return match.group(1) if match else None
+
+
+# Three or more headings in a row with no text between them are a list of links to
+# other stories ("Related", "More in …") that kept their heading markup, not sections.
+HEADING_RUN = 3
+
+
+def _without_heading_runs(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    kept: list[Block] = []
+    run: list[Block] = []
+    for block in (*blocks, None):
+        if block is not None and block.kind == "h":
+            run.append(block)
+            continue
+        if len(run) < HEADING_RUN:
+            kept.extend(run)
+        run.clear()
+        if block is not None:
+            kept.append(block)
+    return tuple(kept)
 
 
 def _repeats(heading: str, title: str) -> bool:
