@@ -6,6 +6,7 @@ Pure functions over plain lists; nothing here knows about the pipeline or the da
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
@@ -112,3 +113,41 @@ class RougeScorer:
             totals.update(self.score(reference, candidate))
             n += 1
         return {m: totals[m] / n if n else 0.0 for m in self.METRICS}
+
+
+def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
+    """Text -> its word n-grams (words: \\w+, case kept) counted with multiplicity; a text
+    of fewer than n words is one shingle of all of them, an empty text has none."""
+    words = _WORD.findall(text)
+    if len(words) < n:
+        return Counter([tuple(words)] if words else [])
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def shingle_counts(gold: str, predicted: str) -> tuple[float, float, float]:
+    """Gold and extracted body -> (TP, FP, FN) over 4-word shingles, scaled to sum 1
+    (all zero when both are empty), so that every page weighs the same."""
+    truth, guess = _shingles(gold), _shingles(predicted)
+    tp = float(sum((truth & guess).values()))
+    fp = float(sum((guess - truth).values()))
+    fn = float(sum((truth - guess).values()))
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def shingle_scores(pairs: Iterable[tuple[str, str]]) -> dict[str, float]:
+    """(gold, extracted) bodies of many pages -> {"precision", "recall", "f1"}: precision
+    averaged over the pages that extracted anything, recall over the pages whose gold
+    body has any words, F1 of the two averages."""
+    precisions: list[float] = []
+    recalls: list[float] = []
+    for gold, predicted in pairs:
+        tp, fp, fn = shingle_counts(gold, predicted)
+        if tp + fp > 0:
+            precisions.append(tp / (tp + fp))
+        if tp + fn > 0:
+            recalls.append(tp / (tp + fn))
+    precision = math.fsum(precisions) / len(precisions) if precisions else 0.0
+    recall = math.fsum(recalls) / len(recalls) if recalls else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}

@@ -13,6 +13,7 @@ import lxml.html
 from digest.load.meta import evidence_from_text, meta_from_mapping
 from digest.load.reader import Reader, Unusable
 from digest.models import Block, BlockKind, Document, Problem
+from digest.page_body import PageBody, extract_page, is_full_page
 from digest.titles import strip_site_name
 from digest.urls import http_url, majority_domain, site_names
 
@@ -60,7 +61,7 @@ def read(path: str, text: str) -> Document:
         blocks, links = flat_html_blocks(text)
         notes = [TOO_DEEP]
     else:
-        fields, blocks, links = _load_html(root)
+        fields, blocks, links = _load_html(root, text)
         notes = []
     meta, problems = meta_from_mapping(path, fields)
     problems.extend(Problem(path, note) for note in notes)
@@ -75,16 +76,26 @@ def read(path: str, text: str) -> Document:
     return Document(path=path, meta=meta, blocks=tuple(blocks), problems=tuple(problems))
 
 
-def _load_html(root: lxml.html.HtmlElement) -> tuple[dict[str, Any], list[Block], list[str]]:
-    """A parsed page -> (its metadata fields, the article's text as blocks, the
-    http(s) links in that text): metadata from the head, text from the main element."""
+def _load_html(
+    root: lxml.html.HtmlElement, text: str
+) -> tuple[dict[str, Any], list[Block], list[str]]:
+    """A parsed page and its text -> (its metadata fields, the article's text as
+    blocks, the http(s) links in that text). A whole saved page's body and the
+    metadata its head lacks come from trafilatura (`digest.page_body`); a fragment's
+    text from its main element, metadata from the head."""
+    page = extract_page(text) if is_full_page(text) else None
     blocks, links = html_blocks(_main_element(root))
-    return _html_meta(root), blocks, links
+    if page is not None and page.blocks and (blocks or html_blocks(root)[0]):
+        # trafilatura's body, when the page has any text outside its navigation,
+        # headers, footers and forms (its fallbacks read a page of nothing else)
+        blocks = list(page.blocks)
+    return _html_meta(root, page), blocks, links
 
 
-def _html_meta(root: lxml.html.HtmlElement) -> dict[str, Any]:
-    """A parsed page -> the metadata fields of its head (meta tags, canonical link,
-    <time>, <title>, <html lang>), as front matter would name them."""
+def _html_meta(root: lxml.html.HtmlElement, page: PageBody | None = None) -> dict[str, Any]:
+    """A parsed page (and what trafilatura found in it) -> the metadata fields of
+    its head (meta tags, canonical link, <time>, <title>, <html lang>), as front
+    matter would name them; the page's own tags win, trafilatura fills the gaps."""
     fields: dict[str, Any] = {}
     tags: list[str] = []
     for el in root.iter("meta"):
@@ -117,15 +128,19 @@ def _html_meta(root: lxml.html.HtmlElement) -> dict[str, Any]:
         # A relative or non-http canonical link must not push out a good og:url.
         if "canonical" in rel and href and (http_url(href) or "url" not in fields):
             fields["url"] = href
+    found = page.meta_fields() if page is not None else {}
     if "date" not in fields:
-        for el in root.iter("time"):
-            if el.get("datetime"):
-                fields["date"] = el.get("datetime")
-                break
+        # A first <time> may be a comment's or a related story's: htmldate's choice
+        # (via trafilatura) wins, unless the <time> says the same day more exactly.
+        stamp = next((el.get("datetime") for el in root.iter("time") if el.get("datetime")), None)
+        day = found.get("date")
+        if stamp or day:
+            fields["date"] = stamp if stamp and (not day or stamp.startswith(day)) else day
     if "title" not in fields:
         title_el = root.find(".//title")
         if title_el is not None and title_el.text_content().strip():
             fields["title"] = title_el.text_content()
+    fields = {**found, **fields}
     lang = root.get("lang")
     if lang:
         fields.setdefault("lang", lang)
