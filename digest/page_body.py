@@ -82,6 +82,24 @@ def within_bounds(html: str) -> bool:
     return sum(1 for _ in counted) <= MAX_PAGE_TAGS
 
 
+def decode_page(data: bytes) -> str:
+    """A fetched page's bytes -> its text: UTF-8 when it is, else the encoding
+    trafilatura's detector names (from the page's own declaration or its bytes),
+    else UTF-8 with replacement characters."""
+    from trafilatura.utils import detect_encoding
+
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for encoding in detect_encoding(data[:MAX_PAGE_CHARS]):
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", "replace")
+
+
 def extract_page(html: str, url: str | None = None) -> PageBody:
     """HTML text of a saved page (and the URL it came from, if known) -> `PageBody`.
 

@@ -584,3 +584,22 @@ def test_worker_processes_extract_the_same_text(
     for rel in inline.written:
         one = (tmp_path / "inline" / "content" / rel).read_bytes()
         assert one == (tmp_path / "pooled" / "content" / rel).read_bytes()
+
+
+def test_extracted_text_reads_back_as_the_same_blocks_and_never_as_markup() -> None:
+    from digest.fetch.article import blocks_markdown
+    from digest.load import SourceFile, load_document
+    from digest.models import Block, Document
+
+    blocks = (
+        Block("p", "Shares fell 5% *after* the [report](javascript:alert(1)) & <b>news</b>."),
+        Block("h", "# Not a heading of its own"),
+        Block("p", "1. not a list, - nor this; > nor a quote `code` \\ back_slash_"),
+        Block("ul", items=("first item", "second [item]")),
+        Block("ol", items=("one", "two")),
+        Block("quote", "a quoted line"),
+    )
+    text = "---\ntitle: T\n---\n\n" + blocks_markdown(blocks) + "\n"
+    doc = load_document(SourceFile("a.md", text.encode()))
+    assert isinstance(doc, Document)
+    assert [(b.kind, b.texts()) for b in doc.blocks] == [(b.kind, b.texts()) for b in blocks]

@@ -22,7 +22,7 @@ import yaml
 
 from digest.config import Config, Source
 from digest.dates import parse_date
-from digest.fetch.article import Extracted, extract_article
+from digest.fetch.article import Extracted, escape, extract_article
 from digest.fetch.http import Client, FetchError, Response
 from digest.fetch.sources import Item, Parsed, SourceError, parse_source
 from digest.fetch.store import (
@@ -295,10 +295,12 @@ def _write(
 
 
 def _body(job: _Job) -> str:
-    """An item -> the best text it has: the page's, else the feed's full text or summary."""
+    """An item -> the best text it has, as Markdown: the page's, else the feed's full
+    text or summary."""
     if job.page is not None:
-        return job.page.text
-    return job.item.content or job.item.summary
+        return job.page.text  # Markdown already
+    plain = job.item.content or job.item.summary
+    return "\n\n".join(escape(p) for p in plain.split("\n\n") if p.strip())
 
 
 def _document(job: _Job, title: str | None, date: str | None, text: str) -> str:
@@ -316,9 +318,8 @@ def _document(job: _Job, title: str | None, date: str | None, text: str) -> str:
     front = yaml.safe_dump(
         {k: v for k, v in meta.items() if v}, allow_unicode=True, sort_keys=False, width=1000
     )
-    # the text is plain: characters Markdown or HTML would read as markup are escaped
-    body = text.replace("&", "&amp;").replace("<", "&lt;")
-    return f"---\n{front}---\n\n{body}\n"
+    # the text is Markdown whose every character of markup was escaped (`article.escape`)
+    return f"---\n{front}---\n\n{text}\n"
 
 
 def _remember_validators(state: State, read: _Read) -> None:

@@ -1,36 +1,32 @@
-"""An article page's HTML -> its text and metadata, by trafilatura (the one call to it).
+"""An article page's bytes -> its text as Markdown and its metadata.
 
-Measured on html_pages_dev (91 saved news pages, the eval README's shingle F1):
-`fast` (no second-opinion fallback extractors) scored 0.969 against 0.965 for the
-full cascade and took about two thirds of its time; favour_precision stays off.
+The extraction itself is the loader's (`digest.page_body`, trafilatura with
+precision favoured), so a fetched page and the same page saved by hand read the
+same; this module turns its blocks into the Markdown a content file holds.
 """
 
 from __future__ import annotations
 
 import html as html_entities
-import json
 import re
 from dataclasses import dataclass
 
-import trafilatura
+from digest.models import Block
+from digest.page_body import decode_page, extract_page
 
-# what trafilatura does not report: <html lang>, and og:site_name when the page has no
-# other Open Graph tags (read from the head, so the page is not parsed twice)
-_LANG = re.compile(
-    rb"<html\b[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})?)", re.I
-)
+# og:site_name read from the head when trafilatura gives no site name
 _SITE = re.compile(
-    rb"<meta\b[^>]*?property\s*=\s*[\"']og:site_name[\"'][^>]*?content\s*=\s*\"([^\"]{1,200})\"",
+    r"<meta\b[^>]*?property\s*=\s*[\"']og:site_name[\"'][^>]*?content\s*=\s*\"([^\"]{1,200})\"",
     re.I,
 )
-HEAD_BYTES = 64 * 1024
+HEAD_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True)
 class Extracted:
-    """What trafilatura found on a page; any field may be missing."""
+    """What was found on a page; any field but the text may be missing."""
 
-    text: str  # paragraphs separated by blank lines
+    text: str  # Markdown: paragraphs, headings, lists and quotes, blank lines between
     title: str | None = None
     author: str | None = None
     date: str | None = None
@@ -38,50 +34,53 @@ class Extracted:
     site: str | None = None
 
 
-def extract_article(html: bytes | str, url: str | None = None) -> Extracted | None:
+def extract_article(data: bytes | str, url: str | None = None) -> Extracted | None:
     """A page's HTML -> its main text and metadata, or None when no article text is found."""
-    try:
-        found = trafilatura.extract(
-            html,
-            url=url,
-            output_format="json",
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            fast=True,
-            favor_precision=False,
-        )
-    except Exception:
+    html = decode_page(data) if isinstance(data, bytes) else data
+    page = extract_page(html, url)
+    if not page.blocks:
         return None
-    if not found:
-        return None
-    data = json.loads(found)
-    paragraphs = [" ".join(line.split()) for line in str(data.get("text") or "").splitlines()]
-    paragraphs = [p for p in paragraphs if p]
-    title = data.get("title")
-    if paragraphs and isinstance(title, str) and paragraphs[0] == " ".join(title.split()):
-        paragraphs = paragraphs[1:]  # the headline: it goes in the front matter
-    if not paragraphs:
-        return None
-    head = (html.encode("utf-8", "replace") if isinstance(html, str) else html)[:HEAD_BYTES]
-
-    def field(name: str) -> str | None:
-        value = data.get(name)
-        return " ".join(value.split()) or None if isinstance(value, str) else None
-
+    site = page.site_name
+    if site is None:
+        match = _SITE.search(html[:HEAD_CHARS])
+        site = " ".join(html_entities.unescape(match.group(1)).split()) or None if match else None
     return Extracted(
-        text="\n\n".join(paragraphs),
-        title=field("title"),
-        author=field("author"),
-        date=field("date"),
-        lang=field("language") or _found(_LANG, head),
-        site=field("sitename") or _found(_SITE, head),
+        text=blocks_markdown(page.blocks),
+        title=page.title,
+        author=page.author,
+        date=page.date,
+        lang=page.lang,
+        site=site,
     )
 
 
-def _found(pattern: re.Pattern[bytes], head: bytes) -> str | None:
-    match = pattern.search(head)
-    if not match:
-        return None
-    text = html_entities.unescape(match.group(1).decode("utf-8", "replace"))
-    return " ".join(text.split()) or None
+def blocks_markdown(blocks: tuple[Block, ...]) -> str:
+    """Blocks -> Markdown that reads back as the same blocks, their text escaped so
+    that nothing in it becomes markup (a link, emphasis, HTML)."""
+    parts: list[str] = []
+    for block in blocks:
+        if block.kind == "h":
+            parts.append(f"## {escape(block.text)}")
+        elif block.kind == "quote":
+            parts.append(f"> {escape(block.text)}")
+        elif block.kind in ("ul", "ol"):
+            marker = "1." if block.kind == "ol" else "-"
+            parts.append("\n".join(f"{marker} {escape(item)}" for item in block.items))
+        else:
+            parts.append(escape(block.text))
+    return "\n\n".join(p for p in parts if p.strip())
+
+
+# characters Markdown reads as inline markup, and what opens a block at a line's start
+_INLINE = re.compile(r"([\\`*_\[\]{}|~^])")
+_LINE_START = re.compile(r"^(\s*)([#>+=-])")
+_NUMBERED = re.compile(r"^(\s*\d+)([.)])")  # "1." opens a list: its dot is escaped
+
+
+def escape(text: str) -> str:
+    """Plain text -> Markdown that shows it as it is."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    text = _INLINE.sub(r"\\\1", text)
+    text = _NUMBERED.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
