@@ -89,6 +89,7 @@ SITE_ONLY_FIELDS = frozenset(
 LIBRARIES = (
     "yake",
     "yake-rust",
+    "py3langid",
     "wordfreq",
     "snowballstemmer",
     "segtok",
@@ -247,6 +248,7 @@ ANALYSIS_MODULES = (
     "clean",
     "extract",
     "keywords",
+    "languages",
     "terms",
     "titles",
     "models",

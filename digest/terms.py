@@ -11,7 +11,7 @@ import re
 import struct
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from segtok.segmenter import split_multi
 
@@ -60,15 +60,18 @@ def stem(word: str) -> str:
     return word
 
 
-def content_terms(text: str) -> list[str]:
-    """Text -> stemmed content words (no stop-words, no bare numbers), in order."""
+def content_terms(
+    text: str, stop: frozenset[str] = STOP_WORDS, root: Callable[[str], str] = stem
+) -> list[str]:
+    """Text -> stemmed content words (no stop-words, no bare numbers), in order;
+    English unless a language's stop-words and stemmer are given."""
     terms = []
     known: dict[str, str] = {}  # word -> its term, "" for none: each word judged once
     for w in words(text):
         term = known.get(w)
         if term is None:
-            is_term = len(w) > 1 and w not in STOP_WORDS and not w.replace("-", "").isdigit()
-            term = known[w] = stem(w) if is_term else ""  # a stem is never empty
+            is_term = len(w) > 1 and w not in stop and not w.replace("-", "").isdigit()
+            term = known[w] = (root(w) or w) if is_term else ""  # a term is never empty
         if term:
             terms.append(term)
     return terms

@@ -9,9 +9,9 @@ from digest.keywords import (
     _name_runs,
     common_words,
     extract_keywords,
-    guess_language,
     names_something,
 )
+from digest.languages import guess_language
 
 
 def labels(text: str, title: str = "", limit: int = 10) -> list[str]:
