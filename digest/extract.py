@@ -12,7 +12,7 @@ from digest.clean import analysis_text
 from digest.config import Config
 from digest.keywords import extract_keywords, has_word
 from digest.languages import guess_language, terms_of
-from digest.models import Article, Document
+from digest.models import Article, Document, Problem
 from digest.terms import split_sentences, word_shingles, words
 
 _DATELINE = re.compile(
@@ -40,6 +40,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     # (list items and headings often have none).
     body = analysis_text(" ".join(s if s[-1:] in ".!?\"'”’" else s + "." for s in sentences))
     lang = language_of(doc.meta.lang) or guess_language(body or title, config.language)
+    trouble: list[str] = []
     keywords = extract_keywords(
         body or analysis_text(title),  # a headline-only article: its title is its text
         config.keywords_per_article,
@@ -47,6 +48,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         lang,
         title="" if derived else analysis_text(title),
         backend=config.keyword_backend,
+        trouble=trouble,
     )
     counts = Counter(terms_of(body if derived else f"{title}. {body}", lang))
     body_words = words(analysis_text(joined))  # shingled and counted: tokenised once
@@ -65,7 +67,7 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         term_counts=tuple(counts[t] for t in terms),
         shingles=word_shingles(body_words),
         word_count=len(body_words),
-        problems=doc.problems,
+        problems=(*doc.problems, *(Problem(doc.path, reason) for reason in trouble)),
         lang=lang,
     )
 

@@ -8,8 +8,10 @@ our `Keyword`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +23,7 @@ from digest.languages import (
     ELIDING,
     UNSPACED,
     cjk_words,
+    common_words,
     drop_elisions,
     stemmer,
     stop_words,
@@ -82,10 +85,31 @@ def yake_candidates(
     Rust implementation (fast) or the reference Python package."""
     extractor = _yake_extractor(backend, lang, max_words)
     if backend == "yake-rust":
-        found = extractor.get_n_best(text, n=top)
+        with _stderr_silenced():  # a Rust panic prints straight to file descriptor 2
+            found = extractor.get_n_best(text, n=top)
     else:
         found = extractor.extract_keywords(text)[:top]
     return [(str(phrase), float(score)) for phrase, score in found]
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Within: whatever is written to file descriptor 2 (a panic in Rust code, which
+    Python cannot catch before it is printed) goes nowhere. The analysis runs one
+    article at a time per process, so nothing else of ours writes meanwhile."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to protect
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def extract_keywords(
@@ -95,6 +119,7 @@ def extract_keywords(
     lang: str = "en",
     title: str = "",
     backend: str = "yake-rust",
+    trouble: list[str] | None = None,
 ) -> list[Keyword]:
     """Analysis text (and title) -> up to `limit` readable keywords, best first.
 
@@ -110,13 +135,16 @@ def extract_keywords(
     dropped, case variants folded (WAGNER -> Wagner, RFD-TV kept) and a name
     merged with its longer form (Prigozhin / Yevgeny Prigozhin). The title is
     kept out of YAKE's input (its Title Case would make every word look like
-    a name) and its words are counted once, like any other use.
+    a name) and its words are counted once, like any other use. A failure of
+    YAKE is added to `trouble` (the words are still counted).
     """
     if not text.strip():
         return []
     lang = lang.split("-")[0].lower() or "en"
     stop = stop_words(lang)
     unspaced = lang in UNSPACED
+    if unspaced and lang not in CJK:
+        return []  # Thai, Lao, Khmer, Burmese: no word list to cut their text into words
     candidates: list[tuple[str, float]] = []
     # Without spaces YAKE takes a whole clause for a word; words are counted instead.
     if not unspaced:
@@ -124,8 +152,10 @@ def extract_keywords(
             candidates = yake_candidates(text[:YAKE_MAX_CHARS], lang, max_words, limit * 3, backend)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException:  # yake-rust panics surface as BaseException
+        except BaseException as error:  # yake-rust panics surface as BaseException
             candidates = []  # yake fails on odd input; frequency alone still ranks words
+            if trouble is not None:
+                trouble.append(f"keyword extraction (YAKE) failed: {type(error).__name__}")
     root_of = stemmer(lang)
     # a body that opens with its headline (many feeds do) has counted it already
     counted = f"{title}. {text}" if title and not _opens_with(text, title) else text
@@ -136,6 +166,8 @@ def extract_keywords(
     stats = _word_tally(counted, root_of, stop, 2 if unspaced else 3)
     common = common_words(lang)
     labels = {root: _word_label(forms) for root, forms in stats.forms.items()}
+    if lang == "ko":
+        labels = {root: root for root in labels}  # the word without its particle
     weight = {root: n * _word_weight(labels[root], common) for root, n in stats.tally.items()}
     if lang == "en":
         _fold_demonyms(weight, labels)  # Russian -> Russia: an English word pattern
@@ -204,18 +236,6 @@ def _word_weight(label: str, common: Mapping[str, float]) -> float:
     zipf = common.get(label.lower(), 0.0)
     rarity = 1.0 / (1.0 + math.exp(COMMON_SLOPE * (zipf - COMMON_ZIPF)))
     return math.pow(len(label) / 6.0, LENGTH_POWER) * (COMMON_FLOOR + (1.0 - COMMON_FLOOR) * rarity)
-
-
-@functools.lru_cache(maxsize=16)
-def common_words(lang: str) -> Mapping[str, float]:
-    """A language -> its common words with their Zipf frequency (wordfreq's small
-    list: words used at least once per million; empty for a language it lacks)."""
-    import wordfreq
-
-    if lang not in wordfreq.available_languages("small"):
-        return {}
-    freqs = wordfreq.get_frequency_dict(lang, "small")
-    return {w: round(math.log10(f) + 9.0, 3) for w, f in freqs.items() if f >= 1e-6}
 
 
 def names_something(label: str, lang: str = "en") -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from digest.terms import STOP_WORDS, content_terms, stem, words
@@ -36,14 +37,23 @@ for _lang, _words in _FUNCTION_WORDS.items():
     for _word in _words.split():
         _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
 
-# How sure py3langid must be (its normalised probability) to overrule the default
-# language when the function words do not decide. Measured on kp_multilingual_dev,
-# 200 kp_dev and 200 multinews_dev texts (accuracy whole / first 80 characters) and
-# 1,000 UCI headlines: function words alone 0.983 / 0.773 / 1.000, py3langid alone
-# 0.991 / 0.978 / 0.963 (it calls "Comcast defends Time Warner merger" German),
-# both with 0.5: 0.998 / 0.985 / 0.993, 0.7: 0.998 / 0.972 / 1.000, 0.9: 0.998 /
-# 0.948 / 1.000.
-LANGID_CONFIDENCE = 0.7
+# The languages py3langid chooses among: those whose words we know something of
+# (wordfreq's frequency lists, YAKE's stop-word lists, Snowball stemmers). Left to
+# its 97 languages it spreads a Spanish sentence over Spanish, Aragonese and
+# Extremaduran, and calls English headlines Latin or Nigerian Pidgin.
+DETECTED = (
+    "ar bg bn br ca cs da de el en es et eu fa fi fr ga he hi hr hu hy id is it ja ko lt "
+    "lv mk ms nl no pl pt ro ru sk sl sv ta th tr uk ur vi zh"
+).split()
+# How sure py3langid must be (its normalised probability among DETECTED) to
+# overrule the default language when the function words do not decide. Measured
+# on kp_multilingual_dev, 200 kp_dev and 200 multinews_dev texts (accuracy whole /
+# first 80 characters) and 1,000 UCI headlines: function words alone 0.983 / 0.773 /
+# 1.000; py3langid alone, all its languages, 0.991 / 0.978 / 0.963 ("Comcast
+# defends Time Warner merger" is German to it); function words first, then
+# py3langid among DETECTED when at least 0.5 sure: 0.998 / 0.994 / 1.000 (0.7:
+# 0.998 / 0.991 / 1.000; all 97 languages and 0.5: 0.998 / 0.985 / 0.993).
+LANGID_CONFIDENCE = 0.5
 # Characters of the text a language is told from.
 DETECT_CHARS = 2000
 
@@ -57,7 +67,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 def guess_language(text: str, default: str = "en") -> str:
     """An article's text -> its language (ISO 639-1): by script for Korean,
     Japanese, Chinese and Thai; by function words when they clearly point to
-    one language; else by py3langid when it is sure; else `default`."""
+    one language; else by py3langid when it is fairly sure; else `default`."""
     head = text[:DETECT_CHARS]
     letters = len(_LETTER.findall(head))
     if not letters:
@@ -98,10 +108,25 @@ def _identifier() -> Any:
     process, on first need: about 1.6 s)."""
     import py3langid.langid as langid  # type: ignore[import-untyped]
 
-    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    identifier.set_languages([lang for lang in DETECTED if lang in identifier.nb_classes])
+    return identifier
 
 
-# ---------------------------------------------------------------------- stop-words
+# ---------------------------------------------------------------------- word lists
+
+
+@functools.lru_cache(maxsize=16)
+def common_words(lang: str) -> Mapping[str, float]:
+    """A language -> its common words with their Zipf frequency (wordfreq's small
+    list: words used at least once per million; empty for a language it lacks)."""
+    import wordfreq
+
+    if lang not in wordfreq.available_languages("small"):
+        return {}
+    freqs = wordfreq.get_frequency_dict(lang, "small")
+    return {w: round(math.log10(f) + 9.0, 3) for w, f in freqs.items() if f >= 1e-6}
+
 
 # Stop-word lists YAKE ships (its package data), by the file name it uses.
 _YAKE_LIST_NAMES = {"cs": "cz", "nb": "no", "nn": "no"}
@@ -153,10 +178,34 @@ _SNOWBALL = {
 }  # fmt: skip
 
 
+# Korean particles, longest first: "대통령이", "대통령은" and "대통령을" are one
+# word (president) with a subject, topic or object marker.
+_KOREAN_PARTICLES = tuple(
+    sorted(
+        (
+            "에서는 으로는 에게서 에서 으로 에게 까지 부터 처럼 보다 "
+            "은 는 이 가 을 를 에 의 로 와 과 도 만"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _korean_stem(word: str) -> str:
+    """A Korean word -> without its particle, when two syllables remain."""
+    for particle in _KOREAN_PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 2:
+            return word[: -len(particle)]
+    return word
+
+
 @functools.lru_cache(maxsize=16)
 def stemmer(lang: str) -> Callable[[str], str]:
-    """A language -> its word -> stem function (Snowball; the light English
-    plural stemmer for a language Snowball lacks)."""
+    """A language -> its word -> stem function (Snowball; particles dropped in
+    Korean; the light English plural stemmer for a language Snowball lacks)."""
+    if lang == "ko":
+        return _korean_stem
     name = _SNOWBALL.get(lang)
     if name is None:
         return stem
@@ -203,17 +252,17 @@ UNSPACED = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 # Runs of Han characters, of katakana (Japanese loanwords and names), and of other
 # letters; hiragana (Japanese particles and endings) separate words.
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u30a0-\u30ff\u31f0-\u31ffー]+")
-# Han runs longer than this are read as overlapping two-character words (most
-# Chinese words have two characters): without a dictionary, a run of eight is a
-# clause, not a word.
-_LONGEST_RUN = 4
+# The longest word looked up when cutting a run of Han characters into words.
+_LONGEST_WORD = 4
 
 
 def cjk_words(text: str, lang: str) -> list[str]:
-    """Chinese or Japanese text -> words for counting: runs of Han characters
-    (split at the language's one-character stop-words, long runs into
-    overlapping pairs) and runs of katakana, in order."""
-    stops = {w for w in stop_words(lang) if len(w) == 1}
+    """Chinese or Japanese text -> words for counting, in order: runs of katakana
+    whole, runs of Han characters cut into the longest words the language's
+    frequency list knows (forward maximum matching), characters it does not know
+    kept together (a name), single characters and stop-words left out."""
+    vocabulary = common_words(lang)
+    stops = stop_words(lang)
     out: list[str] = []
     for m in _CJK_RUN.finditer(text):
         run = m.group(0)
@@ -221,12 +270,25 @@ def cjk_words(text: str, lang: str) -> list[str]:
             if len(run) >= 2:
                 out.append(run)  # a katakana word is whole however long
             continue
-        for piece in re.split("|".join(map(re.escape, sorted(stops))) or "$^", run):
-            if len(piece) <= _LONGEST_RUN:
-                if len(piece) >= 2:
-                    out.append(piece)
+        i, unknown = 0, ""
+        while i < len(run):
+            for size in range(min(_LONGEST_WORD, len(run) - i), 1, -1):
+                if run[i : i + size] in vocabulary:
+                    break
             else:
-                out.extend(piece[i : i + 2] for i in range(len(piece) - 1))
+                size = 1
+            piece = run[i : i + size]
+            i += size
+            if size == 1 and piece not in stops:
+                unknown += piece
+                continue
+            if len(unknown) >= 2:
+                out.append(unknown)
+            unknown = ""
+            if size > 1 and piece not in stops:
+                out.append(piece)
+        if len(unknown) >= 2:
+            out.append(unknown)
     return out
 
 

@@ -108,9 +108,18 @@ def containment(a: bytes, b: bytes) -> float:
     return len(shingle_set(small) & shingle_set(large)) / (len(small) // 4)
 
 
+# Where a Chinese or Japanese sentence ends: after a full-width stop, question or
+# exclamation mark (and a closing quote or bracket), which segtok does not split on.
+_CJK_SENTENCE_END = re.compile(r"(?<=[。！？])(?![。！？」』）”])|(?<=[。！？][」』）”])")
+
+
 def split_sentences(text: str) -> list[str]:
-    """A paragraph -> its sentences (rule-based, needs no downloaded model)."""
-    return [s.strip() for s in split_multi(text) if s.strip()]
+    """A paragraph -> its sentences (rule-based, needs no downloaded model; CJK
+    sentences end at 。！？)."""
+    pieces = [s.strip() for s in split_multi(text) if s.strip()]
+    if any(mark in text for mark in "。！？"):
+        pieces = [p.strip() for s in pieces for p in _CJK_SENTENCE_END.split(s) if p.strip()]
+    return pieces
 
 
 Vector = dict[str, float]
