@@ -21,6 +21,12 @@ Sets (`--sets` takes these names, or a task name for all of its sets):
   (sklearn's English stop-words, numbers and words under 3 letters dropped, Porter
   stems); the README's stop-word list is not stated, so that one lands near, not on,
   its 0.182.
+  `kp_multilingual` — French and Portuguese news (`kp_multilingual_dev`), every
+  document a Markdown file without front matter in one folder (the build tells each
+  one's language); F1@10 per language with Snowball stems of the language, beside
+  plain `yake` (n=3 and n=1, top 10) told the language; keywords among each
+  article's top 10 made only of stop-words of its language (YAKE's lists); stories
+  mixing languages.
 - stories: `multinews_dev` — every article of every cluster in one folder, Markdown body
   only (the set has no titles); scored over the articles kept by Multi-News+, the others
   stay in as distractors. `multinews_dated` — the same with realistic publication times

@@ -62,6 +62,7 @@ _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _LETTER = re.compile(r"[^\W\d_]")
+_SCRIPTS = re.compile("|".join(p.pattern for p in (_HANGUL, _KANA, _HAN, _THAI)))
 
 
 def guess_language(text: str, default: str = "en") -> str:
@@ -69,12 +70,12 @@ def guess_language(text: str, default: str = "en") -> str:
     Japanese, Chinese and Thai; by function words when they clearly point to
     one language; else by py3langid when it is fairly sure; else `default`."""
     head = text[:DETECT_CHARS]
-    letters = len(_LETTER.findall(head))
-    if not letters:
+    if _LETTER.search(head) is None:
         return default
-    by_script = _script_language(head, letters)
-    if by_script is not None:
-        return by_script
+    if _SCRIPTS.search(head) is not None:  # letters counted only when it can matter
+        by_script = _script_language(head, len(_LETTER.findall(head)))
+        if by_script is not None:
+            return by_script
     hits = dict.fromkeys(_FUNCTION_WORDS, 0)
     for word in words(head):
         for lang in _LANGUAGES_OF.get(word, ()):
