@@ -39,7 +39,8 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     # Sentences end with a stop so that no keyphrase runs from one into the next
     # (list items and headings often have none).
     body = analysis_text(" ".join(s if s[-1:] in ".!?\"'”’" else s + "." for s in sentences))
-    lang = language_of(doc.meta.lang) or guess_language(body or title, config.language)
+    default = language_of(config.language) or "en"
+    lang = language_of(doc.meta.lang) or guess_language(body or title, default)
     trouble: list[str] = []
     keywords = extract_keywords(
         body or analysis_text(title),  # a headline-only article: its title is its text

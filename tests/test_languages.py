@@ -5,6 +5,7 @@ stories that never mix languages."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -237,7 +238,10 @@ def test_articles_in_two_languages_never_make_one_story(
         )
     (content / "pinned-en.md").write_text(f"---\nstory: pinned\n---\n\n{ENGLISH}\n", "utf-8")
     (content / "pinned-fr.md").write_text(f"---\nstory: pinned\n---\n\n{FRENCH}\n", "utf-8")
-    _, data, _ = build_site(content)
+    _, data, site = build_site(content)
+    # an article in another language than the site's says so on its page
+    assert '<article class="article" lang="fr"' in (site / "articles" / "fr0.html").read_text()
+    assert '<article class="article" data-' in (site / "articles" / "en0.html").read_text()
     path_of = {a["id"]: a["path"] for a in data["articles"]}
     stories = [sorted(path_of[a] for a in s["articles"]) for s in data["stories"]]
     for members in stories:
@@ -247,3 +251,32 @@ def test_articles_in_two_languages_never_make_one_story(
     assert any(len(m) > 1 and m[0].startswith("fr") for m in stories)  # French grouped
     # an editor's pin still holds both languages together
     assert ["pinned-en.md", "pinned-fr.md"] in stories
+
+
+def test_a_panic_inside_yake_rust_never_reaches_the_terminal(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import yake_rust
+
+    from digest.keywords import _stderr_silenced
+
+    with _stderr_silenced(), pytest.raises(BaseException):  # noqa: B017 (pyo3's PanicException)
+        yake_rust.Yake(language="ko", ngrams=3)  # a language it lacks: it panics
+    print("still here", file=sys.stderr)  # and the error stream works again after
+    _, err = capfd.readouterr()
+    assert "panic" not in err
+    assert "still here" in err
+
+
+def test_a_failing_yake_is_a_problem_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.keywords
+
+    def fails(*args: object, **kwargs: object) -> list[tuple[str, float]]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(digest.keywords, "yake_candidates", fails)
+    article = _article(tmp_path, "news/a.md", ENGLISH + "\n")
+    assert article.keywords  # the words are still counted
+    assert [(p.path, "YAKE" in p.reason) for p in article.problems] == [("news/a.md", True)]
