@@ -24,7 +24,7 @@ from benchmarks.scoring import bcubed, f1_at_k
 FLOORS: dict[str, dict[str, float]] = {
     "kp_dev": {"f1@10": 0.189},  # 0.1929
     # issue 12: French and Portuguese news in one folder, no language given
-    "kp_multilingual": {"f1@10_fr": 0.35, "f1@10_pt": 0.285},  # 0.3571, 0.2916
+    "kp_multilingual": {"f1@10_fr": 0.35, "f1@10_pt": 0.29},  # 0.3571, 0.2955
     "multinews_dev": {"b3_f1": 0.93, "nmi": 0.965},  # 0.9488, 0.9843
     "uci_week": {"b3_f1": 0.905, "nmi": 0.936},  # 0.9235, 0.9550
     # Lowered on 2026-11-30 (issue 11), the one exception to "only raised": topics were
