@@ -34,11 +34,32 @@ def normalise_phrase(phrase: str) -> str:
     return " ".join(stem_word(w) for w in _WORD.findall(phrase.lower()))
 
 
-def f1_at_k(predicted: Sequence[str], gold: Iterable[str], k: int = 10) -> float:
+@functools.lru_cache(maxsize=8)
+def _snowball(lang: str) -> Any:
+    from nltk.stem.snowball import SnowballStemmer  # type: ignore[import-untyped,unused-ignore]
+
+    return SnowballStemmer({"fr": "french", "pt": "portuguese"}[lang])
+
+
+def normalise_phrase_in(phrase: str, lang: str) -> str:
+    """A keyphrase in French or Portuguese -> lower-cased, split on \\w+, each word
+    stemmed by nltk's Snowball stemmer of the language, space-joined."""
+    stemmer = _snowball(lang)
+    return " ".join(str(stemmer.stem(w)) for w in _WORD.findall(phrase.lower()))
+
+
+def f1_at_k(
+    predicted: Sequence[str], gold: Iterable[str], k: int = 10, lang: str | None = None
+) -> float:
     """Ranked predicted phrases and gold phrases -> F1 of the top k (exact match after
-    normalising; duplicates removed from the top k; an empty phrase never matches)."""
-    top = [p for p in dict.fromkeys(normalise_phrase(x) for x in predicted[:k]) if p]
-    truth = {g for g in (normalise_phrase(x) for x in gold) if g}
+    normalising: Porter stems, or Snowball stems of `lang`; duplicates removed from the
+    top k; an empty phrase never matches)."""
+
+    def norm(phrase: str) -> str:
+        return normalise_phrase(phrase) if lang is None else normalise_phrase_in(phrase, lang)
+
+    top = [p for p in dict.fromkeys(norm(x) for x in predicted[:k]) if p]
+    truth = {g for g in (norm(x) for x in gold) if g}
     if not top or not truth:
         return 0.0
     hits = sum(1 for p in top if p in truth)

@@ -95,6 +95,7 @@ SITE_ONLY_FIELDS = frozenset(
 LIBRARIES = (
     "yake",
     "yake-rust",
+    "py3langid",
     "wordfreq",
     "snowballstemmer",
     "segtok",
@@ -268,6 +269,7 @@ ANALYSIS_MODULES = (
     "clean",
     "extract",
     "keywords",
+    "languages",
     "terms",
     "titles",
     "models",

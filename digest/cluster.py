@@ -1,6 +1,7 @@
 """Articles -> groups covering one story. Deterministic.
 
-Similarity is TF-IDF cosine over content terms. Only pairs that share a
+Similarity is TF-IDF cosine over content terms; articles in different languages
+are never grouped (an editor may still pin them together). Only pairs that share a
 distinctive term are compared (an inverted index over each article's top
 terms), so the work grows with the number of related pairs rather than with
 every pair. Groups are merged by average linkage: two groups join when the
@@ -63,11 +64,16 @@ def group_articles(
     vectors = article_vectors(articles, idf)
     moments = [moment(a.meta.date) for a in articles]
     pinned: dict[str, list[int]] = defaultdict(list)
-    free: list[int] = []
+    # Articles in different languages never make one story (unless pinned): their
+    # words are not comparable, and a reader of one language is not served by a
+    # summary quoting another. Each language is grouped on its own.
+    free: dict[str, list[int]] = defaultdict(list)
     for i, a in enumerate(articles):
-        (pinned[a.meta.story].append(i) if a.meta.story else free.append(i))
-    edges = _candidate_similarities(free, vectors, moments, config)
-    clusters = average_link(free, edges, config.story_threshold)
+        (pinned[a.meta.story].append(i) if a.meta.story else free[a.lang].append(i))
+    clusters: list[list[int]] = []
+    for _, indices in sorted(free.items()):
+        edges = _candidate_similarities(indices, vectors, moments, config)
+        clusters.extend(average_link(indices, edges, config.story_threshold))
     clusters.extend(sorted(members) for _, members in sorted(pinned.items()))
     groups = []
     for members in clusters:

@@ -10,9 +10,10 @@ from collections import Counter
 
 from digest.clean import analysis_text
 from digest.config import Config
-from digest.keywords import extract_keywords, guess_language, has_word
-from digest.models import Article, Document
-from digest.terms import content_terms, split_sentences, word_shingles, words
+from digest.keywords import extract_keywords, has_word
+from digest.languages import guess_language, terms_of
+from digest.models import Article, Document, Problem
+from digest.terms import split_sentences, word_shingles, words
 
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+(?: [A-Z][a-z]+)?)?"
@@ -38,15 +39,19 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     # Sentences end with a stop so that no keyphrase runs from one into the next
     # (list items and headings often have none).
     body = analysis_text(" ".join(s if s[-1:] in ".!?\"'”’" else s + "." for s in sentences))
+    default = language_of(config.language) or "en"
+    lang = language_of(doc.meta.lang) or guess_language(body or title, default)
+    trouble: list[str] = []
     keywords = extract_keywords(
         body or analysis_text(title),  # a headline-only article: its title is its text
         config.keywords_per_article,
         config.keyword_max_words,
-        doc.meta.lang or guess_language(body or title, config.language),
+        lang,
         title="" if derived else analysis_text(title),
         backend=config.keyword_backend,
+        trouble=trouble,
     )
-    counts = Counter(content_terms(body if derived else f"{title}. {body}"))
+    counts = Counter(terms_of(body if derived else f"{title}. {body}", lang))
     body_words = words(analysis_text(joined))  # shingled and counted: tokenised once
     terms = tuple(sorted(counts))
     return Article(
@@ -63,8 +68,16 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         term_counts=tuple(counts[t] for t in terms),
         shingles=word_shingles(body_words),
         word_count=len(body_words),
-        problems=doc.problems,
+        problems=(*doc.problems, *(Problem(doc.path, reason) for reason in trouble)),
+        lang=lang,
     )
+
+
+def language_of(tag: str | None) -> str | None:
+    """A language tag from front matter or `<html lang>` ("pt-BR", "FR") -> its
+    ISO 639 code ("pt", "fr"), or None when there is none worth the name."""
+    code = (tag or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if 2 <= len(code) <= 3 and code.isascii() and code.isalpha() else None
 
 
 # ---------------------------------------------------------------------- lead

@@ -1,20 +1,34 @@
 """Analysis text (and title) -> an article's keywords, best first; which keywords
-name something (those get a page); an article's language.
+name something (those get a page).
 
-The only module that imports yake, wordfreq and snowballstemmer; everything else
-sees our `Keyword`.
+The only module that imports yake and wordfreq's frequencies (stop-words and
+stemmers of each language come from `digest.languages`); everything else sees
+our `Keyword`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from digest.languages import (
+    CJK,
+    ELIDING,
+    UNSPACED,
+    cjk_words,
+    common_words,
+    drop_elisions,
+    stemmer,
+    stop_words,
+    without_elision,
+)
 from digest.models import Keyword
 from digest.terms import STOP_WORDS, stem, words
 
@@ -37,16 +51,31 @@ _WHEN_WORDS = frozenset(
 KEYWORD_BACKENDS = ("yake-rust", "yake")
 
 
+# The languages whose stop-words yake-rust knows by name (its `language`): asked
+# for another one it panics (an unwrap in its Python binding), printing the panic
+# on stderr, so for those it is given the stop-word list itself.
+YAKE_RUST_LANGUAGES = frozenset(
+    "ar bg br cz da de el en es et fa fi fr hi hr hu hy id it ja lt lv nl no pl pt ro ru "
+    "sk sl sv tr uk zh".split()
+)
+_YAKE_NAMES = {"cs": "cz", "nb": "no", "nn": "no"}
+
+
 @functools.lru_cache(maxsize=8)
 def _yake_extractor(backend: str, lang: str, max_words: int) -> Any:
     # imported here: only builds that compute keywords pay for loading them
+    name = _YAKE_NAMES.get(lang, lang)
     if backend == "yake-rust":
         import yake_rust
 
-        return yake_rust.Yake(language=lang, ngrams=max_words)
+        if name in YAKE_RUST_LANGUAGES:
+            return yake_rust.Yake(language=name, ngrams=max_words)
+        return yake_rust.Yake(stopwords=set(stop_words(lang)), ngrams=max_words)
     import yake
 
-    return yake.KeywordExtractor(lan=lang, n=max_words, top=60, dedup_lim=0.9)
+    listed = name in YAKE_RUST_LANGUAGES  # the lists both packages ship
+    stop = None if listed else set(stop_words(lang))
+    return yake.KeywordExtractor(lan=name, n=max_words, top=60, dedup_lim=0.9, stopwords=stop)
 
 
 def yake_candidates(
@@ -56,10 +85,31 @@ def yake_candidates(
     Rust implementation (fast) or the reference Python package."""
     extractor = _yake_extractor(backend, lang, max_words)
     if backend == "yake-rust":
-        found = extractor.get_n_best(text, n=top)
+        with _stderr_silenced():  # a Rust panic prints straight to file descriptor 2
+            found = extractor.get_n_best(text, n=top)
     else:
         found = extractor.extract_keywords(text)[:top]
     return [(str(phrase), float(score)) for phrase, score in found]
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Within: whatever is written to file descriptor 2 (a panic in Rust code, which
+    Python cannot catch before it is printed) goes nowhere. The analysis runs one
+    article at a time per process, so nothing else of ours writes meanwhile."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to protect
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def extract_keywords(
@@ -69,6 +119,7 @@ def extract_keywords(
     lang: str = "en",
     title: str = "",
     backend: str = "yake-rust",
+    trouble: list[str] | None = None,
 ) -> list[Keyword]:
     """Analysis text (and title) -> up to `limit` readable keywords, best first.
 
@@ -84,50 +135,70 @@ def extract_keywords(
     dropped, case variants folded (WAGNER -> Wagner, RFD-TV kept) and a name
     merged with its longer form (Prigozhin / Yevgeny Prigozhin). The title is
     kept out of YAKE's input (its Title Case would make every word look like
-    a name) and its words are counted once, like any other use.
+    a name) and its words are counted once, like any other use. A failure of
+    YAKE is added to `trouble` (the words are still counted).
     """
     if not text.strip():
         return []
     lang = lang.split("-")[0].lower() or "en"
-    try:
-        candidates = yake_candidates(text[:YAKE_MAX_CHARS], lang, max_words, limit * 3, backend)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:  # yake-rust panics surface as BaseException
-        candidates = []  # yake fails on odd input; frequency alone still ranks words
-    root_of = _stemmer(lang)
+    stop = stop_words(lang)
+    unspaced = lang in UNSPACED
+    if unspaced and lang not in CJK:
+        return []  # Thai, Lao, Khmer, Burmese: no word list to cut their text into words
+    candidates: list[tuple[str, float]] = []
+    # Without spaces YAKE takes a whole clause for a word; words are counted instead.
+    if not unspaced:
+        try:
+            candidates = yake_candidates(text[:YAKE_MAX_CHARS], lang, max_words, limit * 3, backend)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # yake-rust panics surface as BaseException
+            candidates = []  # yake fails on odd input; frequency alone still ranks words
+            if trouble is not None:
+                trouble.append(f"keyword extraction (YAKE) failed: {type(error).__name__}")
+    root_of = stemmer(lang)
     # a body that opens with its headline (many feeds do) has counted it already
     counted = f"{title}. {text}" if title and not _opens_with(text, title) else text
-    stats = _word_tally(counted, root_of)
+    if lang in CJK:
+        counted = " ".join(cjk_words(counted, lang))
+    elif lang in ELIDING:
+        counted = drop_elisions(counted)
+    stats = _word_tally(counted, root_of, stop, 2 if unspaced else 3)
     common = common_words(lang)
     labels = {root: _word_label(forms) for root, forms in stats.forms.items()}
+    if lang == "ko":
+        labels = {root: root for root in labels}  # the word without its particle
     weight = {root: n * _word_weight(labels[root], common) for root, n in stats.tally.items()}
-    _fold_demonyms(weight, labels)
+    if lang == "en":
+        _fold_demonyms(weight, labels)  # Russian -> Russia: an English word pattern
     top = max(weight.values(), default=1.0) or 1.0
     text_hay, counted_hay = _Haystack(text), _Haystack(counted)
     found: dict[str, _Scored] = {}
     # YAKE's multi-word candidates, then runs of capitals (YAKE skips one-letter
     # words, so never proposes "Moto E"); YAKE's single words add nothing that
     # counting does not (measured on kp_dev: its bonus lowered F1@10)
-    phrases = [p for p, _ in candidates if " " in p.strip()] + _name_runs(text, max_words)
+    phrases = [p for p, _ in candidates if " " in p.strip()]
+    if not unspaced:
+        phrases += _name_runs(text, max_words, stop)
     for phrase in phrases:
-        label = _tidy_phrase(phrase)
+        label = _tidy_phrase(without_elision(phrase) if lang in ELIDING else phrase, stop)
         if label is None:
             continue
         key = " ".join(words(label))
         # The checks are pure, so the cheap ones go first: a phrase is searched
         # for in the text only when its answer can still change something.
-        if " " not in key or key in found or not _is_name(label) or _cuts_a_name(label, text):
+        if " " not in key or key in found or not _is_name(label) or _cuts_a_name(label, text, stop):
             continue
         uses = _count_phrase(label, counted_hay)
         if uses < 2:
             continue
         per_use = NAME_WEIGHT * max(_word_weight(w, common) for w in label.split())
         found[key] = _Scored(_display_form(label, text, text_hay), key, uses * per_use / top)
+    adverbs = _ADVERB_ENDINGS.get(lang, ())
     for root, w in weight.items():
         label = labels[root]
         key = label.lower()
-        if key.endswith(_ADVERB_ENDINGS) or root in stats.before_names or key in _WHEN_WORDS:
+        if key.endswith(adverbs) or root in stats.before_names or key in _WHEN_WORDS:
             continue
         if "-" in key and label.rpartition("-")[2].islower():
             continue  # "long-awaited", "Oscar-winning": modifiers, not subjects
@@ -168,42 +239,6 @@ def _word_weight(label: str, common: Mapping[str, float]) -> float:
     return math.pow(len(label) / 6.0, LENGTH_POWER) * (COMMON_FLOOR + (1.0 - COMMON_FLOOR) * rarity)
 
 
-# Snowball stemmers of the languages wordfreq also knows (ISO 639-1 -> name).
-_SNOWBALL = {
-    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek",
-    "en": "english", "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian",
-    "id": "indonesian", "it": "italian", "lt": "lithuanian", "nb": "norwegian",
-    "nl": "dutch", "pt": "portuguese", "ro": "romanian", "ru": "russian",
-    "sv": "swedish", "ta": "tamil", "tr": "turkish",
-}  # fmt: skip
-
-
-@functools.lru_cache(maxsize=16)
-def _stemmer(lang: str) -> Callable[[str], str]:
-    """A language -> its word -> stem function (Snowball; the light English
-    plural stemmer for a language Snowball lacks)."""
-    name = _SNOWBALL.get(lang)
-    if name is None:
-        return stem
-    import snowballstemmer  # type: ignore[import-untyped]
-
-    stemmer = snowballstemmer.stemmer(name)
-    word_stem: Callable[[str], str] = stemmer.stemWord
-    return functools.lru_cache(maxsize=100_000)(word_stem)
-
-
-@functools.lru_cache(maxsize=16)
-def common_words(lang: str) -> Mapping[str, float]:
-    """A language -> its common words with their Zipf frequency (wordfreq's small
-    list: words used at least once per million; empty for a language it lacks)."""
-    import wordfreq
-
-    if lang not in wordfreq.available_languages("small"):
-        return {}
-    freqs = wordfreq.get_frequency_dict(lang, "small")
-    return {w: round(math.log10(f) + 9.0, 3) for w, f in freqs.items() if f >= 1e-6}
-
-
 def names_something(label: str, lang: str = "en") -> bool:
     """A keyword's label -> True when it names something a reader would look up: a
     phrase of several words, a name (capitalised) not among the language's most
@@ -213,10 +248,15 @@ def names_something(label: str, lang: str = "en") -> bool:
         return True
     if label.lower() in _WHEN_WORDS or label.lower() in _MONTHS:
         return False  # "December": when, not what
-    zipf = common_words(lang.split("-")[0].lower() or "en").get(label.lower(), 0.0)
-    return zipf < (NAME_PAGE_ZIPF if label[:1].isupper() else WORD_PAGE_ZIPF)
+    lang = lang.split("-")[0].lower() or "en"
+    zipf = common_words(lang).get(label.lower(), 0.0)
+    # German capitalises every noun: a capital says nothing about a name there
+    as_name = label[:1].isupper() and lang not in NOUNS_CAPITALISED
+    return zipf < (NAME_PAGE_ZIPF if as_name else WORD_PAGE_ZIPF)
 
 
+# Languages that capitalise every noun.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
 _MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
@@ -250,6 +290,12 @@ _NAME_JOINERS = frozenset("of the for de du des la le di da do dos das del van v
 _RUN_EDGES = (STOP_WORDS | _NAME_JOINERS) - {"new"}
 
 
+@functools.lru_cache(maxsize=16)
+def _run_edges(stop: frozenset[str]) -> frozenset[str]:
+    """Stop-words of a language -> the words a run of capitals does not start with."""
+    return _RUN_EDGES if stop is STOP_WORDS else frozenset(stop | _NAME_JOINERS)
+
+
 # A capitalised word (Latin capitals: the regex engine has no Unicode "upper case",
 # and YAKE proposes the names of other scripts), and runs of them with joiners.
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"
@@ -258,51 +304,20 @@ _NAME_RUN = re.compile(
 )
 
 
-def _name_runs(text: str, max_words: int) -> list[str]:
+def _name_runs(text: str, max_words: int, stop: frozenset[str] = STOP_WORDS) -> list[str]:
     """Text -> its runs of 2 to `max_words` capitalised words ("Moto E", "Game
     of Thrones", "New York"), each once, in order of first use."""
     runs: dict[str, None] = {}
+    edges = _run_edges(stop)
     for m in _NAME_RUN.finditer(text):
         run = m.group(0).split()
         # "In New York", "The Moto E": a run starts on a word of its own
         lo = 0
-        while lo < len(run) and run[lo].lower() in _RUN_EDGES:
+        while lo < len(run) and run[lo].lower() in edges:
             lo += 1
         if 2 <= len(run) - lo <= max_words:
             runs.setdefault(" ".join(run[lo:]))
     return list(runs)
-
-
-# A few frequent function words of each language whose keyword stemmer and
-# background model we have; enough to tell an article's language from its
-# first paragraphs when its front matter does not say.
-_FUNCTION_WORDS = {
-    "en": "the and of to is was that for with are this from have has were which",
-    "fr": "le la les des est une dans pour qui sur pas avec sont du au aux cette",
-    "pt": "os das dos uma não com para por mais foi são ao pelo pela também seu",
-    "es": "el los las una por con para del está más fue son pero sus también muy",
-    "de": "der die das und ist nicht mit sich auf für dem den ein eine wird auch",
-    "it": "il della che per una sono del gli con non alla nel più anche delle questo",
-    "nl": "het een van dat niet zijn met voor ook aan maar wordt bij naar deze",
-    "id": "yang dan di dari untuk dengan pada ini itu dalam tidak akan oleh juga",
-}
-_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
-for _lang, _words in _FUNCTION_WORDS.items():
-    for _word in _words.split():
-        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
-
-
-def guess_language(text: str, default: str = "en") -> str:
-    """An article's text -> its language (ISO 639-1), told by the function words
-    of its first 2,000 characters; `default` unless another language clearly wins."""
-    hits = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for word in words(text[:2000]):
-        for lang in _LANGUAGES_OF.get(word, ()):
-            hits[lang] += 1
-    best = max(hits, key=lambda lang: (hits[lang], lang == default, lang))
-    if best != default and hits[best] >= 5 and hits[best] > 2 * hits.get(default, 0):
-        return best
-    return default
 
 
 class _Scored(NamedTuple):
@@ -328,7 +343,9 @@ class _WordStats:
     before_names: set[str]  # names only ever used just before another name
 
 
-def _word_tally(text: str, root_of: Any = stem) -> _WordStats:
+def _word_tally(
+    text: str, root_of: Any = stem, stop: frozenset[str] = STOP_WORDS, shortest: int = 3
+) -> _WordStats:
     """Text -> counts, forms and positions of its content words, in one pass."""
     stats = _WordStats({}, {}, {}, set())
     tally, forms, first = stats.tally, stats.forms, stats.first
@@ -342,7 +359,7 @@ def _word_tally(text: str, root_of: Any = stem) -> _WordStats:
         if known is None:
             word = token[:-2] if token.endswith(("'s", "’s")) else token
             lower = word.lower()
-            counted = not (len(lower) < 3 or lower in STOP_WORDS or lower in _JUNK_WORDS)
+            counted = not (len(lower) < shortest or lower in stop or lower in _JUNK_WORDS)
             known = seen[token] = (word, root_of(lower) if counted else None)
         word, root = known
         if root is None:
@@ -358,7 +375,7 @@ def _word_tally(text: str, root_of: Any = stem) -> _WordStats:
         if word[0].isupper():
             # followed by a name: the next word, after nothing but whitespace, is
             # capitalised and no stop-word
-            followed = next_letter.isupper() and tokens[i + 1][0].lower() not in STOP_WORDS
+            followed = next_letter.isupper() and tokens[i + 1][0].lower() not in stop
             if followed and root not in alone:
                 stats.before_names.add(root)
             elif not followed:
@@ -386,14 +403,23 @@ def _word_label(forms: Mapping[str, int]) -> str:
 
 
 # "reportedly", "allegedly": frequent in news, never what it is about.
-_ADVERB_ENDINGS = ("edly", "ally", "ently", "antly", "ously", "ively", "ately")
+# Their endings in the languages where an ending tells (French "-ment" also ends
+# nouns: "gouvernement"). Portuguese adverbs in "-mente" took 0.004 off F1@10 on
+# kp_multilingual_dev's Portuguese ("nomeadamente", "relativamente").
+_ADVERB_ENDINGS = {
+    "en": ("edly", "ally", "ently", "antly", "ously", "ively", "ately"),
+    "pt": ("mente",),
+    "es": ("mente",),
+    "it": ("mente",),
+    "gl": ("mente",),
+}
 
 
 def _phrase_pattern(label: str) -> str:
     return r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b"
 
 
-def _tidy_phrase(phrase: str) -> str | None:
+def _tidy_phrase(phrase: str, stop: frozenset[str] = STOP_WORDS) -> str | None:
     tokens = phrase.strip(" \"'“”‘’()[]{}.,;:!?-").split()
     tokens = [t[:-2] if t.endswith(("'s", "’s")) else t.rstrip("'’") for t in tokens]
     if not tokens:
@@ -401,9 +427,9 @@ def _tidy_phrase(phrase: str) -> str | None:
     lowered = [t.lower() for t in tokens]
     if any(t in _JUNK_WORDS or "/" in t or "=" in t or "<" in t or "." in t[1:-1] for t in lowered):
         return None
-    if lowered[0] in STOP_WORDS or lowered[-1] in STOP_WORDS:
+    if lowered[0] in stop or lowered[-1] in stop:
         return None
-    if not _is_name(" ".join(tokens)) and any(t in STOP_WORDS for t in lowered[1:-1]):
+    if not _is_name(" ".join(tokens)) and any(t in stop for t in lowered[1:-1]):
         return None  # "allowed to leave": a verb phrase, not a topic ("Bank of England" stays)
     if len(tokens) > 1 and lowered[-1].endswith("ly") and tokens[-1].islower():
         return None  # "Wagner forces reportedly": ends on an adverb
@@ -447,7 +473,7 @@ def _unshout(word: str, text: str) -> str:
     return word.capitalize() if len(word) > 5 else word
 
 
-def _cuts_a_name(label: str, text: str) -> bool:
+def _cuts_a_name(label: str, text: str, stop_set: frozenset[str] = STOP_WORDS) -> bool:
     """True when the phrase stops inside a name: "Wagner chief Yevgeny" (Prigozhin).
 
     That is, when its first use followed by a capitalised word (the regex
@@ -468,7 +494,7 @@ def _cuts_a_name(label: str, text: str) -> bool:
                 stop = pos + 1
                 while stop < n and (_is_word_char(text[stop]) or text[stop] in "'-"):
                     stop += 1
-                return text[pos:stop].lower() not in STOP_WORDS
+                return text[pos:stop].lower() not in stop_set
         i = text.find(parts[0], i + 1)
     return False
 

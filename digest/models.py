@@ -106,6 +106,7 @@ class Article:
     shingles: bytes  # hashed word 3-grams for near-duplicate detection (terms.shingles)
     word_count: int
     problems: tuple[Problem, ...] = ()
+    lang: str = "en"  # ISO 639-1: front matter, <html lang>, else told from the text
 
     @property
     def source_label(self) -> str:

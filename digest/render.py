@@ -356,12 +356,18 @@ class SiteContext:
             key
             for key in labels
             if len(self.keyword_articles[key]) >= least or len(self.keyword_stories[key]) >= least
-            if names_something(labels[key], config.language)
+            if names_something(labels[key], self._language_of(key, config.language))
         ]
         self.keyword_slugs = unique_slugs(with_page)
         self.has_archive = len(site.stories) > config.archive_threshold
         self._card_macro: Any = None
         self._cards: dict[tuple[str, str, int, bool], markupsafe.Markup] = {}
+
+    def _language_of(self, key: str, default: str) -> str:
+        """A keyword -> the language of the first article using it (`default` when
+        only stories have it)."""
+        users = self.keyword_articles.get(key)
+        return users[0].lang if users else default
 
     def use_templates(self, env: jinja2.Environment) -> None:
         """The environment whose `_macros.html` (the project's, if it has one) draws

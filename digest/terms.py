@@ -11,7 +11,7 @@ import re
 import struct
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from segtok.segmenter import split_multi
 
@@ -60,15 +60,18 @@ def stem(word: str) -> str:
     return word
 
 
-def content_terms(text: str) -> list[str]:
-    """Text -> stemmed content words (no stop-words, no bare numbers), in order."""
+def content_terms(
+    text: str, stop: frozenset[str] = STOP_WORDS, root: Callable[[str], str] = stem
+) -> list[str]:
+    """Text -> stemmed content words (no stop-words, no bare numbers), in order;
+    English unless a language's stop-words and stemmer are given."""
     terms = []
     known: dict[str, str] = {}  # word -> its term, "" for none: each word judged once
     for w in words(text):
         term = known.get(w)
         if term is None:
-            is_term = len(w) > 1 and w not in STOP_WORDS and not w.replace("-", "").isdigit()
-            term = known[w] = stem(w) if is_term else ""  # a stem is never empty
+            is_term = len(w) > 1 and w not in stop and not w.replace("-", "").isdigit()
+            term = known[w] = (root(w) or w) if is_term else ""  # a term is never empty
         if term:
             terms.append(term)
     return terms
@@ -105,9 +108,18 @@ def containment(a: bytes, b: bytes) -> float:
     return len(shingle_set(small) & shingle_set(large)) / (len(small) // 4)
 
 
+# Where a Chinese or Japanese sentence ends: after a full-width stop, question or
+# exclamation mark (and a closing quote or bracket), which segtok does not split on.
+_CJK_SENTENCE_END = re.compile(r"(?<=[。！？])(?![。！？」』）”])|(?<=[。！？][」』）”])")
+
+
 def split_sentences(text: str) -> list[str]:
-    """A paragraph -> its sentences (rule-based, needs no downloaded model)."""
-    return [s.strip() for s in split_multi(text) if s.strip()]
+    """A paragraph -> its sentences (rule-based, needs no downloaded model; CJK
+    sentences end at 。！？)."""
+    pieces = [s.strip() for s in split_multi(text) if s.strip()]
+    if any(mark in text for mark in "。！？"):
+        pieces = [p.strip() for s in pieces for p in _CJK_SENTENCE_END.split(s) if p.strip()]
+    return pieces
 
 
 Vector = dict[str, float]

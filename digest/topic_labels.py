@@ -15,7 +15,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from digest.keywords import NAME_PAGE_ZIPF, WORD_PAGE_ZIPF, common_words
+from digest.keywords import NAME_PAGE_ZIPF, WORD_PAGE_ZIPF
+from digest.languages import common_words
 from digest.models import Story
 
 # Names and phrases count this much more than single common nouns.

@@ -14,6 +14,7 @@ import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import ftfy
 import lxml.html
@@ -405,7 +406,13 @@ def test_count_mentions_matches_one_search_per_key(
 ) -> None:
     from digest.terms import count_mentions
 
-    empty = {"blocks": (), "lead": (), "keywords": (), "terms": (), "term_counts": ()}
+    empty: dict[str, Any] = {
+        "blocks": (),
+        "lead": (),
+        "keywords": (),
+        "terms": (),
+        "term_counts": (),
+    }
     articles = [
         Article(
             id=f"a{n}",

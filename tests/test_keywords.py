@@ -7,11 +7,10 @@ import pytest
 
 from digest.keywords import (
     _name_runs,
-    common_words,
     extract_keywords,
-    guess_language,
     names_something,
 )
+from digest.languages import common_words, guess_language
 
 
 def labels(text: str, title: str = "", limit: int = 10) -> list[str]:
