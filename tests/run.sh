@@ -3,7 +3,8 @@
 # types and tests. CI runs exactly this (see .ci/run); extra arguments go to pytest.
 #
 # Besides the Python packages (the `test` extra) the browser and validity tests
-# need Debian's Chromium, Java (for the Nu HTML checker) and npm (for axe-core).
+# need Debian's Chromium, Java (for the Nu HTML checker) and npm (for axe-core), and a
+# TLS test of `digest fetch` needs openssl.
 # Those are installed with apt-get only when missing, so local runs stay fast;
 # installing needs root. Without them the tests skip locally and fail in CI.
 set -euo pipefail
