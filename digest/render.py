@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext
 import json
 import re
 import zoneinfo
@@ -28,8 +29,9 @@ from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
+from babel.numbers import format_percent
 
-from digest import feeds
+from digest import feeds, i18n
 from digest.config import Config
 from digest.excerpts import restrict_site
 from digest.feeds import Entry, Feed
@@ -72,8 +74,11 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
-    """A Jinja environment: the user's templates folder first, then the built-in ones."""
+def make_environment(
+    user_templates: Path | None = None, language: str = i18n.DEFAULT, zone: str = "UTC"
+) -> jinja2.Environment:
+    """A Jinja environment: the user's templates folder first, then the built-in ones;
+    `_`/`gettext`/`ngettext` and the date and number filters speak `language`."""
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None and user_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(user_templates)))
@@ -86,22 +91,36 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_finalize,
+        extensions=["jinja2.ext.i18n"],
     )
+    words = i18n.translations(language)
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
     env.filters["http_url"] = lambda value: http_url(value) if isinstance(value, str) else None
-    env.filters["nice_date"] = nice_date
-    env.filters["percent"] = lambda value: f"{round(float(value) * 100)}%"
-    env.filters["hours"] = hours_text
+    env.filters["nice_date"] = functools.partial(nice_date, zone=zone, language=language)
+    env.filters["percent"] = functools.partial(percent_text, language=language)
+    env.filters["hours"] = functools.partial(hours_text, language=language)
     env.filters["origin"] = csp_origin
+    unknown = words.gettext("source unknown")
+    env.filters["source_label"] = lambda article: article.meta.source or unknown
     return env
 
 
-def hours_text(hours: float) -> str:
+def percent_text(value: float, language: str = i18n.DEFAULT) -> str:
+    """0.456 -> "46%" ("46 %" in French): rounded to a whole percent."""
+    return format_percent(round(float(value) * 100) / 100, locale=i18n.babel_locale(language))
+
+
+def hours_text(hours: float, language: str = i18n.DEFAULT) -> str:
     """Hours -> "40 min", "2 h", "1.5 h", "3 days" (rounded for reading)."""
+    words = i18n.translations(language)
+    point = i18n.decimal_separator(language)
     if hours < 1:
-        return f"{round(hours * 60)} min"
+        return words.gettext("%(num)s min") % {"num": round(hours * 60)}
     if hours < 48:
-        return f"{round(hours, 1):g} h"
-    return f"{round(hours / 24, 1):g} days"
+        return words.gettext("%(num)s h") % {"num": f"{round(hours, 1):g}".replace(".", point)}
+    days = round(hours / 24, 1)
+    text = f"{days:g}".replace(".", point)
+    return words.ngettext("%(num)s day", "%(num)s days", int(days)) % {"num": text}
 
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?")
@@ -121,8 +140,9 @@ def csp_origin(base_url: str | None) -> str:
     return f" {origin}" if _ORIGIN.fullmatch(origin) else ""
 
 
-def nice_date(value: str | None, zone: str = "UTC") -> str:
-    """ISO date or date-time -> "24 Jun 2023" (or "24 Jun 2023, 07:22 UTC").
+def nice_date(value: str | None, zone: str = "UTC", language: str = i18n.DEFAULT) -> str:
+    """ISO date or date-time -> "24 Jun 2023" (or "24 Jun 2023, 07:22 UTC"; the day
+    in `language`: "24 juin 2023").
 
     A UTC time ("…Z") is shown in `zone` (an IANA name) with the zone's abbreviation.
     """
@@ -136,19 +156,19 @@ def nice_date(value: str | None, zone: str = "UTC") -> str:
         try:
             utc = dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.UTC)
         except ValueError:
-            return f"{day.day} {day:%b %Y}"
+            return i18n.format_day(day, language)
         local = utc.astimezone(zoneinfo.ZoneInfo(zone))
-        return f"{local.day} {local:%b %Y}, {local:%H:%M} {local.tzname()}"
-    text = f"{day.day} {day:%b %Y}"
+        return f"{i18n.format_day(local.date(), language)}, {local:%H:%M} {local.tzname()}"
+    text = i18n.format_day(day, language)
     if len(value) >= 16 and value[10] == "T":
         text += f", {value[11:16]}" + (" UTC" if value.endswith("Z") else "")
     return text
 
 
-def month_name(day: str) -> str:
-    """ "2023-06-24" -> "June 2023"."""
+def month_name(day: str, language: str = i18n.DEFAULT) -> str:
+    """ "2023-06-24" -> "June 2023" ("juin 2023" in French)."""
     try:
-        return f"{dt.date.fromisoformat(day[:10]):%B %Y}"
+        return i18n.format_month(dt.date.fromisoformat(day[:10]), language)
     except ValueError:
         return day
 
@@ -159,8 +179,8 @@ def render_pages(
     """Site -> every output file but the search index, as (relative path, bytes),
     one at a time. Articles shown as excerpts (`config.article_text`) are cut to
     their excerpt first, so no output file can carry the rest of their text."""
-    env = make_environment(templates)
-    env.filters["nice_date"] = functools.partial(nice_date, zone=config.timezone)
+    env = make_environment(templates, config.language, config.timezone)
+    words = i18n.translations(config.language)
     site, excerpts = restrict_site(site, config.article_text, config.base_url)
     ctx = SiteContext(site, config, excerpts)
     ctx.use_templates(env)
@@ -215,7 +235,12 @@ def render_pages(
             description=" ".join(s.text for s in story.summary),
             og_type="article",
             date=story.date,
-            alternates=[(f"Follow this story: {story.title}", ctx.story_feed(story.id))],
+            alternates=[
+                (
+                    words.gettext("Follow this story: %(title)s") % {"title": story.title},
+                    ctx.story_feed(story.id),
+                )
+            ],
         )
     for article in site.articles:
         yield page(
@@ -229,19 +254,24 @@ def render_pages(
         )
     for key, slug in ctx.keyword_slugs.items():
         yield page(f"keywords/{slug}.html", "keyword.html", key=key, title=ctx.keyword_labels[key])
-    yield page("keywords/index.html", "keywords.html", title="Keywords")
+    yield page("keywords/index.html", "keywords.html", title=words.gettext("Keywords"))
     for topic in site.topics:
         yield page(
             ctx.topic_page(topic.id),
             "topic.html",
             topic=topic,
             title=topic.label,
-            alternates=[(f"Topic: {topic.label}", ctx.topic_feed(topic.id))],
+            alternates=[
+                (
+                    words.gettext("Topic: %(topic)s") % {"topic": topic.label},
+                    ctx.topic_feed(topic.id),
+                )
+            ],
         )
-    yield page("topics/index.html", "topics.html", title="Topics")
+    yield page("topics/index.html", "topics.html", title=words.gettext("Topics"))
     for outlet in ctx.outlets:
         yield page(ctx.outlet_page(outlet), "source.html", outlet=outlet, title=outlet.label)
-    yield page("sources/index.html", "sources.html", title="Sources")
+    yield page("sources/index.html", "sources.html", title=words.gettext("Sources"))
     if ctx.has_archive:
         days = ctx.archive_days
         for n, (day, stories) in enumerate(days):
@@ -252,17 +282,21 @@ def render_pages(
                 stories=stories,
                 newer=days[n - 1][0] if n > 0 else None,
                 older=days[n + 1][0] if n + 1 < len(days) else None,
-                title=nice_date(day) if day != UNDATED else "Undated stories",
+                title=(
+                    nice_date(day, language=config.language)
+                    if day != UNDATED
+                    else words.gettext("Undated stories")
+                ),
             )
-        yield page("archive/index.html", "archive.html", title="Archive")
+        yield page("archive/index.html", "archive.html", title=words.gettext("Archive"))
     if config.search:
-        yield page("search.html", "search.html", title="Search", listed=False)
+        yield page("search.html", "search.html", title=words.gettext("Search"), listed=False)
     # The host serves 404.html for a missing page at any depth, so relative
     # links cannot work there: with a base URL they are made absolute.
     yield page(
         "404.html",
         "404.html",
-        title="Page not found",
+        title=words.gettext("Page not found"),
         listed=False,
         canonical_link=False,
         root=site.base_url or "",
@@ -322,6 +356,8 @@ class SiteContext:
         self.site = site
         self.config = config
         self.excerpts = excerpts  # ids of the articles shown as excerpts
+        self.words: gettext.NullTranslations = i18n.translations(config.language)
+        self.unknown_source = self.words.gettext("source unknown")
         self.articles = {a.id: a for a in site.articles}
         self.stories = {s.id: s for s in site.stories}
         self.topics = {t.id: t for t in site.topics}
@@ -475,7 +511,11 @@ class SiteContext:
             return article.meta.source
         url = http_url(article.meta.url) if article.meta.url else None
         host = (urlsplit(url).hostname or "") if url else ""
-        return host.removeprefix("www.") or article.source_label
+        return host.removeprefix("www.") or self.source_label(article)
+
+    def source_label(self, article: Article) -> str:
+        """An article's outlet, or "source unknown" in the site's language."""
+        return article.meta.source or self.unknown_source
 
     def citation_numbers(self, story: Story) -> dict[str, int]:
         return {a.id: n for n, a in enumerate(self.reports(story), start=1)}
@@ -495,7 +535,7 @@ class SiteContext:
         for report in self.reports(story):
             family = [report, *self.versions(report.id)]
             known = {a.meta.source for a in family if a.meta.source}
-            names.update(known or {report.source_label})
+            names.update(known or {self.source_label(report)})
         return sorted(names)
 
     def timeline(self, story: Story) -> list[Article]:
@@ -509,11 +549,12 @@ class SiteContext:
         """How an article is named inside its story: the outlet, plus the title's start
         when the story has more than one article from that outlet."""
         members = [self.articles[i] for i in story.articles]
-        if sum(1 for a in members if a.source_label == article.source_label) < 2:
-            return article.source_label
+        label = self.source_label(article)
+        if sum(1 for a in members if a.meta.source == article.meta.source) < 2:
+            return label
         words = article.title.split()
         short = " ".join(words[:5]) + ("…" if len(words) > 5 else "")
-        return f"{article.source_label}: {short}"
+        return f"{label}: {short}"
 
     def pinned(self, story: Story) -> str | None:
         """The front-matter `story` value that put these articles together, if any."""
@@ -576,7 +617,7 @@ class SiteContext:
             out.append(
                 Outlet(
                     key=key,
-                    label=key if key is not None else "Source unknown",
+                    label=key if key is not None else self.words.gettext("Source unknown"),
                     slug=slugs[key] if key is not None else unknown,
                     articles=tuple(members),
                     stories=len(stories),
@@ -607,7 +648,11 @@ class SiteContext:
         """Archive days grouped by month: [("June 2023", [(day, stories), …]), …]."""
         months: dict[str, list[tuple[str, int]]] = {}
         for day, stories in self.archive_days:
-            label = month_name(day) if day != UNDATED else "Undated"
+            label = (
+                month_name(day, self.config.language)
+                if day != UNDATED
+                else self.words.gettext("Undated")
+            )
             months.setdefault(label, []).append((day, len(stories)))
         return list(months.items())
 
@@ -637,6 +682,7 @@ def render_feeds(
     macros: Any = env.get_template("_feed.html").module  # its macros are attributes
     fallback = feeds.rfc3339(site.build_date) or feeds.EPOCH
     site_key = site.title
+    words = ctx.words
 
     def link(path: str, feed_path: str) -> str:
         absolute = ctx.absolute(path)
@@ -723,7 +769,7 @@ def render_feeds(
                     path,
                     ctx.topic_page(topic.id),
                     f"{topic.label} · {site.title}",
-                    f"Stories in the topic {topic.label}",
+                    words.gettext("Stories in the topic %(topic)s") % {"topic": topic.label},
                     newest([story_entry(s, path) for s in stories], FEED_ENTRIES),
                 )
             ),
@@ -737,7 +783,7 @@ def render_feeds(
                     path,
                     ctx.story_page(story.id),
                     f"{story.title} · {site.title}",
-                    "Every report of this story",
+                    words.gettext("Every report of this story"),
                     newest([article_entry(ctx.articles[i], path) for i in story.articles]),
                 )
             ),

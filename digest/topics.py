@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from digest import i18n
 from digest.cluster import average_link
 from digest.config import Config
 from digest.models import Article, Story, Topic
@@ -29,7 +30,8 @@ from digest.sections import match_sections
 from digest.slugs import unique_names
 from digest.topic_labels import label_groups
 
-OTHER_LABEL = "Other stories"
+# the label is in the site's language; the page's name stays "other-stories"
+OTHER_LABEL = i18n._("Other stories")
 
 
 def assign_topics(
@@ -73,7 +75,7 @@ def assign_topics(
     groups += found
     if rest:
         groups.append([stories[i] for i in rest])
-        labels.append(OTHER_LABEL)
+        labels.append(i18n.translations(config.language).gettext(OTHER_LABEL))
         keys.append("other")
         texts["other"] = OTHER_LABEL
     ids = unique_names(texts)
