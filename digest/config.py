@@ -78,7 +78,10 @@ class Config:
         "another site than base_url (without base_url: any url), the whole text of the "
         "rest. Story summaries are not affected.",
     )
-    language: str = _opt("en", "Language of the digest (keyword stop-words, <html lang>).")
+    language: str = _opt(
+        "en",
+        "Language of the digest (keyword stop-words, <html lang>, the site's own words and dates).",
+    )
     content: str = _opt("content", "Folder of articles, relative to the config file.")
     output: str = _opt("site", "Folder the site is written to, relative to the config file.")
     keywords_per_article: int = _opt(10, "Keywords kept for each article.")

@@ -67,7 +67,7 @@ NAMES = {"digest", "atom", "json", "markdown", "html", "javascript", "cosine"}
 
 
 def write_content(folder: Path) -> Path:
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for name, (title, source, date, body) in ARTICLES.items():
         head = [f"title: {title!r}", "lang: fr"]
         if source:
@@ -257,3 +257,28 @@ def test_translations_keep_their_placeholders(lang: str) -> None:
             # a singular may leave out the number ("Le sujet du thème …")
             assert set(re.findall(r"%\(\w+\)[sd]", text)) <= wanted, (lang, ids[0])
             assert set(re.findall(r"</?\w+", text)) == set(re.findall(r"</?\w+", ids[0]))
+
+
+def search_messages(site: Path) -> dict[str, str]:
+    status = parse_html(site / "search.html").get_element_by_id("search-status")
+    return {k: v for k, v in status.attrib.items() if k.startswith("data-msg-")}
+
+
+def test_search_messages_come_from_the_catalog(build_site: Builder, tmp_path: Path) -> None:
+    site = build(build_site, tmp_path / "fr", "fr", search=True)
+    messages = search_messages(site)
+    assert messages["data-msg-none"] == "Aucun résultat pour «\u00a0{words}\u00a0»."
+    assert messages["data-msg-other"] == "{n} résultats pour «\u00a0{words}\u00a0»."
+    english = english_ui_words("fr")
+    leaks = {k: words_of(re.sub(r"\{\w+\}", "", v)) & english for k, v in messages.items()}
+    assert leaks == {key: set() for key in messages}
+    # in English the page says what search.js would say without it
+    site = build(build_site, tmp_path / "en", "en", search=True)
+    script = (site / "assets" / "search.js").read_text()
+    for key, value in search_messages(site).items():
+        if key.startswith("data-msg-kind-"):  # the page's own kind: "Story", "Article"
+            assert value == key.removeprefix("data-msg-kind-").title()
+        elif key in ("data-msg-one", "data-msg-other"):
+            assert value.replace("{n} results", "{n} result") == "{n} result for “{words}”."
+        else:
+            assert f'"{value}"' in script, key

@@ -11,6 +11,19 @@ const MAX_RESULTS = 30;
 let pagefind = null;
 let latest = 0;
 
+// Messages in the site's language: search.html carries them, from the catalogs, as
+// data-msg-* attributes of the status line; "{name}" marks a value. English when absent.
+function msg(key, english, values = {}) {
+  const text = status.dataset["msg" + key] || english;
+  return text.replace(/\{(\w+)\}/g, (mark, name) => (name in values ? String(values[name]) : mark));
+}
+
+function resultCount(n, words) {
+  const one = new Intl.PluralRules(document.documentElement.lang || "en").select(n) === "one";
+  const english = `{n} result${n === 1 ? "" : "s"} for “{words}”.`;
+  return msg(one ? "One" : "Other", english, { n, words });
+}
+
 // A large digest's index comes in shards: pagefind/ lists the others in
 // digest-shards.json, and each is merged into one search.
 const shardList = new URL("../pagefind/digest-shards.json", import.meta.url).href;
@@ -70,7 +83,7 @@ function showResult(data) {
   if (data.meta && data.meta.kind) {
     const kind = document.createElement("span");
     kind.className = "kind";
-    kind.textContent = data.meta.kind;
+    kind.textContent = msg("Kind" + data.meta.kind, data.meta.kind);
     heading.append(" ", kind);
   }
   const excerpt = document.createElement("p");
@@ -88,7 +101,7 @@ async function run(query) {
     status.textContent = "";
     return;
   }
-  status.textContent = "Searching…";
+  status.textContent = msg("Searching", "Searching…");
   let found;
   try {
     const pf = await engine();
@@ -96,8 +109,10 @@ async function run(query) {
     found = await Promise.all(search.results.slice(0, MAX_RESULTS).map((r) => r.data()));
   } catch (error) {
     if (ticket !== latest) return;
-    status.textContent =
-      "Search could not load. It needs the site to be served over http(s), not opened from disk.";
+    status.textContent = msg(
+      "Unavailable",
+      "Search could not load. It needs the site to be served over http(s), not opened from disk.",
+    );
     console.warn("digest search:", error);
     return;
   }
@@ -105,7 +120,8 @@ async function run(query) {
   list.replaceChildren();
   found.forEach(showResult);
   const n = found.length;
-  status.textContent = n === 0 ? `Nothing found for “${words}”.` : `${n} result${n === 1 ? "" : "s"} for “${words}”.`;
+  status.textContent =
+    n === 0 ? msg("None", "Nothing found for “{words}”.", { words }) : resultCount(n, words);
 }
 
 function fromAddress() {
