@@ -81,6 +81,9 @@ function hitWords(data) {
 // stem), or null when every word is found.
 async function absentWord(pf, query) {
   if (/^\s*".+"\s*$/.test(query)) return null; // quoted: Pagefind matches exactly
+  // Chinese, Japanese and Thai are not written with spaces between words: Pagefind
+  // segments them itself, and a check by spaces would misjudge them.
+  if (/^(zh|ja|th)\b/i.test(document.documentElement.lang)) return null;
   for (const raw of query.split(/\s+/)) {
     const word = normal(raw);
     if (!word) continue;
