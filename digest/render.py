@@ -86,7 +86,9 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_finalize,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["http_url"] = lambda value: http_url(value) if isinstance(value, str) else None
     env.filters["nice_date"] = nice_date
     env.filters["percent"] = lambda value: f"{round(float(value) * 100)}%"
