@@ -13,6 +13,7 @@ sitemap, canonical links and Open Graph tags use the configured base URL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -89,10 +90,9 @@ def template_error(
                 filename, line = frame.tb_frame.f_code.co_filename, frame.tb_lineno
             frame = frame.tb_next
     if filename is None and env is not None:
-        try:  # no template frame: name the file of the template the error is about
+        # no template frame: name the file of the template the error is about
+        with contextlib.suppress(jinja2.TemplateError):
             filename = env.get_template(template).filename
-        except jinja2.TemplateError:
-            pass
     where = _shown_template(filename) if filename else template
     message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
     if isinstance(exc, jinja2.TemplateNotFound):

@@ -95,7 +95,7 @@ def test_precedence_flag_over_environment_over_file_over_default(folder: Path) -
 def test_range_checks_apply_to_the_merged_settings(folder: Path) -> None:
     with pytest.raises(DigestError, match="summary_min_words"):
         load_config(None, environ={"DIGEST_SUMMARY_MIN_WORDS": "500"})
-    with pytest.raises(DigestError, match="option 'lead_sentences' must be a whole number, not text"):
+    with pytest.raises(DigestError, match="option 'lead_sentences' must be a whole number"):
         load_config(None, environ={}, lead_sentences="three")
 
 
