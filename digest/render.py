@@ -70,9 +70,7 @@ TEMPLATE_FAULTS = (jinja2.TemplateError, ArithmeticError, LookupError, TypeError
 MACRO_FAULTS = (*TEMPLATE_FAULTS, AttributeError)
 
 
-def template_error(
-    exc: BaseException, template: str, env: jinja2.Environment | None = None
-) -> str:
+def template_error(exc: BaseException, template: str, env: jinja2.Environment | None = None) -> str:
     """An error raised while rendering `template` -> "templates/story.html, line 12:
     'x' is undefined": the file and line of the innermost template frame (jinja
     rewrites tracebacks so template code appears at its own file and line), or, for
