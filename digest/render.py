@@ -43,6 +43,7 @@ from digest.models import (
     StoryEvidence,
     SummarySentence,
     Topic,
+    terminal_safe,
 )
 from digest.slugs import unique_slugs
 from digest.urls import http_url
@@ -97,6 +98,8 @@ def template_error(exc: BaseException, template: str, env: jinja2.Environment | 
         message = f"template {exc.name!r} not found"
     elif not isinstance(exc, jinja2.TemplateError):
         message = f"{type(exc).__name__}: {message}"
+    # a value in the message may come from an article: escaped for the terminal
+    message = terminal_safe(message)
     return f"template error in {where}" + (f", line {line}" if line else "") + f": {message}"
 
 
