@@ -58,7 +58,7 @@ def build(
     output_dir = (base / config.output).resolve()
     cache_dir = (base / config.cache).resolve() if cache and config.cache else None
     if not content_dir.is_dir():
-        raise DigestError(f"content folder not found: {content_dir}")
+        raise DigestError(missing_content_hint(config.content, base))
     # checked before resolving: a dangling `site` link must be refused, not followed
     check_output_path(base / config.output, content_dir, base)
     if cache_dir is not None:
@@ -287,6 +287,20 @@ def _pool_map(
         yield from pool.map(
             analyse_file, files, article_ids, [config] * len(files), chunksize=chunk
         )
+
+
+def missing_content_hint(name: str, base: Path) -> str:
+    """A content folder that does not exist -> the error, with what to do about it."""
+    here = Path.cwd().resolve()
+    folder = Path(name)
+    if folder.is_absolute() and folder.resolve().is_relative_to(here):
+        name = folder.resolve().relative_to(here).as_posix()  # a --content flag: as typed
+    shown = f"content folder '{name}' not found"
+    if not folder.is_absolute() and base.resolve() != here:
+        shown += f" in {base}"
+    if (base / "digest.toml").is_file():
+        return f"{shown} — create it, or set 'content' in {base / 'digest.toml'}"
+    return f"{shown} — run `digest init` to start a digest here"
 
 
 def article_ids(paths: Sequence[str]) -> dict[str, str]:

@@ -437,7 +437,7 @@ def test_new_settings_are_validated(tmp_path: Path) -> None:
     path.write_text('search = "yes"\narchive_threshold = -1\n', "utf-8")
     with pytest.raises(DigestError) as info:
         load_config(path)
-    assert "'search' must be bool" in str(info.value)
+    assert "'search' must be true or false, not text ('yes')" in str(info.value)
     path.write_text("archive_threshold = -1\n", "utf-8")
     with pytest.raises(DigestError, match="'archive_threshold' must be 0 or more"):
         load_config(path)
