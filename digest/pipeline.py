@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -283,10 +284,23 @@ def _pool_map(
     article_ids: list[str],
     config: Config,
 ) -> Iterator[Article | Problem]:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    # Ctrl-C is the main process's to handle (exit 130, "Interrupted."): workers
+    # ignore it from their first instruction (`signal.signal` needs no import of
+    # digest), instead of each printing a KeyboardInterrupt traceback.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=signal.signal,
+        initargs=(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
         yield from pool.map(
             analyse_file, files, article_ids, [config] * len(files), chunksize=chunk
         )
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # queued files are not started
+        raise
+    pool.shutdown()
 
 
 def missing_content_hint(name: str, base: Path) -> str:

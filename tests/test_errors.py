@@ -201,3 +201,51 @@ def test_ctrl_c_in_fetch_exits_130(
     result = runner.invoke(main, ["fetch", "https://example.org/feed"])
     assert result.exit_code == 130
     assert "Interrupted." in result.output and "Aborted!" not in result.output
+
+
+def test_ctrl_c_during_a_parallel_build_is_one_clean_line(tmp_path: Path) -> None:
+    """A real SIGINT to the whole process group (what a terminal's Ctrl-C sends) while
+    worker processes analyse: exit 130 with "Interrupted.", and no worker prints a
+    KeyboardInterrupt traceback of its own."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    content = tmp_path / "content"
+    content.mkdir()
+    words = "harbour council budget storm rail vote court school market bridge".split()
+    for n in range(400):
+        body = " ".join(
+            f"The {words[(n + i) % 10]} report number {n}-{i} was read by officials."
+            for i in range(40)
+        )
+        (content / f"a{n:03d}.md").write_text(f"# Report {n}\n\n{body}\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digest", "build", "--no-cache", "-j", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            ps = subprocess.run(
+                ["ps", "-o", "pid=", "-g", str(proc.pid)], capture_output=True, text=True
+            )
+            if len(ps.stdout.split()) >= 4:  # the build, the fork server and 2 workers
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the build ended before its workers were seen"
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    text = err.decode("utf-8", "replace")
+    assert "Interrupted." in text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
