@@ -87,6 +87,8 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
+    env.add_extension("jinja2.ext.i18n")  # `_` and `ngettext` in templates
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["http_url"] = lambda value: http_url(value) if isinstance(value, str) else None
     env.filters["nice_date"] = nice_date
     env.filters["percent"] = lambda value: f"{round(float(value) * 100)}%"
@@ -478,7 +480,8 @@ class SiteContext:
         return host.removeprefix("www.") or article.source_label
 
     def citation_numbers(self, story: Story) -> dict[str, int]:
-        return {a.id: n for n, a in enumerate(self.reports(story), start=1)}
+        """Report id -> its number in the story page's list of reports (`coverage`)."""
+        return {a.id: n for n, a in enumerate(self.coverage(story), start=1)}
 
     def keywords_by_count(self) -> list[tuple[str, str, int]]:
         """Keywords with a page, as (key, label, articles), most used first."""
@@ -498,10 +501,19 @@ class SiteContext:
             names.update(known or {report.source_label})
         return sorted(names)
 
-    def timeline(self, story: Story) -> list[Article]:
-        """Every article of a story by date and time, oldest first; undated ones last."""
+    def outlet_count(self, story: Story) -> int:
+        """How many outlets published a story's reports or their versions; an
+        article whose outlet is unknown adds none."""
+        return len({a.meta.source for a in self.story_articles(story) if a.meta.source})
+
+    def story_articles(self, story: Story) -> list[Article]:
+        return [self.articles[i] for i in story.articles]
+
+    def coverage(self, story: Story) -> list[Article]:
+        """A story's reports by date and time, oldest first, undated ones last
+        (versions of a report are listed under it: `versions`)."""
         return sorted(
-            (self.articles[i] for i in story.articles),
+            self.reports(story),
             key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
         )
 
