@@ -509,6 +509,15 @@ class SiteContext:
     def story_articles(self, story: Story) -> list[Article]:
         return [self.articles[i] for i in story.articles]
 
+    def timeline(self, story: Story) -> list[Article]:
+        """Every article of a story (versions too) by date and time, oldest first;
+        undated ones last. The built-in story page lists `coverage` instead; this
+        stays for templates written against it."""
+        return sorted(
+            self.story_articles(story),
+            key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
+        )
+
     def coverage(self, story: Story) -> list[Article]:
         """A story's reports by date and time, oldest first, undated ones last
         (versions of a report are listed under it: `versions`)."""
