@@ -541,7 +541,8 @@ class SiteContext:
         return host.removeprefix("www.") or article.source_label
 
     def citation_numbers(self, story: Story) -> dict[str, int]:
-        return {a.id: n for n, a in enumerate(self.reports(story), start=1)}
+        """Report id -> its number in the story page's list of reports (`coverage`)."""
+        return {a.id: n for n, a in enumerate(self.coverage(story), start=1)}
 
     def keywords_by_count(self) -> list[tuple[str, str, int]]:
         """Keywords with a page, as (key, label, articles), most used first."""
@@ -561,10 +562,28 @@ class SiteContext:
             names.update(known or {report.source_label})
         return sorted(names)
 
+    def outlet_count(self, story: Story) -> int:
+        """How many outlets published a story's reports or their versions; an
+        article whose outlet is unknown adds none."""
+        return len({a.meta.source for a in self.story_articles(story) if a.meta.source})
+
+    def story_articles(self, story: Story) -> list[Article]:
+        return [self.articles[i] for i in story.articles]
+
     def timeline(self, story: Story) -> list[Article]:
-        """Every article of a story by date and time, oldest first; undated ones last."""
+        """Every article of a story (versions too) by date and time, oldest first;
+        undated ones last. The built-in story page lists `coverage` instead; this
+        stays for templates written against it."""
         return sorted(
-            (self.articles[i] for i in story.articles),
+            self.story_articles(story),
+            key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
+        )
+
+    def coverage(self, story: Story) -> list[Article]:
+        """A story's reports by date and time, oldest first, undated ones last
+        (versions of a report are listed under it: `versions`)."""
+        return sorted(
+            self.reports(story),
             key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
         )
 

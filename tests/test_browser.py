@@ -523,6 +523,24 @@ def test_print_stylesheet_hides_navigation(served: Served, browser: Any) -> None
     page.close()
 
 
+def test_why_box_is_closed_until_opened(served: Served, browser: Any) -> None:
+    site = served.root / FIXTURE_PATH.strip("/")
+    story = next((site / "stories").glob("eruption-reuters*.html"))
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(served.url(FIXTURE_PATH, f"stories/{story.name}"))
+    why = page.locator("details.why")
+    assert why.get_attribute("open") is None
+    assert page.is_visible("details.why > summary")
+    assert not page.is_visible("details.why .pairs")
+    # the coverage is above the explanation
+    coverage_top = page.locator("ol.sources").bounding_box()["y"]
+    assert coverage_top < why.bounding_box()["y"]
+    page.click("details.why > summary")
+    assert why.get_attribute("open") is not None
+    assert page.is_visible("details.why .pairs")
+    page.close()
+
+
 AXE_PAGES = {
     "index": (SUB_PATH, "index.html"),
     "story": (SUB_PATH, None),
@@ -533,6 +551,7 @@ AXE_PAGES = {
     "search": (SUB_PATH, "search.html?q=Prigozhin"),
     "archive": (FIXTURE_PATH, "archive/index.html"),
     "fixture story": (FIXTURE_PATH, None),
+    "fixture story, why opened": (FIXTURE_PATH, None),
 }
 
 AXE_SOURCE = "(() => {" + (AXE.read_text("utf-8") if AXE.is_file() else "") + "\n})()"
@@ -553,6 +572,9 @@ def axe_url(served: Served, name: str) -> str:
         site = served.root / sub_path.strip("/")
         topic = sorted(p for p in (site / "topics").glob("*.html") if p.name != "index.html")[0]
         return served.url(sub_path, f"topics/{topic.name}")
+    if name.endswith("why opened"):
+        story = next((served.root / sub_path.strip("/") / "stories").glob("eruption-reuters*.html"))
+        return served.url(sub_path, f"stories/{story.name}")
     return served.story_url(sub_path)
 
 
@@ -568,6 +590,8 @@ def test_axe_finds_no_serious_violations(
     assert response is not None and response.status == 200
     if name == "search":
         search_results(page)
+    if name.endswith("why opened"):
+        page.click("details.why > summary")
     # evaluated over the DevTools protocol, which the pages' Content-Security-Policy
     # does not govern (an injected <script> tag would be refused, as it should be)
     page.evaluate(AXE_SOURCE)
