@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from digest import __version__
+from digest import DISTRIBUTION, __version__
 from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
 from digest.deploy import deploy_site
 from digest.models import BuildReport, DigestError
@@ -31,7 +31,12 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="digest")
+@click.version_option(
+    __version__,
+    package_name=DISTRIBUTION,
+    prog_name="digest",
+    message="%(prog)s (%(package)s) %(version)s",  # the command, what pip calls it, version
+)
 def main() -> None:
     """Build a static news digest from the articles in a content folder."""
 
