@@ -23,7 +23,8 @@ command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # a TLS test's certificate
 # Debian and Ubuntu ship `venv` without pip (ensurepip) unless python3-venv is installed
-python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("ensurepip.__main__") is None)' \
+  2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "tests/run.sh: installing ${missing[*]} with apt-get" >&2
