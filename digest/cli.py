@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from digest import __version__
+from digest import DISTRIBUTION, __version__
 from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
 from digest.deploy import check_target, deploy_site, pages_url
 from digest.load import SUFFIXES
@@ -47,7 +47,12 @@ class DigestGroup(click.Group):
 
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="digest")
+@click.version_option(
+    __version__,
+    package_name=DISTRIBUTION,
+    prog_name="digest",
+    message="%(prog)s (%(package)s) %(version)s",  # the command, what pip calls it, version
+)
 def main() -> None:
     """Build a static news digest from the articles in a content folder."""
 

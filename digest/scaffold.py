@@ -17,13 +17,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from digest import DISTRIBUTION
 from digest.config import ENV_PREFIX, Config, field_type
 from digest.models import DigestError
 from digest.render import builtin_templates
 
 # shown for settings whose default is "not set"; TOML has no null
 EXAMPLES = {"base_url": "https://user.github.io/my-digest/"}
-PLACEHOLDER_REQUIREMENT = "digest @ git+https://github.com/OWNER/digest"
+# the distribution's own name: a bare "digest" would resolve to PyPI's unrelated project
+PLACEHOLDER_REQUIREMENT = f"{DISTRIBUTION} @ git+https://github.com/OWNER/digest"
 
 
 def _toml_value(value: Any) -> str:
@@ -324,12 +326,12 @@ def digest_requirement() -> str | None:
     """The pip requirement that installs the running digest in CI, or None when it
     was installed from a local folder (which CI cannot reach)."""
     try:
-        dist = importlib.metadata.distribution("digest")
+        dist = importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return None
     text = dist.read_text("direct_url.json")
     if not text:
-        return f"digest=={dist.version}"  # from a package index
+        return f"{DISTRIBUTION}=={dist.version}"  # from a package index
     try:
         info = json.loads(text)
         url = str(info["url"])
@@ -338,9 +340,9 @@ def digest_requirement() -> str | None:
     vcs = info.get("vcs_info")
     if isinstance(vcs, dict) and vcs.get("vcs") == "git":
         commit = vcs.get("commit_id") or vcs.get("requested_revision")
-        return f"digest @ git+{url}" + (f"@{commit}" if commit else "")
+        return f"{DISTRIBUTION} @ git+{url}" + (f"@{commit}" if commit else "")
     if url.startswith(("https://", "http://")):
-        return f"digest @ {url}"
+        return f"{DISTRIBUTION} @ {url}"
     return None
 
 

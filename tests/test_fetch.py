@@ -131,7 +131,7 @@ def test_every_feed_format_becomes_files(server: FetchServer, tmp_path: Path, ki
         assert "All rights reserved" not in text
     if kind == "atom":
         assert front_matter(content / report.written[0])["author"] == "A. Writer"
-    assert any(agent.startswith("digest/") for agent in server.agents)
+    assert any(agent.startswith("digest-ssg/") for agent in server.agents)
 
 
 def test_second_run_is_conditional_and_writes_nothing(server: FetchServer, tmp_path: Path) -> None:
