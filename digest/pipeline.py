@@ -24,7 +24,7 @@ from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import unique_names
-from digest.static import collisions, read_static, static_bytes, stray_files
+from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
 from digest.stories import make_stories, place_stories, top_stories
 from digest.topics import assign_topics
 from digest.write import PageData, StagingHooks, check_output_path, has_leftovers, write_site
@@ -65,6 +65,10 @@ def build(
     if cache_dir is not None:
         check_cache_path(cache_dir, content_dir, output_dir, base)
 
+    others = {"output": output_dir, "content": content_dir}
+    if cache_dir is not None:
+        others["cache"] = cache_dir
+    check_static_path(base / config.static, others)
     files, problems = read_content(content_dir)
     static, static_problems = read_static(base, config.static)
     problems += static_problems

@@ -68,6 +68,22 @@ def read_static(base: Path, static: str) -> tuple[list[StaticFile], list[Problem
     return _bounded(files, problems)
 
 
+def check_static_path(static: Path, others: dict[str, Path]) -> None:
+    """Refuse a static folder that is, holds or sits inside another folder of the
+    build (named -> path: output, content, cache): it would copy the site into
+    itself, publish the raw articles or the cache. A missing one overlaps nothing."""
+    if not static.is_dir():
+        return
+    static = static.resolve()
+    for name, folder in others.items():
+        folder = folder.resolve()
+        if static == folder or static in folder.parents or folder in static.parents:
+            raise DigestError(
+                f"the static folder {static} overlaps the {name} folder {folder}; "
+                "give static files a folder of their own"
+            )
+
+
 def _read_folder(folder: Path, label: str, prefix: str) -> tuple[list[StaticFile], list[Problem]]:
     if not folder.is_dir():
         return [], []

@@ -204,3 +204,14 @@ def test_static_files_are_deterministic(project: Path, tmp_path: Path) -> None:
     shutil.copytree(project / "static", other / "static")
     run(other)
     assert tree(project / "site") == tree(other / "site")
+
+
+@pytest.mark.parametrize("static", [".", "site", "content", "content/images", ".digest-cache"])
+def test_a_static_folder_overlapping_another_is_refused(project: Path, static: str) -> None:
+    (project / "content" / "images").mkdir()
+    (project / static).mkdir(exist_ok=True)
+    with pytest.raises(DigestError, match="overlaps the"):
+        run(project, static=static)
+    assert not (project / "site" / "index.html").exists()
+    # a folder that does not exist overlaps nothing (content = "." is allowed)
+    run(project, static="content/missing")
