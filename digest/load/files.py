@@ -59,7 +59,7 @@ def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
 
 
 def read_regular_file(
-    rel: str, full: Path, problems: list[Problem], limit: int = MAX_FILE_BYTES
+    rel: str, full: Path, problems: list[Problem], limit: int | None = None
 ) -> bytes | None:
     """One regular file's bytes, or None with a problem.
 
@@ -69,6 +69,8 @@ def read_regular_file(
     handle; at most `limit` + 1 bytes are read, so a file that grows
     while it is read cannot exhaust memory either.
     """
+    if limit is None:
+        limit = MAX_FILE_BYTES  # looked up at each call (tests lower it)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(full, flags)
