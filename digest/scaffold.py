@@ -433,6 +433,10 @@ undefined names as errors. For example, `templates/story.html` could start as
     {{% extends "base.html" %}}
     {{% block main %}}<h1>{{{{ story.title }}}}</h1> … {{% endblock %}}
 
+Any other file under `templates/assets/` (a font, an image) is copied into the
+site's `assets/` as it is; files for elsewhere in the site (a favicon.ico,
+CNAME, .nojekyll) go in a `static/` folder beside digest.toml.
+
 `digest serve` rebuilds and reloads the page when a template here changes.
 The built-in templates, to copy from:
 
