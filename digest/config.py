@@ -25,7 +25,7 @@ ENV_PREFIX = "DIGEST_"
 ARTICLE_TEXT_CHOICES = ("auto", "excerpt", "full")
 # settings that name folders: in digest.toml relative to the file, elsewhere to the
 # current folder
-PATH_FIELDS = ("content", "output", "cache")
+PATH_FIELDS = ("content", "output", "static", "cache")
 
 
 def _opt(default: Any, doc: str) -> Any:
@@ -82,6 +82,12 @@ class Config:
     language: str = _opt("en", "Language of the digest (keyword stop-words, <html lang>).")
     content: str = _opt("content", "Folder of articles, relative to the config file.")
     output: str = _opt("site", "Folder the site is written to, relative to the config file.")
+    static: str = _opt(
+        "static",
+        "Folder of files copied into the site as they are (a favicon, CNAME, .nojekyll, a "
+        "verification file, an extra stylesheet), relative to the config file; a missing "
+        "folder is no error.",
+    )
     keywords_per_article: int = _opt(10, "Keywords kept for each article.")
     keyword_backend: str = _opt(
         "yake-rust",

@@ -77,9 +77,9 @@ def deploy_site(
             files[name] = Path(tmp, name.lstrip("."))
             files[name].write_bytes(data)
         blobs = _store_blobs(git, files)
-        if cname is None and parent is not None:
+        if cname is None and parent is not None and "CNAME" not in blobs:
             kept = git.maybe("rev-parse", "--verify", "--quiet", f"{parent}:CNAME")
-            if kept:  # keep the custom domain a previous deploy set
+            if kept:  # keep the custom domain a previous deploy set (static/CNAME wins)
                 blobs["CNAME"] = kept
         tree = _write_tree(git, blobs, Path(tmp, "index"))
 

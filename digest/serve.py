@@ -486,13 +486,14 @@ class DevServer:
     # -------------------------------------------------------------- watching
 
     def watch_roots(self) -> tuple[Path, ...] | None:
-        """Folders to watch: the content folder and the templates folder, when they
+        """Folders to watch: the content, templates and static folders, when they
         exist (else the config file's folder); None while the settings are broken."""
         try:
             config, base = self._load()
         except DigestError:
             return None
         folders = [(base / config.content).resolve(), base / "templates"]
+        folders.append((base / config.static).resolve())
         return tuple(f for f in folders if f.is_dir()) or (base,)
 
     def _config_path(self) -> Path:

@@ -116,6 +116,17 @@ def test_redeploy_unchanged_makes_no_commit_and_keeps_cname(repos: tuple[Path, P
     assert "articles/extra.html" in git(remote, "ls-tree", "-r", "--name-only", "gh-pages")
 
 
+def test_a_cname_in_static_beats_the_one_deployed_before(repos: tuple[Path, Path]) -> None:
+    project, remote = repos
+    runner = CliRunner()
+    assert runner.invoke(main, ["deploy", "--cname", "old.example.org"]).exit_code == 0
+    (project / "static").mkdir()
+    (project / "static" / "CNAME").write_text("new.example.org\n", "utf-8")
+    result = runner.invoke(main, ["deploy"])
+    assert result.exit_code == 0, result.output
+    assert git(remote, "show", "gh-pages:CNAME") == "new.example.org"
+
+
 def test_deploy_library_call_and_no_build(repos: tuple[Path, Path]) -> None:
     project, remote = repos
     result = CliRunner().invoke(main, ["build"])
