@@ -10,6 +10,9 @@ from digest.models import Article, BuildReport, DigestError, Problem, Site, Stor
 from digest.pipeline import build
 
 __version__ = "0.1.0"
+# the name pip knows digest by (pyproject.toml [project] name): PyPI's "digest" is another
+# project, so `pip install digest` never installs this one
+DISTRIBUTION = "digest-ssg"
 __all__ = [
     "Article",
     "BuildReport",

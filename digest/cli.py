@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from digest import __version__
+from digest import DISTRIBUTION, __version__
 from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
-from digest.deploy import deploy_site
+from digest.deploy import check_target, deploy_site, pages_url
+from digest.load import SUFFIXES
 from digest.models import BuildReport, DigestError
 from digest.pipeline import build as build_site
 from digest.scaffold import digest_requirement, init_digest
@@ -28,10 +29,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 # the progress bar appears only when at least this many files need analysing
 PROGRESS_MIN_FILES = 50
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+INTERRUPTED = 130  # exit status after Ctrl-C: 128 + SIGINT, as shells report it
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="digest")
+class DigestGroup(click.Group):
+    """The `digest` group: Ctrl-C in any command is one word and exit status 130.
+
+    Click would print "Aborted!" and exit 1; 128 + SIGINT is what shells and CI
+    runners expect of an interrupted program, and a traceback is noise."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("Interrupted.", err=True)
+            ctx.exit(INTERRUPTED)
+
+
+@click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__,
+    package_name=DISTRIBUTION,
+    prog_name="digest",
+    message="%(prog)s (%(package)s) %(version)s",  # the command, what pip calls it, version
+)
 def main() -> None:
     """Build a static news digest from the articles in a content folder."""
 
@@ -140,6 +161,7 @@ def build(
     config, base = _load(config_file, _overrides(content, output, base_url, article_text))
     report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet, jobs=jobs)
     _print_report(report, quiet=quiet, verbose=verbose)
+    _hint_if_empty(report, base / config.content)
     if strict and report.problems:
         raise SystemExit(1)
 
@@ -184,6 +206,19 @@ class ProgressBar:
     ) -> None:
         if self.bar is not None:
             self.bar.__exit__(kind, exc, tb)
+
+
+def _hint_if_empty(report: BuildReport, content: Path) -> None:
+    """A build that found no article at all -> a hint on what the content folder needs."""
+    if report.articles or report.problems:
+        return
+    kinds = ", ".join(SUFFIXES)
+    click.echo(
+        f"Hint: {_shown_folder(content)} has no articles. Add files ({kinds}) to it, "
+        "list feeds as [[sources]] in digest.toml and run `digest fetch`, or run "
+        "`digest init` in a new folder for a sample digest.",
+        err=True,
+    )
 
 
 def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = False) -> None:
@@ -261,9 +296,7 @@ def serve(
     try:
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
+    finally:  # Ctrl-C goes on to DigestGroup: "Interrupted.", exit 130
         server.stop()
     click.echo("Stopped.")
 
@@ -336,6 +369,12 @@ def deploy(
     the remote branch without touching your working tree or index.
     """
     config, base = _load(config_file, _overrides(content, output, base_url, article_text))
+    try:  # before building: a build is wasted when the push cannot happen
+        remote_url = check_target(base, remote, branch)
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if config.base_url is None:
+        _warn_no_base_url(remote_url)
     if not no_build:
         report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet)
         _print_report(report, quiet=quiet, verbose=verbose)
@@ -350,6 +389,7 @@ def deploy(
             message=message,
             cname=cname,
             force=force,
+            built=(base / config.cache,) if config.cache else (),
         )
     except DigestError as exc:
         raise click.ClickException(str(exc)) from None
@@ -361,6 +401,19 @@ def deploy(
         click.echo(
             f"Pushed {result.files} files to {remote}/{branch} (commit {result.commit[:12]})."
         )
+
+
+def _warn_no_base_url(remote_url: str) -> None:
+    guess = pages_url(remote_url)
+    example = guess or "https://USER.github.io/REPO/"
+    click.echo(
+        "Warning: no base_url is set, so the feeds' links are relative (feed readers "
+        "cannot follow them), no sitemap.xml is written, pages carry no canonical or "
+        "Open Graph address, and the links of the 404 page break on GitHub Pages, which "
+        "shows it for a missing page at any depth. Set "
+        f'base_url = "{example}" in digest.toml, or pass --base-url.',
+        err=True,
+    )
 
 
 @main.command()

@@ -7,11 +7,12 @@ Settings come from four layers, later ones winning: the field defaults below,
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import tomllib
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ ENV_PREFIX = "DIGEST_"
 ARTICLE_TEXT_CHOICES = ("auto", "excerpt", "full")
 # settings that name folders: in digest.toml relative to the file, elsewhere to the
 # current folder
-PATH_FIELDS = ("content", "output", "cache")
+PATH_FIELDS = ("content", "output", "static", "cache")
 
 
 def _opt(default: Any, doc: str) -> Any:
@@ -84,6 +85,12 @@ class Config:
     )
     content: str = _opt("content", "Folder of articles, relative to the config file.")
     output: str = _opt("site", "Folder the site is written to, relative to the config file.")
+    static: str = _opt(
+        "static",
+        "Folder of files copied into the site as they are (a favicon, CNAME, .nojekyll, a "
+        "verification file, an extra stylesheet), relative to the config file; a missing "
+        "folder is no error.",
+    )
     keywords_per_article: int = _opt(10, "Keywords kept for each article.")
     keyword_backend: str = _opt(
         "yake-rust",
@@ -222,7 +229,8 @@ def load_config(
         path = base / "digest.toml"
     if path is not None:
         if not path.is_file():
-            raise DigestError(f"config file not found: {path}")
+            folder = path.parent.resolve() if path.parent != Path() else Path.cwd()
+            raise DigestError(f"config file '{path.name}' not found in {folder}")
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -249,6 +257,16 @@ def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], l
     """
     values: dict[str, Any] = {}
     errors: list[str] = []
+    settings = [f.name for f in dataclasses.fields(Config)]
+    for name in sorted(environ):
+        key = name[len(ENV_PREFIX) :].lower()
+        if not name.startswith(ENV_PREFIX) or key in settings:
+            continue
+        # other tools' DIGEST_* variables (DIGEST_REQUIREMENT in the workflow) are
+        # left alone; only a near miss of a setting's name is a typo worth stopping for
+        close = difflib.get_close_matches(key, settings, n=1, cutoff=ENV_TYPO_CUTOFF)
+        if close:
+            errors.append(f"unknown setting {name} (did you mean {ENV_PREFIX}{close[0].upper()}?)")
     for f in dataclasses.fields(Config):
         name = ENV_PREFIX + f.name.upper()
         if name not in environ:
@@ -268,6 +286,53 @@ def environment_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], l
             value = str(Path.cwd() / value)
         values[f.name] = value
     return values, errors
+
+
+# how alike (difflib ratio) an unknown name must be to a known one to be suggested
+# ("titel" -> "title" is 0.8); an unknown DIGEST_* variable must be closer still to
+# count as a typo at all
+TYPO_CUTOFF = 0.6
+ENV_TYPO_CUTOFF = 0.8
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """An unknown name -> " (did you mean 'x'?)" for the closest known one, or ""."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=TYPO_CUTOFF)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def unknown_keys(where: str, table: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """A table's keys -> a fault with a suggestion for each key not in `known`."""
+    names = list(known)
+    return [
+        f"{where}unknown {'setting' if not where else 'key'} '{key}'{did_you_mean(key, names)}"
+        for key in sorted(set(table) - set(names))
+    ]
+
+
+def type_word(value: Any) -> str:
+    """A value read from TOML -> what it is in plain words ("text", "a whole number")."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a table"
+    return type(value).__name__  # dates and times: TOML's own words
+
+
+def _shown(value: Any) -> str:
+    """A scalar value -> " (value)" to quote after its type, short; "" for lists and tables."""
+    if isinstance(value, list | tuple | Mapping):
+        return ""
+    text = repr(value)
+    return f" ({text if len(text) <= 40 else text[:37] + '...'})"
 
 
 _TYPE_WORDS = {
@@ -317,8 +382,7 @@ def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Raw settings -> (the well-typed ones, a fault for each unknown key or wrong type)."""
     errors: list[str] = []
     fields = {f.name: f for f in dataclasses.fields(Config)}
-    for key in sorted(set(data) - set(fields)):
-        errors.append(f"unknown setting '{key}'")
+    errors.extend(unknown_keys("", data, fields))
     values: dict[str, Any] = {}
     for name, f in fields.items():
         if name not in data:
@@ -349,7 +413,9 @@ def _checked(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         else:  # pragma: no cover - every field type is listed above
             ok = True
         if not ok:
-            errors.append(f"'{name}' must be {expected}, not {type(value).__name__}")
+            errors.append(
+                f"'{name}' must be {_TYPE_WORDS[expected]}, not {type_word(value)}{_shown(value)}"
+            )
             continue
         values[name] = value
     return values, errors
@@ -365,7 +431,7 @@ def _sections(value: Any) -> tuple[tuple[Section, ...], list[str]]:
     seen: set[str] = set()
     for number, table in enumerate(value, 1):
         where = f"sections[{number}]"
-        errors.extend(f"{where}: unknown key '{k}'" for k in sorted(set(table) - set(SECTION_KEYS)))
+        errors.extend(unknown_keys(f"{where}: ", table, SECTION_KEYS))
         name = table.get("name")
         if not isinstance(name, str) or not name.strip():
             errors.append(f"{where}: 'name' must be non-empty text")
@@ -397,7 +463,7 @@ def _sources(value: Any) -> tuple[tuple[Source, ...], list[str]]:
     sources: list[Source] = []
     for number, table in enumerate(value, 1):
         where = f"sources[{number}]"
-        errors.extend(f"{where}: unknown key '{k}'" for k in sorted(set(table) - set(SOURCE_KEYS)))
+        errors.extend(unknown_keys(f"{where}: ", table, SOURCE_KEYS))
         url = table.get("url")
         parts = urlsplit(url) if isinstance(url, str) else None
         if (

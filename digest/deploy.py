@@ -52,18 +52,19 @@ def deploy_site(
     message: str | None = None,
     cname: str | None = None,
     force: bool = False,
+    built: tuple[Path, ...] = (),
 ) -> DeployResult:
     """A built site folder -> a commit on `remote`'s `branch` (of the repository
-    holding `project`), pushed. `force` pushes even when the branch moved on."""
+    holding `project`), pushed. `force` pushes even when the branch moved on.
+    `built`: folders the build writes (the cache) that say nothing of the sources,
+    so changes in them do not mark the commit as made from uncommitted work."""
     site = site.resolve()
     if not (site / MARKER).is_file():
         raise DigestError(f"{site} is not a site built by digest (no {MARKER}); build it first")
     if cname is not None and not _HOST.fullmatch(cname):
         raise DigestError(f"--cname must be a host name such as news.example.org, not {cname!r}")
+    check_target(project, remote, branch)
     git = Git(project)
-    git.run("rev-parse", "--show-toplevel", what="not inside a git repository")
-    git.run("remote", "get-url", "--", remote, what=f"no git remote named {remote!r}")
-    git.run("check-ref-format", f"refs/heads/{branch}", what=f"invalid branch name {branch!r}")
     ref = f"refs/heads/{branch}"
 
     parent = _remote_tip(git, remote, ref)
@@ -76,18 +77,17 @@ def deploy_site(
             files[name] = Path(tmp, name.lstrip("."))
             files[name].write_bytes(data)
         blobs = _store_blobs(git, files)
-        if cname is None and parent is not None:
+        if cname is None and parent is not None and "CNAME" not in blobs:
             kept = git.maybe("rev-parse", "--verify", "--quiet", f"{parent}:CNAME")
-            if kept:  # keep the custom domain a previous deploy set
+            if kept:  # keep the custom domain a previous deploy set (static/CNAME wins)
                 blobs["CNAME"] = kept
         tree = _write_tree(git, blobs, Path(tmp, "index"))
 
     if parent is not None and git.run("rev-parse", f"{parent}^{{tree}}") == tree:
         _update_local_branch(git, ref, parent)
         return DeployResult(remote, branch, parent, len(blobs), changed=False)
-    head = git.maybe("rev-parse", "--short", "HEAD")
     if message is None:
-        message = f"Deploy the digest site built from {head}" if head else "Deploy the digest site"
+        message = _default_message(git, project, built=(site, *built))
     identity = {} if git.maybe("var", "GIT_COMMITTER_IDENT") else FALLBACK_IDENTITY
     commit = git.run(
         "commit-tree",
@@ -110,6 +110,61 @@ def deploy_site(
         "use --force)",
     )
     return DeployResult(remote, branch, commit, len(blobs), changed=True)
+
+
+def check_target(project: Path, remote: str, branch: str) -> str:
+    """Where a deploy would push -> the remote's URL, or a DigestError saying what is
+    missing (git, a repository, the remote, a valid branch name). Offline and quick,
+    so `digest deploy` runs it before spending a build on a push that cannot happen."""
+    git = Git(project)
+    git.run("rev-parse", "--show-toplevel", what="not inside a git repository")
+    remotes = (git.maybe("remote") or "").split()
+    if remote not in remotes:
+        known = f"; this repository has {', '.join(remotes)}" if remotes else ""
+        raise DigestError(
+            f"no git remote named {remote!r}{known}. Add one with `git remote add {remote} "
+            "URL`, or choose another with --remote"
+        )
+    url = git.run("remote", "get-url", "--", remote, what=f"no git remote named {remote!r}")
+    git.run("check-ref-format", f"refs/heads/{branch}", what=f"invalid branch name {branch!r}")
+    return url
+
+
+_GITHUB = re.compile(
+    r"(?:git@github\.com:|(?:https|ssh)://(?:[^@/]+@)?github\.com/)([^/]+)/([^/]+?)(?:\.git)?/?"
+)
+
+
+def pages_url(remote_url: str) -> str | None:
+    """A GitHub remote's URL -> the address GitHub Pages serves its gh-pages branch at
+    (a guess: a custom domain changes it), or None for other hosts."""
+    match = _GITHUB.fullmatch(remote_url.strip())
+    if match is None:
+        return None
+    owner, name = match.group(1).lower(), match.group(2)
+    if name.lower() == f"{owner}.github.io":
+        return f"https://{owner}.github.io/"
+    return f"https://{owner}.github.io/{name}/"
+
+
+def _default_message(git: Git, project: Path, built: tuple[Path, ...]) -> str:
+    """The deploy commit's message: the source commit, and whether the work tree had
+    changes that commit does not hold (the site was built from them too)."""
+    head = git.maybe("rev-parse", "--short", "HEAD")
+    if not head:
+        return "Deploy the digest site"
+    excluded = []
+    root = project.resolve()
+    for folder in built:
+        try:
+            inside = folder.resolve().relative_to(root)
+        except ValueError:
+            continue
+        if inside.parts:
+            excluded.append(f":(exclude){inside.as_posix()}")
+    status = git.maybe("status", "--porcelain", "--", ".", *excluded)
+    dirty = " (with uncommitted changes)" if status else ""
+    return f"Deploy the digest site built from {head}{dirty}"
 
 
 class Git:

@@ -24,14 +24,15 @@ class Problem:
         """ "path: reason" for a terminal: a file name is the content's, so its
         control and bidirectional-override characters (which move the cursor or
         reverse the text around them) are shown as escapes."""
-        return f"{_terminal_safe(self.path)}: {_terminal_safe(self.reason)}"
+        return f"{terminal_safe(self.path)}: {terminal_safe(self.reason)}"
 
 
 # C0 and C1 controls, and the characters that change the direction of text
 _UNSAFE_ON_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def _terminal_safe(text: str) -> str:
+def terminal_safe(text: str) -> str:
+    """Text for a terminal -> the same with its control and direction characters escaped."""
     return _UNSAFE_ON_TERMINAL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -24,9 +25,10 @@ from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import unique_names
+from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
 from digest.stories import make_stories, place_stories, top_stories
 from digest.topics import assign_topics
-from digest.write import StagingHooks, check_output_path, has_leftovers, write_site
+from digest.write import PageData, StagingHooks, check_output_path, has_leftovers, write_site
 
 # Called as files are analysed: (files analysed so far, files to analyse).
 Progress = Callable[[int, int], None]
@@ -58,18 +60,25 @@ def build(
     output_dir = (base / config.output).resolve()
     cache_dir = (base / config.cache).resolve() if cache and config.cache else None
     if not content_dir.is_dir():
-        raise DigestError(f"content folder not found: {content_dir}")
+        raise DigestError(missing_content_hint(config.content, base))
     # checked before resolving: a dangling `site` link must be refused, not followed
     check_output_path(base / config.output, content_dir, base)
     if cache_dir is not None:
         check_cache_path(cache_dir, content_dir, output_dir, base)
 
+    others = {"output": output_dir, "content": content_dir}
+    if cache_dir is not None:
+        others["cache"] = cache_dir
+    check_static_path(base / config.static, others)
     files, problems = read_content(content_dir)
+    static, static_problems = read_static(base, config.static)
+    problems += static_problems
     clock.lap("load")
     inputs = ""
     if cache_dir is not None:
         folders = (base / "templates", builtin_templates())
-        inputs = state.input_hash(config, files, problems, folders, output_dir)
+        hashes = [(f.path, f.content_hash) for f in static]
+        inputs = state.input_hash(config, files, problems, folders, output_dir, hashes)
         report = _unchanged(cache_dir, inputs, output_dir, len(files), strict, clock)
         if report is not None:
             return report
@@ -88,18 +97,42 @@ def build(
     if strict and reported:
         raise _strict_error(reported)
     indexer = Indexer(output_dir, enabled=config.search)
+    record = _last_written(cache_dir, output_dir)
+    paths: list[str] = []
+    strays: list[Problem] = []
 
-    def pages() -> Iterator[tuple[str, bytes]]:
+    def pages() -> Iterator[tuple[str, PageData]]:
         for path, data in render_pages(site, config, templates=base / "templates"):
             indexer.see(path, data)
+            paths.append(path)
             yield path, data
         clock.lap("render")  # rendered and written: the two go page by page
+        collisions(static, paths, config.search)
+        for item in static:
+            paths.append(item.path)
+            yield item.path, static_bytes(item)
+        kept, found = stray_files(output_dir, paths, record)
+        if strict and found:
+            raise _strict_error(found)
+        strays.extend(found)
+        for rel in kept:
+            yield rel, output_dir / rel
 
     written, unchanged = write_site(pages(), output_dir, hooks=TimedHooks(indexer, clock))
+    problems += strays
+    reported += strays
     if cache_dir is not None:
         listing, count = state.output_listing(output_dir)
         saved = state.Saved(
-            inputs, listing, len(site.articles), len(site.stories), count, tuple(problems), dates
+            inputs,
+            listing,
+            len(site.articles),
+            len(site.stories),
+            count,
+            tuple(problems),
+            dates,
+            tuple(sorted(paths)),
+            str(output_dir),
         )
         state.save(cache_dir, saved)
     clock.lap("write")
@@ -115,6 +148,17 @@ def build(
         cache_misses=misses,
         timings=tuple(clock.laps),
     )
+
+
+def _last_written(cache_dir: Path | None, output: Path) -> list[str] | None:
+    """The paths the last build wrote into `output`, or None when not known (no
+    cache, no state, or the state of another output folder)."""
+    if cache_dir is None:
+        return None
+    saved = state.load(cache_dir)
+    if saved is None or saved.output != str(output):
+        return None
+    return list(saved.written)
 
 
 class TimedHooks:
@@ -283,10 +327,37 @@ def _pool_map(
     article_ids: list[str],
     config: Config,
 ) -> Iterator[Article | Problem]:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    # Ctrl-C is the main process's to handle (exit 130, "Interrupted."): workers
+    # ignore it from their first instruction (`signal.signal` needs no import of
+    # digest), instead of each printing a KeyboardInterrupt traceback.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=signal.signal,
+        initargs=(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
         yield from pool.map(
             analyse_file, files, article_ids, [config] * len(files), chunksize=chunk
         )
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # queued files are not started
+        raise
+    pool.shutdown()
+
+
+def missing_content_hint(name: str, base: Path) -> str:
+    """A content folder that does not exist -> the error, with what to do about it."""
+    here = Path.cwd().resolve()
+    folder = Path(name)
+    if folder.is_absolute() and folder.resolve().is_relative_to(here):
+        name = folder.resolve().relative_to(here).as_posix()  # a --content flag: as typed
+    shown = f"content folder '{name}' not found"
+    if not folder.is_absolute() and base.resolve() != here:
+        shown += f" in {base}"
+    if (base / "digest.toml").is_file():
+        return f"{shown} — create it, or set 'content' in {base / 'digest.toml'}"
+    return f"{shown} — run `digest init` to start a digest here"
 
 
 def article_ids(paths: Sequence[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ sitemap, canonical links and Open Graph tags use the configured base URL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gettext
@@ -44,6 +45,7 @@ from digest.models import (
     StoryEvidence,
     SummarySentence,
     Topic,
+    terminal_safe,
 )
 from digest.slugs import unique_slugs
 from digest.urls import http_url
@@ -61,6 +63,60 @@ INDEX_STORIES_PER_TOPIC = 6
 BRIEF_WORDS = 50
 UNDATED = "undated"
 NO_EVIDENCE = StoryEvidence((), 0.0, 0.0, 0, None, ())
+
+
+# What a template can raise while it renders: jinja's own errors (syntax, undefined
+# names, missing includes) and what its expressions raise (`{{ 1 / 0 }}`, a filter
+# given the wrong kind of value). Reported with the template's file and line.
+TEMPLATE_FAULTS = (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
+# where Python calls a template's macros, a template without one of them raises this
+MACRO_FAULTS = (*TEMPLATE_FAULTS, AttributeError)
+
+
+def template_error(exc: BaseException, template: str, env: jinja2.Environment | None = None) -> str:
+    """An error raised while rendering `template` -> "templates/story.html, line 12:
+    'x' is undefined": the file and line of the innermost template frame (jinja
+    rewrites tracebacks so template code appears at its own file and line), or, for
+    a syntax error, those jinja records on the error."""
+    filename: str | None = None
+    line: int | None = None
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        filename, line = exc.filename, exc.lineno
+    else:
+        frame = exc.__traceback__
+        while frame is not None:
+            # jinja's rewritten frames (and any left as compiled) carry these globals
+            names = frame.tb_frame.f_globals
+            if "__jinja_exception__" in names or "__jinja_template__" in names:
+                filename, line = frame.tb_frame.f_code.co_filename, frame.tb_lineno
+            frame = frame.tb_next
+    if filename is None and env is not None:
+        # no template frame: name the file of the template the error is about
+        with contextlib.suppress(jinja2.TemplateError):
+            filename = env.get_template(template).filename
+    where = _shown_template(filename) if filename else template
+    message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template {exc.name!r} not found"
+    elif not isinstance(exc, jinja2.TemplateError):
+        message = f"{type(exc).__name__}: {message}"
+    # a value in the message may come from an article: escaped for the terminal
+    message = terminal_safe(message)
+    return f"template error in {where}" + (f", line {line}" if line else "") + f": {message}"
+
+
+def _shown_template(filename: str) -> str:
+    """A template's file -> relative to the current folder when inside it; a built-in
+    template by its name and origin."""
+    path = Path(filename)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        pass
+    try:
+        return f"{path.resolve().relative_to(builtin_templates().resolve()).as_posix()} (built in)"
+    except (ValueError, OSError):
+        return filename
 
 
 def builtin_templates() -> Path:
@@ -188,7 +244,10 @@ def render_pages(
     words = i18n.translations(config.language)
     site, excerpts = restrict_site(site, config.article_text, config.base_url)
     ctx = SiteContext(site, config, excerpts)
-    ctx.use_templates(env)
+    try:
+        ctx.use_templates(env)
+    except MACRO_FAULTS as exc:
+        raise DigestError(template_error(exc, "_macros.html", env)) from None
     sitemap: list[tuple[str, str | None]] = []
 
     def page(
@@ -223,9 +282,8 @@ def render_pages(
                 alternates=[(name, root + href) for name, href in alternates],
                 **values,
             )
-        except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or template
-            raise DigestError(f"template error in {where}: {exc}") from None
+        except TEMPLATE_FAULTS as exc:
+            raise DigestError(template_error(exc, template, env)) from None
         if listed and canonical:
             sitemap.append((canonical, date))
         return path, html.encode("utf-8")
@@ -311,7 +369,10 @@ def render_pages(
         if name == "assets/search.js" and not config.search:
             continue
         yield name, _find_asset(templates, name).read_bytes()
-    yield from render_feeds(site, ctx, env)
+    try:
+        yield from render_feeds(site, ctx, env)
+    except MACRO_FAULTS as exc:
+        raise DigestError(template_error(exc, "_feed.html", env)) from None
     yield "digest.json", digest_json(site, ctx)
     yield "robots.txt", feeds.robots_txt(ctx.absolute("sitemap.xml"))
     if site.base_url:  # a sitemap must list absolute URLs
@@ -523,7 +584,8 @@ class SiteContext:
         return article.meta.source or self.unknown_source
 
     def citation_numbers(self, story: Story) -> dict[str, int]:
-        return {a.id: n for n, a in enumerate(self.reports(story), start=1)}
+        """Report id -> its number in the story page's list of reports (`coverage`)."""
+        return {a.id: n for n, a in enumerate(self.coverage(story), start=1)}
 
     def keywords_by_count(self) -> list[tuple[str, str, int]]:
         """Keywords with a page, as (key, label, articles), most used first."""
@@ -543,10 +605,28 @@ class SiteContext:
             names.update(known or {self.source_label(report)})
         return sorted(names)
 
+    def outlet_count(self, story: Story) -> int:
+        """How many outlets published a story's reports or their versions; an
+        article whose outlet is unknown adds none."""
+        return len({a.meta.source for a in self.story_articles(story) if a.meta.source})
+
+    def story_articles(self, story: Story) -> list[Article]:
+        return [self.articles[i] for i in story.articles]
+
     def timeline(self, story: Story) -> list[Article]:
-        """Every article of a story by date and time, oldest first; undated ones last."""
+        """Every article of a story (versions too) by date and time, oldest first;
+        undated ones last. The built-in story page lists `coverage` instead; this
+        stays for templates written against it."""
         return sorted(
-            (self.articles[i] for i in story.articles),
+            self.story_articles(story),
+            key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
+        )
+
+    def coverage(self, story: Story) -> list[Article]:
+        """A story's reports by date and time, oldest first, undated ones last
+        (versions of a report are listed under it: `versions`)."""
+        return sorted(
+            self.reports(story),
             key=lambda a: (a.meta.date is None, a.meta.date or "", a.id),
         )
 

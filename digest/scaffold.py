@@ -17,13 +17,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from digest import DISTRIBUTION
 from digest.config import ENV_PREFIX, Config, field_type
 from digest.models import DigestError
 from digest.render import builtin_templates
 
 # shown for settings whose default is "not set"; TOML has no null
 EXAMPLES = {"base_url": "https://user.github.io/my-digest/"}
-PLACEHOLDER_REQUIREMENT = "digest @ git+https://github.com/OWNER/digest"
+# the distribution's own name: a bare "digest" would resolve to PyPI's unrelated project
+PLACEHOLDER_REQUIREMENT = f"{DISTRIBUTION} @ git+https://github.com/OWNER/digest"
 
 
 def _toml_value(value: Any) -> str:
@@ -119,18 +121,23 @@ WORKFLOW = """\
 #   new articles are committed to {content}/ and pushed, then the site is built
 #   from that commit and deployed. A scheduled run that finds nothing new commits
 #   nothing and publishes nothing; a run by hand always publishes.
-# - on every push to main that touches the articles, templates or settings: no
-#   fetch, the pushed commit is built and deployed.
+# - on every push to the repository's default branch that touches the articles,
+#   templates, static files or settings: no fetch, the pushed commit is built and
+#   deployed. Pushes to other branches start no job: only the default branch is
+#   published.
 #
-# One-time setup: Settings > Pages > Build and deployment > Source: GitHub Actions.
+# One-time setup: Settings > Pages > Build and deployment > Source: GitHub Actions
+# (until then the build job stops at its first step and says so).
 # The site is built with the Pages address as its base URL; per-article results
-# are kept between runs in .digest-cache with actions/cache, so a run with one
-# new article analyses only that article.
+# are kept between runs in .digest-cache with actions/cache, under a key made of
+# the installed packages and the inputs, so a run with one new article analyses
+# only that article and a run with nothing new adds no cache entry.
 name: Publish digest
 
 on:
+  # no branch filter: the default branch is not always `main`, and a filter cannot
+  # name it; each job checks it instead (a schedule always runs on it)
   push:
-    branches: [main]
     paths:
 {paths}
   schedule:
@@ -153,7 +160,8 @@ jobs:
     # made with that token, so the bot's commit cannot trigger this workflow
     # again (and if another token were used, that run's event would be a push,
     # which skips this job); the build and deploy jobs publish it in this run.
-    if: github.event_name != 'push'
+    if: >-
+      github.event_name != 'push' && {on_default}
     runs-on: ubuntu-latest
     timeout-minutes: 30
     permissions:
@@ -220,10 +228,10 @@ jobs:
 
   build:
     needs: fetch
-    # after the fetch job, or without it on a push (fetch skipped); on the
-    # schedule only when the fetch pushed new articles
+    # on the default branch, after the fetch job, or without it on a push (fetch
+    # skipped); on the schedule only when the fetch pushed new articles
     if: >-
-      !cancelled() &&
+      !cancelled() && {on_default} &&
       (needs.fetch.result == 'success' || needs.fetch.result == 'skipped') &&
       (github.event_name != 'schedule' || needs.fetch.outputs.pushed == 'true')
     runs-on: ubuntu-latest
@@ -236,6 +244,27 @@ jobs:
           # the commit the fetch job pushed, not the one that started the run
           # (the triggering commit when fetch did not run)
           ref: ${{{{ needs.fetch.outputs.sha || github.sha }}}}
+      - name: Check that Pages publishes from GitHub Actions
+        # configure-pages fails with an obscure message until Pages is set up
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+        run: |
+          found=$(gh api "repos/$GITHUB_REPOSITORY/pages" --jq .build_type 2>&1) || true
+          if [ "$found" != "workflow" ]; then
+            settings="$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/settings/pages"
+            message="GitHub Pages does not publish this repository from GitHub Actions yet."
+            message="$message Open $settings, set Build and deployment > Source to"
+            message="$message GitHub Actions, then re-run this workflow."
+            echo "::error title=GitHub Pages is not set up::$message"
+            {{
+              echo "### GitHub Pages is not set up"
+              echo
+              echo "$message"
+              echo
+              echo "GitHub said: $found"
+            }} >> "$GITHUB_STEP_SUMMARY"
+            exit 1
+          fi
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
@@ -244,13 +273,20 @@ jobs:
       - name: Configure Pages
         id: pages
         uses: actions/configure-pages@v5
+      - name: Name the build cache
+        id: packages
+        # cached results depend on digest and its libraries as much as on the inputs
+        run: echo "hash=$(python -m pip freeze | sha256sum | cut -c1-16)" >> "$GITHUB_OUTPUT"
       - name: Restore the build cache
+        id: build-cache
         uses: actions/cache@v4
         with:
           path: .digest-cache
-          # a new entry every build; the newest earlier one is restored
-          key: digest-cache-${{{{ runner.os }}}}-${{{{ github.run_id }}}}
+          # saved only when the packages or the inputs changed; otherwise the
+          # newest entry for the same packages (or any) is restored
+          key: {cache_key}
           restore-keys: |
+            digest-cache-${{{{ runner.os }}}}-${{{{ steps.packages.outputs.hash }}}}-
             digest-cache-${{{{ runner.os }}}}-
       - name: Build
         run: digest build --verbose
@@ -265,8 +301,8 @@ jobs:
   deploy:
     needs: build
     # stated, not implied: a job after one that ran despite a skipped job
-    # (build on a push) is otherwise skipped too
-    if: ${{{{ !cancelled() && needs.build.result == 'success' }}}}
+    # (build on a push) is otherwise skipped too; only the default branch deploys
+    if: ${{{{ !cancelled() && needs.build.result == 'success' && {on_default} }}}}
     runs-on: ubuntu-latest
     permissions:
       pages: write  # to deploy to Pages
@@ -284,18 +320,29 @@ jobs:
 FETCH_CRON = "23 */3 * * *"
 # where `digest fetch` keeps its conditional-request state: the cache folder's fetch/
 FETCH_STATE = ".digest-cache/fetch"
-WATCHED = ("templates/**", "digest.toml", ".github/workflows/pages.yml")
+TEMPLATES = "templates"  # the user's template folder, beside digest.toml (not a setting)
+CONFIG_FILE = "digest.toml"
+# true on the repository's default branch: a schedule always runs there, and a push or a
+# run by hand elsewhere publishes nothing
+ON_DEFAULT_BRANCH = (
+    "(github.event_name == 'schedule' || github.ref_name == github.event.repository.default_branch)"
+)
 
 
 def pages_workflow(
     requirement: str | None = None,
     extra_paths: tuple[str, ...] = (),
     content: str = Config.content,
+    static: str = Config.static,
 ) -> str:
     """The GitHub Pages workflow (fetch, commit, build, deploy): installs digest with
     pip from `requirement`, or from the checked-out repository when it is None (this
-    repository's own workflow); `content` is the content folder of digest.toml."""
-    paths = "\n".join(f'      - "{p}"' for p in (f"{content}/**", *WATCHED, *extra_paths))
+    repository's own workflow); `content` and `static` are the folders of digest.toml.
+    A push that touches them, the templates, the config or `extra_paths` publishes,
+    and the build cache's key hashes the same files."""
+    inputs = (f"{content}/**", f"{TEMPLATES}/**", f"{static}/**", CONFIG_FILE, *extra_paths)
+    watched = (*inputs, ".github/workflows/pages.yml")
+    paths = "\n".join(f"      - {json.dumps(p)}" for p in watched)
     if requirement is None:
         install, env = "        run: python -m pip install .", ""
     else:
@@ -311,9 +358,19 @@ def pages_workflow(
         install=install,
         content=content,
         content_value=json.dumps(content),
+        cache_key="digest-cache-${{ runner.os }}-${{ steps.packages.outputs.hash }}-"
+        + "${{ hashFiles("
+        + ", ".join(_expression_string(p) for p in inputs)
+        + ") }}",
+        on_default=ON_DEFAULT_BRANCH,
         cron=FETCH_CRON,
         state=FETCH_STATE,
     )
+
+
+def _expression_string(text: str) -> str:
+    """Text -> a string literal of a GitHub Actions expression ('…', quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 # this repository's workflow also rebuilds the sample digest when digest changes
@@ -324,12 +381,12 @@ def digest_requirement() -> str | None:
     """The pip requirement that installs the running digest in CI, or None when it
     was installed from a local folder (which CI cannot reach)."""
     try:
-        dist = importlib.metadata.distribution("digest")
+        dist = importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return None
     text = dist.read_text("direct_url.json")
     if not text:
-        return f"digest=={dist.version}"  # from a package index
+        return f"{DISTRIBUTION}=={dist.version}"  # from a package index
     try:
         info = json.loads(text)
         url = str(info["url"])
@@ -338,9 +395,9 @@ def digest_requirement() -> str | None:
     vcs = info.get("vcs_info")
     if isinstance(vcs, dict) and vcs.get("vcs") == "git":
         commit = vcs.get("commit_id") or vcs.get("requested_revision")
-        return f"digest @ git+{url}" + (f"@{commit}" if commit else "")
+        return f"{DISTRIBUTION} @ git+{url}" + (f"@{commit}" if commit else "")
     if url.startswith(("https://", "http://")):
-        return f"digest @ {url}"
+        return f"{DISTRIBUTION} @ {url}"
     return None
 
 
@@ -377,6 +434,10 @@ undefined names as errors. For example, `templates/story.html` could start as
 
     {{% extends "base.html" %}}
     {{% block main %}}<h1>{{{{ story.title }}}}</h1> … {{% endblock %}}
+
+Any other file under `templates/assets/` (a font, an image) is copied into the
+site's `assets/` as it is; files for elsewhere in the site (a favicon.ico,
+CNAME, .nojekyll) go in a `static/` folder beside digest.toml.
 
 `digest serve` rebuilds and reloads the page when a template here changes.
 The built-in templates, to copy from:

@@ -38,7 +38,7 @@ from urllib.parse import quote, unquote
 import watchfiles
 
 from digest.config import Config, load_config
-from digest.models import BuildReport, DigestError
+from digest.models import BuildReport, DigestError, terminal_safe
 from digest.pipeline import build
 
 PREFIX = "/__digest__/"  # reserved URL space of the dev server; no site path starts so
@@ -47,6 +47,7 @@ RELOAD_SCRIPT = PREFIX + "reload.js"
 KEEPALIVE_SECONDS = 15.0
 MAX_EVENT_STREAMS = 64  # open pages listening at once; more get 503 and retry
 POLL_MS = 300  # how often the watcher looks at the config file
+SHOWN_CHANGES = 5  # changed files named in the log line of a rebuild
 
 # Served types by suffix; anything else is application/octet-stream. Fixed here
 # rather than read from the system's mime.types so every machine answers alike.
@@ -398,17 +399,29 @@ class DevServer:
         return f"http://{host}:{self.port}/"
 
     def start(self) -> None:
-        """Build once, then serve and watch on background threads."""
-        self.rebuild()
+        """Take the port, build once, then serve and watch on background threads.
+
+        The port is bound before the build, so a busy one fails at once instead of
+        after a build; connections made during the build wait in the backlog."""
         try:
             self._server = SiteServer((self.host, self.port), self.site)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise DigestError(
-                    f"port {self.port} on {self.host} is in use; choose another with --port"
+                    f"port {self.port} on {self.host} is already in use (another "
+                    f"`digest serve`?); choose another with --port, e.g. --port {self.port + 1}"
+                    if 0 < self.port < 65535
+                    else f"port {self.port} on {self.host} is already in use; choose "
+                    "another with --port"
                 ) from None
             raise DigestError(f"cannot serve on {self.host}:{self.port}: {exc}") from None
         self.port = self._server.server_address[1]
+        try:
+            self.rebuild()
+        except BaseException:  # Ctrl-C during the first build: give the port back
+            self._server.server_close()
+            self._server = None
+            raise
         for name, target in (("serve", self._serve), ("watch", self._watch)):
             thread = threading.Thread(target=target, name=f"digest-{name}", daemon=True)
             thread.start()
@@ -473,13 +486,14 @@ class DevServer:
     # -------------------------------------------------------------- watching
 
     def watch_roots(self) -> tuple[Path, ...] | None:
-        """Folders to watch: the content folder and the templates folder, when they
+        """Folders to watch: the content, templates and static folders, when they
         exist (else the config file's folder); None while the settings are broken."""
         try:
             config, base = self._load()
         except DigestError:
             return None
         folders = [(base / config.content).resolve(), base / "templates"]
+        folders.append((base / config.static).resolve())
         return tuple(f for f in folders if f.is_dir()) or (base,)
 
     def _config_path(self) -> Path:
@@ -515,10 +529,9 @@ class DevServer:
                     if changes or now != stamp or moved:
                         # after a move the new folders are watched from the first
                         # yield on, so this build sees whatever landed in them before
-                        names = sorted({Path(p).name for _, p in changes})
-                        names = names or (["folders"] if moved else ["settings"])
+                        names = self._changed_names(changes, config=now != stamp)
                         stamp, moved = now, False
-                        self.log(f"Changed: {', '.join(names[:5])}; rebuilding…")
+                        self.log(f"Changed: {names}; rebuilding…")
                         self.rebuild()
                     now_roots = self.watch_roots()
                     if now_roots is not None and now_roots != roots:
@@ -528,6 +541,26 @@ class DevServer:
                 if self._stop.wait(POLL_MS / 1000):
                     return
                 roots, moved = self.watch_roots() or roots, True
+
+    def _changed_names(self, changes: Iterable[tuple[Any, str]], *, config: bool) -> str:
+        """Changed paths (and whether the config file changed) -> their names for the
+        terminal: relative to the current folder when inside it, escaped (a file name
+        is the content's), at most SHOWN_CHANGES of them."""
+        paths = {Path(p) for _, p in changes}
+        if config:
+            paths.add(self._config_path())
+        names = sorted(terminal_safe(_relative(path, self.cwd)) for path in paths)
+        if not names:
+            return "the watched folders"
+        more = len(names) - SHOWN_CHANGES
+        return ", ".join(names[:SHOWN_CHANGES]) + (f" and {more} more" if more > 0 else "")
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -1,12 +1,13 @@
 """What the last build read and wrote, so a rebuild with nothing new can stop early.
 
 After a build writes the site, `save` stores in the cache folder (`build.json`)
-a hash of every input the build read — each content file's path and bytes, the
-problems met while reading the folder, the whole config, the templates (the
-project's and digest's own), digest's code and the versions of the libraries
-and Python it ran with — together with a listing of the output folder as
-written (path, size, modification time and inode of every file) and the
-build's report.
+a hash of every input the build read — each content file's path and bytes, each
+static file's (`digest.static`), the problems met while reading the folders, the
+whole config, the templates (the project's and digest's own), digest's code
+and the versions of the libraries and Python it ran with — together with a
+listing of the output folder as written (path, size, modification time and
+inode of every file), the paths it wrote (so the next build can tell a file
+put in the output folder by hand from an old page) and the build's report.
 
 The next build computes the same input hash right after reading the content
 folder. When it matches and the output folder still lists the same, the site
@@ -36,7 +37,7 @@ from digest.config import Config
 from digest.load import SourceFile
 from digest.models import Problem
 
-FORMAT = 1
+FORMAT = 2  # 2: static files in the inputs, the paths written kept
 STATE_FILE = "build.json"
 # libraries that shape the whole-site stages (per-article ones are in the cache fingerprint)
 SITE_LIBRARIES = ("jinja2", "markupsafe", "numpy", "scipy", "wordfreq", "pagefind-bin")
@@ -53,6 +54,8 @@ class Saved:
     files: int
     problems: tuple[Problem, ...]  # clock-free problems only
     dates: tuple[tuple[str, str], ...]  # (path, date) of articles, for date warnings
+    written: tuple[str, ...] = ()  # every path the build wrote but the search bundle's
+    output: str = ""  # the output folder they were written to
 
 
 def input_hash(
@@ -61,6 +64,7 @@ def input_hash(
     read_problems: Iterable[Problem],
     template_folders: Iterable[Path],
     output: Path,
+    static: Iterable[tuple[str, str]] = (),
 ) -> str:
     """Everything a build reads, except the clock -> one hash."""
     digest = hashlib.sha256()
@@ -83,6 +87,9 @@ def input_hash(
     for source in files:
         add("file", source.path)
         add("bytes", source.content_hash)
+    for site_path, content_hash in static:  # (site path, hash) of each static file
+        add("static", site_path)
+        add("bytes", content_hash)
     for problem in read_problems:
         add("problem", f"{problem.path}\0{problem.reason}")
     return digest.hexdigest()
@@ -132,6 +139,8 @@ def load(cache_dir: Path) -> Saved | None:
             files=int(data["files"]),
             problems=tuple(Problem(str(p), str(r)) for p, r in data["problems"]),
             dates=tuple((str(p), str(d)) for p, d in data["dates"]),
+            written=tuple(str(p) for p in data["written"]),
+            output=str(data["output"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

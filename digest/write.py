@@ -79,18 +79,23 @@ class StagingHooks(Protocol):
         """The build failed: stop using the staging folder, which is removed next."""
 
 
+# A page's bytes, or a file of the current site to keep as it is (hard-linked).
+PageData = bytes | Path
+
+
 def write_site(
-    pages: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    pages: Mapping[str, PageData] | Iterable[tuple[str, PageData]],
     output: Path,
     hooks: StagingHooks | None = None,
 ) -> tuple[int, int]:
     """Pages -> the output folder, replaced atomically. Returns (written, unchanged).
 
     `pages` may be a stream of (path, bytes): each is written as it comes, so the
-    site never has to be held in memory. Raises DigestError, with the old site
-    untouched, when the folder cannot be written or replaced (disk full,
-    read-only, a mount point), and lets any error of the stream itself through,
-    equally harmless.
+    site never has to be held in memory. A Path instead of bytes names a file of
+    the current site that is kept as it is (a file digest did not write).
+    Raises DigestError, with the old site untouched, when the folder cannot be
+    written or replaced (disk full, read-only, a mount point), and lets any
+    error of the stream itself through, equally harmless.
     """
     if output.is_symlink() and not output.exists():
         raise DigestError(f"output path {output} is a broken symbolic link")
@@ -108,7 +113,7 @@ def write_site(
 
 
 def _write_and_swap(
-    pages: Iterable[tuple[str, bytes]], output: Path, hooks: StagingHooks | None
+    pages: Iterable[tuple[str, PageData]], output: Path, hooks: StagingHooks | None
 ) -> tuple[int, int]:
     staging = _make_staging(output)
     written = unchanged = 0
@@ -127,6 +132,10 @@ def _write_and_swap(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(rel.parent)
             current = output.joinpath(*rel.parts)
+            if isinstance(data, Path):
+                _keep(data, output, target)
+                unchanged += 1
+                continue
             if _same_bytes(current, output, data):
                 try:
                     os.link(current, target)
@@ -145,6 +154,17 @@ def _write_and_swap(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written, unchanged
+
+
+def _keep(path: Path, output: Path, target: Path) -> None:
+    """A regular file of the current site, really inside it -> the same file in the
+    new site: hard-linked, or copied where links cannot be made."""
+    if path.is_symlink() or not path.is_file() or output not in path.resolve().parents:
+        raise DigestError(f"cannot keep {path}: not a regular file of {output}")
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copy2(path, target)
 
 
 def _make_staging(output: Path) -> Path:

@@ -2,6 +2,11 @@
 # Installs everything the test suite needs, then runs all of it: lint, format,
 # types and tests. CI runs exactly this (see .ci/run); extra arguments go to pytest.
 #
+# Python packages go into the virtual environment .venv/ of the repository (made with
+# `python3 -m venv` when missing, reused when present), never into the system Python:
+# Debian, Ubuntu and Homebrew refuse that (PEP 668), and every tool below runs with the
+# environment's interpreter, so the tests' subprocesses (sys.executable) use it too.
+#
 # Besides the Python packages (the `test` extra) the browser and validity tests
 # need Debian's Chromium, Java (for the Nu HTML checker) and npm (for axe-core), and a
 # TLS test of `digest fetch` needs openssl.
@@ -17,6 +22,9 @@ missing=()
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # a TLS test's certificate
+# Debian and Ubuntu ship `venv` without pip (ensurepip) unless python3-venv is installed
+python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("ensurepip.__main__") is None)' \
+  2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "tests/run.sh: installing ${missing[*]} with apt-get" >&2
@@ -28,12 +36,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-python3 -m pip install --quiet -e '.[test]'
+# a .venv left without pip (made before python3-venv was installed) is made again
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  python3 -m venv .venv
+fi
+py=.venv/bin/python
+"$py" -m pip install --quiet -e '.[test]'
 if command -v npm >/dev/null 2>&1; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 
-python3 -m ruff check .
-python3 -m ruff format --check .
-python3 -m mypy
-python3 -m pytest "$@"
+"$py" -m ruff check .
+"$py" -m ruff format --check .
+"$py" -m mypy
+"$py" -m pytest "$@"

@@ -8,6 +8,7 @@ the structure does not depend on the grouping's tuning.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 ARTICLES: dict[str, str] = {
@@ -116,4 +117,44 @@ def write_fixture(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+# A long story: many outlets, some with several reports, and syndicated copies.
+LONG_WORDS = (
+    "crane quay berth freighter storm gale container terminal harbour dock wreckage cargo "
+    "insurer engineer council coastguard diver inspector oil boom tug pilot barge warehouse "
+    "collapse damage repair closure delay diversion inquiry warning record rating cable "
+    "winch hull deck mooring tide surge night morning shift crew union manager mayor "
+    "fishermen residents ferry schedule customs lorry queue steel bolt weld"
+).split()
+
+
+def _long_sentence(rng: random.Random) -> str:
+    words = [rng.choice(LONG_WORDS) for _ in range(rng.randint(10, 16))]
+    return " ".join(words).capitalize() + "."
+
+
+def write_long_story(folder: Path, reports: int = 49, outlets: int = 30) -> Path:
+    """A pinned story of `reports` reports from `outlets` outlets (the first ones
+    file several), plus two syndicated copies of its first report -> the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(reports):
+        rng = random.Random(n)
+        outlet = f"Outlet {n % outlets + 1:02d}"
+        hour, minute = divmod(n * 37, 60)
+        body = " ".join(_long_sentence(rng) for _ in range(5))
+        (folder / f"crane-{n:02d}.md").write_text(
+            f"---\ntitle: Crane collapse at the port, report {n} by {outlet}\n"
+            f"date: 2024-05-{6 + hour // 24:02d}T{hour % 24:02d}:{minute:02d}:00Z\n"
+            f"source: {outlet}\nurl: https://example.org/{n}\nstory: crane\nsection: Port\n"
+            f"---\n{body}\n",
+            encoding="utf-8",
+        )
+    first = (folder / "crane-00.md").read_text("utf-8")
+    for n, copy in enumerate(["Wire Copy", "Evening Post"]):
+        text = first.replace("source: Outlet 01", f"source: {copy}").replace(
+            "T00:00:00Z", f"T0{n + 1}:00:00Z"
+        )
+        (folder / f"crane-copy-{n}.md").write_text(text, encoding="utf-8")
     return folder

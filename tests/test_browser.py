@@ -15,6 +15,7 @@ message; under CI (env CI set) they fail instead (tests/run.sh installs them).
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -375,6 +376,116 @@ def test_search_sample_story_by_name(served: Served, browser: Any) -> None:
     page.close()
 
 
+# Pagefind's own answer, without the search page's checks (run on search.html)
+RAW_SEARCH = """async (q) => {
+  const pf = await import(new URL("pagefind/pagefind.js", document.baseURI).href);
+  return (await pf.search(q)).results.length;
+}"""
+
+
+def settled(page: Any) -> str:
+    """The search status once a search has finished."""
+    page.wait_for_function(
+        "() => { const t = document.getElementById('search-status').textContent;"
+        " return t !== '' && t !== document.getElementById('search-status').dataset.msgSearching; }"
+    )
+    return str(page.inner_text("#search-status"))
+
+
+def test_search_for_an_absent_word_finds_nothing(served: Served, browser: Any) -> None:
+    """Pagefind alone cuts a word it does not know back to one it does ("wagnerian"
+    -> "wagner"): the page says nothing was found instead of showing those pages."""
+    page = browser.new_page()
+    page.goto(served.url(SUB_PATH, "search.html"))
+    assert page.evaluate(RAW_SEARCH, "wagnerian") > 0  # what Pagefind alone returns
+    for query in ("wagnerian", "Putin wagnerian", "zebra"):
+        page.fill("#search-q", query)
+        page.press("#search-q", "Enter")
+        assert settled(page).startswith("Nothing found"), query
+        assert page.locator("#search-results li").count() == 0
+        assert not page.is_visible("#search-more")
+    for query in ("Prigoz", "Wagner", "negotiating", "strikes"):  # prefix, word, stems
+        page.fill("#search-q", query)
+        page.press("#search-q", "Enter")
+        assert settled(page).endswith(f"for “{query}”."), query
+        assert page.locator("#search-results li").count() > 0, query
+    page.close()
+
+
+def test_more_results_loads_the_next_ones(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(served.url(FIXTURE_PATH, "search.html"))
+    total = page.evaluate(RAW_SEARCH, "the")
+    assert total > 6
+    page.eval_on_selector("#search-results", "el => { el.dataset.pageSize = '5'; }")
+    page.fill("#search-q", "the")
+    page.press("#search-q", "Enter")
+    assert settled(page) == f"{total} results for “the”, 5 shown."
+    assert page.locator("#search-results li").count() == 5
+    seen = 5
+    while seen < total:
+        assert page.is_visible("#search-more")
+        assert page.inner_text("#search-more") == f"More results ({total - seen} more)"
+        page.click("#search-more")
+        first_new, seen = seen, min(seen + 5, total)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#search-results li').length === {seen}"
+        )
+        # focus moves to the first new result, for keyboard and screen-reader users
+        focused = page.evaluate(
+            "(n) => document.activeElement.closest('li') ==="
+            " document.querySelectorAll('#search-results li')[n]",
+            first_new,
+        )
+        assert focused
+    assert not page.is_visible("#search-more")
+    assert page.inner_text("#search-status") == f"{total} results for “the”."
+    links = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
+    assert len(set(links)) == total  # each page once
+    page.close()
+
+
+def test_search_snippets_have_no_furniture(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    for sub_path, query in (
+        (SUB_PATH, "Prigozhin"),
+        (FIXTURE_PATH, "the"),
+        (FIXTURE_PATH, "eruption"),
+    ):
+        page.goto(served.url(sub_path, f"search.html?q={query}"))
+        settled(page)
+        page.eval_on_selector("#search-results", "el => { el.dataset.pageSize = '100'; }")
+        snippets = page.eval_on_selector_all(
+            "#search-results .excerpt", "els => els.map(e => e.textContent)"
+        )
+        assert snippets
+        for text in snippets:
+            assert not re.search(r"\[\d+\]", text), text
+            assert "Read the" not in text and "Also published as" not in text, text
+    page.close()
+
+
+def test_search_page_explains_itself_without_javascript_or_from_disk(
+    served: Served, browser: Any
+) -> None:
+    site = served.root / SUB_PATH.strip("/")
+    page = browser.new_page()
+    page.goto((site / "search.html").as_uri() + "?q=Prigozhin")  # opened from disk
+    page.wait_for_load_state("load")
+    assert page.is_visible("#search-needs")
+    assert "http(s)" in page.inner_text("#search-needs")
+    page.goto(served.url(SUB_PATH, "search.html?q=Prigozhin"))  # served: it goes
+    search_results(page)
+    assert not page.is_visible("#search-needs")
+    page.close()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served.url(SUB_PATH, "search.html?q=Prigozhin"))
+    assert page.is_visible("#search-needs")
+    assert page.locator("#search-needs a").count() == 2  # topics and keywords instead
+    context.close()
+
+
 def luminance(css_colour: str) -> float:
     """ "rgb(r, g, b)" -> relative luminance 0 (black) to 1 (white)."""
     values = css_colour[css_colour.index("(") + 1 : css_colour.index(")")].split(",")
@@ -412,6 +523,24 @@ def test_print_stylesheet_hides_navigation(served: Served, browser: Any) -> None
     page.close()
 
 
+def test_why_box_is_closed_until_opened(served: Served, browser: Any) -> None:
+    site = served.root / FIXTURE_PATH.strip("/")
+    story = next((site / "stories").glob("eruption-reuters*.html"))
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(served.url(FIXTURE_PATH, f"stories/{story.name}"))
+    why = page.locator("details.why")
+    assert why.get_attribute("open") is None
+    assert page.is_visible("details.why > summary")
+    assert not page.is_visible("details.why .pairs")
+    # the coverage is above the explanation
+    coverage_top = page.locator("ol.sources").bounding_box()["y"]
+    assert coverage_top < why.bounding_box()["y"]
+    page.click("details.why > summary")
+    assert why.get_attribute("open") is not None
+    assert page.is_visible("details.why .pairs")
+    page.close()
+
+
 AXE_PAGES = {
     "index": (SUB_PATH, "index.html"),
     "story": (SUB_PATH, None),
@@ -422,6 +551,7 @@ AXE_PAGES = {
     "search": (SUB_PATH, "search.html?q=Prigozhin"),
     "archive": (FIXTURE_PATH, "archive/index.html"),
     "fixture story": (FIXTURE_PATH, None),
+    "fixture story, why opened": (FIXTURE_PATH, None),
 }
 
 AXE_SOURCE = "(() => {" + (AXE.read_text("utf-8") if AXE.is_file() else "") + "\n})()"
@@ -442,6 +572,9 @@ def axe_url(served: Served, name: str) -> str:
         site = served.root / sub_path.strip("/")
         topic = sorted(p for p in (site / "topics").glob("*.html") if p.name != "index.html")[0]
         return served.url(sub_path, f"topics/{topic.name}")
+    if name.endswith("why opened"):
+        story = next((served.root / sub_path.strip("/") / "stories").glob("eruption-reuters*.html"))
+        return served.url(sub_path, f"stories/{story.name}")
     return served.story_url(sub_path)
 
 
@@ -457,6 +590,8 @@ def test_axe_finds_no_serious_violations(
     assert response is not None and response.status == 200
     if name == "search":
         search_results(page)
+    if name.endswith("why opened"):
+        page.click("details.why > summary")
     # evaluated over the DevTools protocol, which the pages' Content-Security-Policy
     # does not govern (an injected <script> tag would be refused, as it should be)
     page.evaluate(AXE_SOURCE)

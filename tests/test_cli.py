@@ -34,7 +34,8 @@ def test_build_with_options(runner: CliRunner, seed_content: Path, tmp_path: Pat
 def test_missing_content_folder_is_one_line_error(runner: CliRunner) -> None:
     result = runner.invoke(main, ["build", "--content", "nowhere"])
     assert result.exit_code != 0
-    assert "content folder not found" in result.output
+    assert "content folder 'nowhere' not found" in result.output
+    assert "run `digest init` to start a digest here" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
@@ -47,7 +48,7 @@ def test_bad_config_lists_every_fault(runner: CliRunner, seed_content: Path) -> 
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert "unknown setting 'colour'" in result.output
-    assert "'story_threshold' must be float" in result.output
+    assert "'story_threshold' must be a number, not text ('high')" in result.output
 
 
 def test_unreadable_toml_is_reported(runner: CliRunner, seed_content: Path) -> None:

@@ -178,7 +178,7 @@ def test_story_page_says_time_joined_them_with_figures_that_agree(
     _, data, site = build_site(content)
     assert len(data["stories"]) == 1
     page = parse_html(site / data["stories"][0]["page"])
-    why = " ".join(page.xpath("//section[@class='why']")[0].text_content().split())
+    why = " ".join(page.xpath("//details[@class='why']")[0].text_content().split())
     found = re.search(r"at least (\d+)% alike\. These 2 count as (\d+)%", why)
     assert found and int(found[2]) >= int(found[1]) == round(Config().story_threshold * 100)
     pair = re.search(r"words (\d+)% alike, published 2 h apart: counts as (\d+)%", why)

@@ -63,7 +63,7 @@ def test_environment_faults_are_reported_with_the_file_faults(folder: Path) -> N
     message = str(caught.value)
     for fault in (
         "unknown setting 'colour'",
-        "'lead_sentences' must be int",
+        "'lead_sentences' must be a whole number, not text ('3')",
         "DIGEST_SEARCH must be true or false, not 'maybe'",
         "DIGEST_MAX_TOPICS must be a whole number",
         "DIGEST_STORY_THRESHOLD must be a number",
@@ -95,7 +95,7 @@ def test_precedence_flag_over_environment_over_file_over_default(folder: Path) -
 def test_range_checks_apply_to_the_merged_settings(folder: Path) -> None:
     with pytest.raises(DigestError, match="summary_min_words"):
         load_config(None, environ={"DIGEST_SUMMARY_MIN_WORDS": "500"})
-    with pytest.raises(DigestError, match="option 'lead_sentences' must be int"):
+    with pytest.raises(DigestError, match="option 'lead_sentences' must be a whole number"):
         load_config(None, environ={}, lead_sentences="three")
 
 

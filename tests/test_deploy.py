@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import main
-from digest.deploy import deploy_site
+from digest.deploy import deploy_site, pages_url
 from digest.models import DigestError
 from tests.conftest import SEEDS
 
@@ -116,6 +116,17 @@ def test_redeploy_unchanged_makes_no_commit_and_keeps_cname(repos: tuple[Path, P
     assert "articles/extra.html" in git(remote, "ls-tree", "-r", "--name-only", "gh-pages")
 
 
+def test_a_cname_in_static_beats_the_one_deployed_before(repos: tuple[Path, Path]) -> None:
+    project, remote = repos
+    runner = CliRunner()
+    assert runner.invoke(main, ["deploy", "--cname", "old.example.org"]).exit_code == 0
+    (project / "static").mkdir()
+    (project / "static" / "CNAME").write_text("new.example.org\n", "utf-8")
+    result = runner.invoke(main, ["deploy"])
+    assert result.exit_code == 0, result.output
+    assert git(remote, "show", "gh-pages:CNAME") == "new.example.org"
+
+
 def test_deploy_library_call_and_no_build(repos: tuple[Path, Path]) -> None:
     project, remote = repos
     result = CliRunner().invoke(main, ["build"])
@@ -184,3 +195,67 @@ def test_deploy_builds_on_the_remote_tip(repos: tuple[Path, Path], tmp_path: Pat
     result = CliRunner().invoke(main, ["deploy"])
     assert result.exit_code == 0, result.output
     assert git(remote, "rev-parse", "gh-pages^") == git(other, "rev-parse", "HEAD")
+
+
+def test_missing_remote_fails_before_building(repos: tuple[Path, Path]) -> None:
+    project, _ = repos
+    result = CliRunner().invoke(main, ["deploy", "--remote", "upstream"])
+    assert result.exit_code == 1
+    assert "no git remote named 'upstream'" in result.output
+    assert "this repository has origin" in result.output and "--remote" in result.output
+    assert "Built" not in result.output
+    assert not (project / "site").exists(), "nothing is built for a push that cannot happen"
+
+
+def test_no_base_url_warns_before_building(repos: tuple[Path, Path]) -> None:
+    result = CliRunner().invoke(main, ["deploy"])
+    assert result.exit_code == 0, result.output
+    assert "Warning: no base_url is set" in result.output
+    assert "404 page" in result.output and "GitHub Pages" in result.output
+    # a local remote: the address cannot be guessed (a GitHub one can, see below)
+    assert 'base_url = "https://USER.github.io/REPO/"' in result.output
+    assert result.output.index("Warning") < result.output.index("Built"), "said before building"
+
+    result = CliRunner().invoke(main, ["deploy", "--base-url", "https://news.example.org/"])
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/Someone/news.git", "https://someone.github.io/news/"),
+        ("git@github.com:someone/news", "https://someone.github.io/news/"),
+        ("ssh://git@github.com/someone/someone.github.io.git", "https://someone.github.io/"),
+        ("https://gitlab.com/someone/news.git", None),
+        ("/srv/git/news.git", None),
+    ],
+)
+def test_pages_url_is_guessed_for_github_remotes(url: str, expected: str | None) -> None:
+    assert pages_url(url) == expected
+
+
+def test_dirty_work_tree_is_marked_in_the_commit_message(repos: tuple[Path, Path]) -> None:
+    project, remote = repos
+    runner = CliRunner()
+    head = git(project, "rev-parse", "--short", "HEAD")
+    # clean: the built site and the cache (ignored here) do not count as changes
+    assert runner.invoke(main, ["deploy"]).exit_code == 0
+    subject = git(remote, "log", "-1", "--format=%s", "gh-pages")
+    assert subject == f"Deploy the digest site built from {head}"
+
+    (project / "content" / "extra.md").write_text("---\ntitle: Extra\n---\nMore text.\n", "utf-8")
+    result = runner.invoke(main, ["deploy"])
+    assert result.exit_code == 0, result.output
+    subject = git(remote, "log", "-1", "--format=%s", "gh-pages")
+    assert subject == f"Deploy the digest site built from {head} (with uncommitted changes)"
+
+
+def test_output_folders_not_ignored_do_not_make_the_tree_dirty(repos: tuple[Path, Path]) -> None:
+    project, remote = repos
+    (project / ".gitignore").unlink()  # the site and cache folders are not ignored now
+    git(project, "commit", "--quiet", "-am", "no ignores")
+    head = git(project, "rev-parse", "--short", "HEAD")
+    assert CliRunner().invoke(main, ["deploy"]).exit_code == 0
+    subject = git(remote, "log", "-1", "--format=%s", "gh-pages")
+    assert subject == f"Deploy the digest site built from {head}"

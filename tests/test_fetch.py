@@ -131,7 +131,7 @@ def test_every_feed_format_becomes_files(server: FetchServer, tmp_path: Path, ki
         assert "All rights reserved" not in text
     if kind == "atom":
         assert front_matter(content / report.written[0])["author"] == "A. Writer"
-    assert any(agent.startswith("digest/") for agent in server.agents)
+    assert any(agent.startswith("digest-ssg/") for agent in server.agents)
 
 
 def test_second_run_is_conditional_and_writes_nothing(server: FetchServer, tmp_path: Path) -> None:
@@ -560,7 +560,7 @@ def test_cli_without_sources_says_so_and_succeeds(runner: CliRunner) -> None:
     result = runner.invoke(main, ["fetch"])
     assert result.exit_code == 0 and "Nothing to fetch" in result.output
     bad = runner.invoke(main, ["fetch", "--config", "missing.toml"])
-    assert bad.exit_code == 1 and "config file not found" in bad.output
+    assert bad.exit_code == 1 and "config file 'missing.toml' not found in" in bad.output
 
 
 def test_worker_processes_extract_the_same_text(

@@ -124,6 +124,7 @@ def test_templates_readme_lists_the_builtin_templates() -> None:
     for name in ("base.html", "story.html", "assets/style.css"):
         assert f"- `{name}`" in text
     assert '{% extends "base.html" %}' in text
+    assert "`static/`" in text and "templates/assets/" in text
 
 
 def test_workflow_fetches_into_and_commits_the_content_folder(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ build gives. (That the browser merges the shards is in test_browser.py.)"""
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -177,3 +179,44 @@ def test_the_index_is_made_while_other_pages_are_rendered(
     assert len(calls) == 1, "made once"
     assert calls[0][0] != threading.main_thread().name, "in the background"
     assert calls[0][1] == len(indexed_pages(project / "site"))
+
+
+def fragment_texts(site: Path) -> dict[str, str]:
+    """Every indexed page's text as Pagefind stored it (its fragments: gzip, then a
+    12-byte signature, then JSON) -> {url: content}."""
+    texts = {}
+    for file in sorted(site.glob("pagefind*/fragment/*.pf_fragment")):
+        data = json.loads(gzip.decompress(file.read_bytes())[12:])
+        texts[data["url"]] = data["content"]
+    return texts
+
+
+def test_search_index_holds_no_citation_markers_or_links_out(project: Path) -> None:
+    """What Pagefind shows as snippets is the pages' text without furniture: the
+    summary's citation markers, "Read the original at …", "Also published as"."""
+    build(Config(content="content", output="site", article_text="full"), project)
+    site = project / "site"
+    story = next(p for p in (site / "stories").glob("*.html") if "<sup" in p.read_text("utf-8"))
+    assert re.search(r"\[\d+\]</a></sup>", story.read_text("utf-8"))  # the page shows them
+    article_pages = [p.read_text("utf-8") for p in (site / "articles").glob("*.html")]
+    assert any("Read the original at" in page for page in article_pages)
+    texts = fragment_texts(site)
+    assert any("/stories/" in url for url in texts) and any("/articles/" in url for url in texts)
+    for url, content in texts.items():
+        assert not re.search(r"\[\d+\]", content), url
+        assert "Read the" not in content and "Also published as" not in content, url
+        assert "Why these articles are together" not in content, url
+
+
+def test_furniture_is_marked_for_pagefind_to_skip(project: Path) -> None:
+    build(Config(content="content", output="site", article_text="full"), project)
+    site = project / "site"
+    for page in sorted((site / "stories").glob("*.html")) + sorted(
+        (site / "articles").glob("*.html")
+    ):
+        html = page.read_text("utf-8")
+        assert html.count("data-pagefind-body") == 1, page
+        for sup in re.findall(r"<sup[^>]*>", html):
+            assert "data-pagefind-ignore" in sup, page
+        for para in re.findall(r'<p class="(?:read-original|read-full|versions)[^>]*>', html):
+            assert "data-pagefind-ignore" in para, page

@@ -20,7 +20,7 @@ from digest.keywords import names_something
 from digest.models import DigestError
 from digest.pipeline import build
 from tests.conftest import SEEDS, parse_html
-from tests.site_fixture import write_fixture
+from tests.site_fixture import write_fixture, write_long_story
 
 BASE = "https://user.github.io/repo/"
 
@@ -54,7 +54,7 @@ def texts(tree: Any, xpath: str) -> list[str]:
 
 def test_story_page_explains_why_articles_are_together(fixture_sites: dict[str, Path]) -> None:
     tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
-    why = tree.xpath("//section[@class='why']")[0]
+    why = tree.xpath("//details[@class='why']")[0]
     text = " ".join(why.text_content().split())
     assert "Why these articles are together" in text
     assert re.search(r"on average two of these 3 articles use words \d+% alike", text)
@@ -87,29 +87,65 @@ def test_editor_pinned_story_says_so(tmp_path: Path) -> None:
 
 def test_single_report_story_has_no_why_section(fixture_sites: dict[str, Path]) -> None:
     tree = parse_html(story_file(fixture_sites["plain"], "chess-notes"))
-    assert tree.xpath("//section[@class='why']") == []
-    assert len(tree.xpath("//ol[@class='timeline']/li")) == 1
+    assert tree.xpath("//details[@class='why']") == []
+    assert len(tree.xpath("//ol[@class='sources']/li")) == 1
 
 
-def test_timeline_orders_coverage_by_date_and_time(fixture_sites: dict[str, Path]) -> None:
+def test_coverage_lists_reports_by_date_and_time(fixture_sites: dict[str, Path]) -> None:
     tree = parse_html(story_file(fixture_sites["plain"], "eruption-reuters"))
-    times = tree.xpath("//ol[@class='timeline']/li//time/@datetime")
+    times = tree.xpath("//ol[@class='sources']/li/p[@class='meta']//time/@datetime")
     assert times == ["2024-01-14T08:10:00Z", "2024-01-14T10:30:00Z", "2024-01-15"]
-    entries = texts(tree, "//ol[@class='timeline']/li")
-    assert entries[0].startswith("14 Jan 2024, 08:10 UTC Reuters: Volcano erupts")
-    assert entries[2].startswith("15 Jan 2024 Associated Press:")
+    entries = texts(tree, "//ol[@class='sources']/li")
+    assert entries[0].startswith("Reuters · 14 Jan 2024, 08:10 UTC Volcano erupts")
+    assert entries[2].startswith("Associated Press · 15 Jan 2024")
+    # summary markers number the reports as the list does
+    ids = [i.removeprefix("source-") for i in tree.xpath("//ol[@class='sources']/li/@id")]
+    for marker in tree.xpath("//span[@class='cited']//a"):
+        n = int(marker.text.strip("[]"))
+        assert marker.get("href") == f"#source-{ids[n - 1]}"
 
 
-def test_timeline_puts_undated_articles_last(tmp_path: Path) -> None:
+def test_story_page_lists_each_report_once(tmp_path: Path) -> None:
     site = build_into(tmp_path, SEEDS, "site")
     tree = parse_html(next((site / "stories").glob("*.html")))
-    whens = texts(tree, "//ol[@class='timeline']/li/span[@class='when']")
-    assert whens == ["24 Jun 2023", "date unknown", "date unknown", "date unknown"]
-    # versions of one report are marked in the timeline and shown together in sources
-    assert len(texts(tree, "//ol[@class='timeline']//span[@class='meta']")) == 1
+    data = json.loads((site / "digest.json").read_text("utf-8"))
+    story = data["stories"][0]
+    assert len(story["articles"]) == 4
+    assert sum(1 for a in data["articles"] if a["duplicate_of"]) == 1  # one is a version
+    main = tree.xpath("//main")[0]
+    # every article page is linked once: three reports, one version under its report
+    links = [h.split("/")[-1] for h in main.xpath(".//ol[@class='sources']//a[not(@class)]/@href")]
+    assert sorted(links) == sorted(f"{i}.html" for i in story["articles"])
+    assert len(main.xpath(".//ol[@class='sources']/li")) == 3
+    assert not main.xpath(".//ol[@class='timeline']")
+    whens = texts(tree, "//ol[@class='sources']/li/p[@class='meta']")
+    assert [w.rsplit(" · ", 1)[1] for w in whens] == ["24 Jun 2023", "date unknown", "date unknown"]
     assert texts(tree, "//ol[@class='sources']/li/p[@class='versions']")[0].startswith(
         "Also published as: The chief of the Wagner mercenary force"
     )
+    # the coverage comes right after the summary; the explanation after it, closed
+    headings = texts(main, ".//h2")
+    assert headings[:3] == ["Summary", "Coverage, oldest first", "Why these articles are together"]
+    why = main.xpath(".//details[@class='why']")[0]
+    assert why.get("open") is None
+    assert why.xpath("./summary/h2/text()") == ["Why these articles are together"]
+    assert not main.xpath(".//section[@class='why']")
+
+
+def test_long_story_lists_each_report_once(tmp_path: Path) -> None:
+    content = write_long_story(tmp_path / "content", reports=12, outlets=5)
+    site = build_into(tmp_path, content, "site", search=False)
+    page = next((site / "stories").glob("*.html"))
+    tree = parse_html(page)
+    items = tree.xpath("//ol[@class='sources']/li")
+    assert len(items) == 12
+    titles = [t for t in texts(tree, "//main//a") if t.startswith("Crane collapse")]
+    reports = {f"report {n} by" for n in range(12)}
+    for marker in reports:  # each report once; the first one also as its two copies
+        found = [t for t in titles if marker + " " in t]
+        assert len(found) == (3 if marker == "report 0 by" else 1), (marker, found)
+    meta = texts(tree, "//header/p[@class='meta']")[0]
+    assert meta.startswith("12 reports · 7 outlets · "), meta  # 5 outlets and 2 copies
 
 
 def test_sources_have_outlet_date_lead_and_safe_link_out(fixture_sites: dict[str, Path]) -> None:
@@ -248,6 +284,74 @@ def test_top_card_names_four_outlets_then_counts_the_rest(tmp_path: Path) -> Non
         parse_html(site / "index.html"), "//article[@class='story-card top-story']/p[@class='meta']"
     )
     assert meta[0].startswith("6 sources") and meta[0].endswith("A, B, C, D and 2 more")
+
+
+def test_counts_say_reports_and_outlets(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    for n, text in enumerate(  # four distinct reports from one outlet
+        [
+            "Engineers closed the old bridge after cracks appeared in two of its piers.",
+            "Drivers queued for an hour on the ring road while the bridge stayed shut.",
+            "The council said repairs to the bridge would cost about two million pounds.",
+            "Ferries added crossings for commuters until the bridge can safely reopen.",
+        ]
+    ):
+        (content / f"bridge-{n}.md").write_text(
+            f"---\ntitle: Bridge report {n} from BBC News\ndate: 2024-03-18T1{n}:00:00Z\n"
+            f"source: BBC News\nstory: bridge\nsection: Roads\n---\n{text}\n",
+            encoding="utf-8",
+        )
+    write_story(content, "tunnel", "2024-03-19", ["A", "B", "C"], "Roads")
+    write_story(content, "school", "2024-03-17", ["A", "B"], "Roads")
+    (content / "school-unknown.md").write_text(  # no outlet: a report, not an outlet
+        "---\ntitle: School report from nowhere\ndate: 2024-03-17T15:00:00Z\nstory: school\n"
+        "section: Roads\n---\nTeachers moved lessons to the town hall while builders checked "
+        "the school roof for storm damage.\n",
+        encoding="utf-8",
+    )
+    site = build_into(tmp_path, content, "site", search=False, top_stories=1)
+    expected = {
+        "Bridge": "4 reports · 1 outlet",
+        "Tunnel": "3 sources",
+        "School": "3 reports · 2 outlets",
+    }
+    for page in (site / "stories").glob("*.html"):
+        tree = parse_html(page)
+        title = texts(tree, "//h1")[0].split()[0]
+        assert texts(tree, "//header/p[@class='meta']")[0].startswith(expected[title] + " · ")
+    index = parse_html(site / "index.html")
+    top = texts(index, "//section[@class='top-stories']//p[@class='meta']")
+    assert top == ["4 reports · 1 outlet · 18 Mar 2024, 13:00 UTC · BBC News"]
+    lines = texts(index, "//section[@class='topic']//li")
+    assert [line.split(" from ")[1] for line in sorted(lines)] == [
+        "A 3 reports · 2 outlets",  # the school story
+        "A 3 sources",  # the tunnel story
+    ]
+    topic = parse_html(next(p for p in (site / "topics").glob("*.html") if p.name != "index.html"))
+    cards = texts(topic, "//article[@class='story-card']/p[@class='meta']")
+    assert sorted(re.split(r" · \d+ Mar 2024", c)[0] for c in cards) == sorted(expected.values())
+    feed = json.loads((site / "feed.json").read_text("utf-8"))
+    counts = {i["title"].split()[0]: i["content_html"] for i in feed["items"]}
+    for title, count in expected.items():
+        assert f"<p>{count}:</p>" in counts[title], counts[title]
+
+
+def test_feed_entries_carry_the_summary_without_citation_markers(
+    fixture_sites: dict[str, Path],
+) -> None:
+    site = fixture_sites["plain"]
+    page = parse_html(story_file(site, "eruption-reuters"))
+    assert page.xpath("//span[@class='cited']//a")  # the page has its markers
+    whole = feedparser.parse((site / "feed.xml").read_bytes())
+    as_json = json.loads((site / "feed.json").read_text("utf-8"))["items"]
+    contents = [e.content[0].value for e in whole.entries] + [i["content_html"] for i in as_json]
+    assert contents
+    for html in contents:
+        assert not re.search(r"\[\d+\]", html), html
+    eruption = next(e for e in whole.entries if e.title.startswith("Volcano erupts"))
+    first = page.xpath("//span[@class='cited']")[0].text.strip()
+    assert first in eruption.content[0].value
 
 
 def test_date_archive_once_the_digest_is_large(fixture_sites: dict[str, Path]) -> None:
@@ -437,7 +541,7 @@ def test_new_settings_are_validated(tmp_path: Path) -> None:
     path.write_text('search = "yes"\narchive_threshold = -1\n', "utf-8")
     with pytest.raises(DigestError) as info:
         load_config(path)
-    assert "'search' must be bool" in str(info.value)
+    assert "'search' must be true or false, not text ('yes')" in str(info.value)
     path.write_text("archive_threshold = -1\n", "utf-8")
     with pytest.raises(DigestError, match="'archive_threshold' must be 0 or more"):
         load_config(path)

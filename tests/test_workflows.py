@@ -19,6 +19,7 @@ from digest.config import Config
 from digest.scaffold import (
     FETCH_CRON,
     FETCH_STATE,
+    ON_DEFAULT_BRANCH,
     REPOSITORY_EXTRA_PATHS,
     pages_workflow,
     scaffold_files,
@@ -119,6 +120,108 @@ def test_workflow_builds_caches_and_deploys(which: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("which", WHICH)
+def test_workflow_triggers_on_any_branch_and_checks_it_in_each_job(
+    which: str, tmp_path: Path
+) -> None:
+    flow = workflow(which, tmp_path)
+    # a branch filter cannot name the default branch: there is none
+    assert set(flow["on"]["push"]) == {"paths"}
+    for job in ("fetch", "build", "deploy"):
+        condition = " ".join(str(flow["jobs"][job]["if"]).split())
+        assert ON_DEFAULT_BRANCH in condition, job
+
+
+def test_workflow_paths_and_cache_key_follow_the_configured_folders() -> None:
+    flow = yaml.safe_load(pages_workflow("digest==1.0", content="news", static="public"))
+    paths = flow[True]["push"]["paths"]
+    assert paths[:4] == ["news/**", "templates/**", "public/**", "digest.toml"]
+    assert "content/**" not in paths and "static/**" not in paths
+    assert flow["jobs"]["fetch"]["env"]["CONTENT"] == "news"
+    cache = next(
+        s for s in flow["jobs"]["build"]["steps"] if s.get("uses", "").startswith("actions/cache@")
+    )
+    assert (
+        "hashFiles('news/**', 'templates/**', 'public/**', 'digest.toml')" in cache["with"]["key"]
+    )
+    # a quote in a folder name stays inside its expression string
+    odd = yaml.safe_load(pages_workflow("digest==1.0", content="it's"))
+    key = next(s for s in odd["jobs"]["build"]["steps"] if s.get("id") == "build-cache")
+    assert "hashFiles('it''s/**'," in key["with"]["key"]
+
+
+@pytest.mark.parametrize("which", WHICH)
+def test_build_cache_key_changes_only_with_the_inputs(which: str, tmp_path: Path) -> None:
+    flow = workflow(which, tmp_path)
+    steps = flow["jobs"]["build"]["steps"]
+    cache = next(s for s in steps if s.get("id") == "build-cache")
+    key = cache["with"]["key"]
+    # no run id, run number or sha: the key is the same for the same inputs
+    assert "github.run" not in key and "github.sha" not in key
+    inputs = ["content/**", "templates/**", "static/**", "digest.toml"]
+    if which == "repository":
+        inputs += list(REPOSITORY_EXTRA_PATHS)
+    assert "hashFiles(" + ", ".join(f"'{p}'" for p in inputs) + ")" in key
+    assert flow["on"]["push"]["paths"][: len(inputs)] == inputs
+    # the installed packages are part of the key: the cached results depend on them
+    packages = next(s for s in steps if s.get("id") == "packages")
+    assert "pip freeze" in packages["run"]
+    assert "${{ steps.packages.outputs.hash }}" in key
+    assert steps.index(packages) < steps.index(cache)
+    # restore: the newest entry for these packages, else any
+    restore = cache["with"]["restore-keys"].strip().splitlines()
+    assert restore == [
+        "digest-cache-${{ runner.os }}-${{ steps.packages.outputs.hash }}-",
+        "digest-cache-${{ runner.os }}-",
+    ]
+    assert all(key.startswith(prefix) for prefix in restore)
+
+
+def test_pages_check_explains_the_first_run_and_passes_once_set_up(tmp_path: Path) -> None:
+    """The check step, run here with a fake `gh`: Pages not enabled or publishing from
+    a branch -> exit 1 with the fix in the job summary; from Actions -> passes."""
+    steps = workflow("init", tmp_path)["jobs"]["build"]["steps"]
+    names = step_names(steps)
+    check = steps[names.index("Check that Pages publishes from GitHub Actions")]
+    assert names.index("Check that Pages publishes from GitHub Actions") < names.index(
+        "Configure Pages"
+    )
+    assert check["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    script = tmp_path / "check.sh"
+    script.write_text(check["run"], "utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_gh = bin_dir / "gh"
+    fake_gh.write_text('#!/bin/sh\nprintf "%s" "$GH_ANSWER"\nexit "$GH_EXIT"\n', "utf-8")
+    fake_gh.chmod(0o755)
+
+    def run(answer: str, code: int) -> tuple[int, str, str]:
+        summary = tmp_path / f"summary-{code}-{len(answer)}.md"
+        env = {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "GH_ANSWER": answer,
+            "GH_EXIT": str(code),
+            "GITHUB_REPOSITORY": "someone/news",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
+        done = subprocess.run(
+            ["bash", "-e", str(script)], env=env, capture_output=True, text=True, timeout=60
+        )
+        text = summary.read_text("utf-8") if summary.exists() else ""
+        return done.returncode, done.stdout, text
+
+    code, out, summary = run("gh: Not Found (HTTP 404)", 1)
+    assert code == 1
+    assert "::error title=GitHub Pages is not set up::" in out
+    assert "https://github.com/someone/news/settings/pages" in summary
+    assert "Source to GitHub Actions" in summary and "HTTP 404" in summary
+    code, out, summary = run("legacy", 0)  # publishing from a branch
+    assert code == 1 and "legacy" in summary
+    code, out, summary = run("workflow", 0)
+    assert (code, out, summary) == (0, "", "")
+
+
+@pytest.mark.parametrize("which", WHICH)
 def test_fetch_job_fetches_commits_then_saves_its_state(which: str, tmp_path: Path) -> None:
     flow = workflow(which, tmp_path)
     (cron,) = (entry["cron"] for entry in flow["on"]["schedule"])
@@ -149,9 +252,9 @@ def test_fetch_job_fetches_commits_then_saves_its_state(which: str, tmp_path: Pa
     assert restore["with"]["restore-keys"].strip() == prefix
     assert save["with"]["key"] == prefix + "${{ hashFiles('" + FETCH_STATE + "/**') }}"
     assert "cache-matched-key" in save["if"]
-    build_cache = next(s for s in flow["jobs"]["build"]["steps"] if "cache" in s.get("name", ""))
-    build_prefix = build_cache["with"]["restore-keys"].strip()
-    assert not prefix.startswith(build_prefix) and not build_prefix.startswith(prefix)
+    build_cache = next(s for s in flow["jobs"]["build"]["steps"] if s.get("id") == "build-cache")
+    for build_prefix in build_cache["with"]["restore-keys"].strip().splitlines():
+        assert not prefix.startswith(build_prefix) and not build_prefix.startswith(prefix)
     # the job hands on the commit it pushed
     assert fetch["outputs"]["sha"] == "${{ steps.commit.outputs.sha }}"
     assert fetch["outputs"]["pushed"] == "${{ steps.commit.outputs.pushed }}"
@@ -228,11 +331,21 @@ def job_runs(job: dict[str, Any], context: dict[str, Any], upstream_ok: bool) ->
     return bool(evaluate(condition, context, upstream_ok))
 
 
-def simulate(flow: dict[str, Any], event: str, fetch: str, pushed: bool) -> dict[str, Any]:
-    """Which jobs run for an event when fetch ends with `fetch` ('success' or
-    'failure') -> job results and the ref the build checks out."""
+def simulate(
+    flow: dict[str, Any], event: str, fetch: str, pushed: bool, branch: str = "trunk"
+) -> dict[str, Any]:
+    """Which jobs run for an event on `branch` (the default branch is "trunk") when
+    fetch ends with `fetch` ('success' or 'failure') -> job results and the ref the
+    build checks out."""
     jobs = flow["jobs"]
-    context: dict[str, Any] = {"github.event_name": event, "github.sha": "trigger-sha"}
+    context: dict[str, Any] = {
+        "github.event_name": event,
+        "github.sha": "trigger-sha",
+        "github.ref_name": branch,
+        "github.event.repository.default_branch": "trunk",
+    }
+    if event == "schedule":  # its event has no repository: it always runs on the default
+        del context["github.event.repository.default_branch"]
     results: dict[str, str] = {}
     ran_ok = True  # every job so far succeeded: `success()` looks at the whole chain
     for name in ("fetch", "build", "deploy"):
@@ -281,6 +394,18 @@ def test_job_conditions(
 ) -> None:
     result = simulate(workflow(which, tmp_path), event, fetch, pushed)
     assert (result["fetch"], result["build"], result["deploy"], result["ref"]) == expected
+
+
+@pytest.mark.parametrize("which", WHICH)
+@pytest.mark.parametrize("event", ["push", "workflow_dispatch"])
+def test_nothing_runs_off_the_default_branch(which: str, event: str, tmp_path: Path) -> None:
+    flow = workflow(which, tmp_path)
+    result = simulate(flow, event, "success", True, branch="feature")
+    assert (result["fetch"], result["build"], result["deploy"]) == ("skipped",) * 3
+    # and the deploy job checks the branch itself, whatever the build did
+    flow["jobs"]["build"]["if"] = "!cancelled() && needs.fetch.result == 'skipped'"
+    result = simulate(flow, event, "success", True, branch="feature")
+    assert result["build"] == "success" and result["deploy"] == "skipped"
 
 
 def test_condition_evaluator_sees_an_implied_skip(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -216,7 +217,13 @@ class _Extractor:
             context = multiprocessing.get_context(
                 "forkserver" if "forkserver" in methods else "spawn"
             )
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            # workers leave Ctrl-C to the main process (see pipeline._pool_map)
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=signal.signal,
+                initargs=(signal.SIGINT, signal.SIG_IGN),
+            )
 
     def __call__(self, body: bytes, url: str) -> Extracted | None:
         if self.pool is None:

@@ -15,6 +15,7 @@ another name served from the same address.
 
 from __future__ import annotations
 
+import importlib.metadata
 import ssl
 import threading
 import time
@@ -25,14 +26,36 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from digest import __version__
+from digest import DISTRIBUTION, __version__
 from digest.fetch import guard
 
-# the address site owners can read about the crawler at (the placeholder the init scaffold
-# uses too, until the project has a public home)
+# the address site owners can read about the crawler at when the installed metadata does
+# not name one (pyproject.toml [project.urls]; a placeholder until the project has a
+# public home, which the init scaffold uses too)
 PROJECT_URL = "https://github.com/OWNER/digest"
-USER_AGENT = f"digest/{__version__} (+{PROJECT_URL})"
-ROBOTS_AGENT = "digest"  # the token robots.txt rules name
+
+
+def _user_agent() -> str:
+    """The installed distribution's metadata -> "digest-ssg/0.1.0 (+https://…)"."""
+    version, url = __version__, PROJECT_URL
+    try:
+        meta = importlib.metadata.metadata(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        pass  # run from a source tree that is not installed
+    else:
+        version = meta["Version"] or version
+        for entry in meta.get_all("Project-URL") or []:
+            label, _, address = entry.partition(",")
+            if label.strip().lower() in {"source", "homepage"} and address.strip():
+                url = address.strip()
+                break
+    return f"{DISTRIBUTION}/{version} (+{url})"
+
+
+USER_AGENT = _user_agent()
+# the token robots.txt rules name; Python's parser also applies a "digest" group to it
+# (a group applies when its token is part of the agent's name)
+ROBOTS_AGENT = DISTRIBUTION
 MAX_BYTES = 8 * 1024 * 1024  # a larger body is refused (as content files are)
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 TIMEOUT = 20.0  # seconds for one request, connecting to the last byte

@@ -52,21 +52,25 @@ def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
         if not rel.lower().endswith(SUFFIXES):
             problems.append(Problem(rel, "unknown file type (expected .md, .txt or .html)"))
             continue
-        data = _read_file(rel, full, problems)
+        data = read_regular_file(rel, full, problems)
         if data is not None:
             files.append(SourceFile(rel, data))
     return files, problems
 
 
-def _read_file(rel: str, full: Path, problems: list[Problem]) -> bytes | None:
+def read_regular_file(
+    rel: str, full: Path, problems: list[Problem], limit: int | None = None
+) -> bytes | None:
     """One regular file's bytes, or None with a problem.
 
     Opened without following a link (a link was resolved and checked by `_walk`;
     a file swapped for a link since is refused) and without blocking (a named
     pipe that appeared since would hang the build), then checked on the open
-    handle; at most MAX_FILE_BYTES + 1 bytes are read, so a file that grows
+    handle; at most `limit` + 1 bytes are read, so a file that grows
     while it is read cannot exhaust memory either.
     """
+    if limit is None:
+        limit = MAX_FILE_BYTES  # looked up at each call (tests lower it)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(full, flags)
@@ -78,21 +82,21 @@ def _read_file(rel: str, full: Path, problems: list[Problem]) -> bytes | None:
         if not stat.S_ISREG(info.st_mode):
             problems.append(Problem(rel, "not a regular file (a pipe, socket or device)"))
             return None
-        if info.st_size > MAX_FILE_BYTES:
+        if info.st_size > limit:
             problems.append(
-                Problem(rel, f"file too large ({info.st_size:,} bytes; limit {MAX_FILE_BYTES:,})")
+                Problem(rel, f"file too large ({info.st_size:,} bytes; limit {limit:,})")
             )
             return None
         chunks: list[bytes] = []
         size = 0
-        while size <= MAX_FILE_BYTES:
-            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-        if size > MAX_FILE_BYTES:
-            problems.append(Problem(rel, f"file too large (over {MAX_FILE_BYTES:,} bytes)"))
+        if size > limit:
+            problems.append(Problem(rel, f"file too large (over {limit:,} bytes)"))
             return None
         return b"".join(chunks)
     except OSError as exc:
@@ -102,8 +106,21 @@ def _read_file(rel: str, full: Path, problems: list[Problem]) -> bytes | None:
         os.close(fd)
 
 
+def walk_folder(root: Path, problems: list[Problem], *, hidden: bool) -> Iterator[tuple[str, Path]]:
+    """A folder -> (relative path, real path) of each regular file in it, in path
+    order, with a problem for every entry refused (see `read_content`). With
+    `hidden`, hidden files and folders are walked like the others (`.nojekyll`,
+    `.well-known/`), except version-control folders and system clutter."""
+    root = root.resolve()
+    return _walk(root, root, problems, set(), hidden)
+
+
+# never published, never worth a word: version control and desktop clutter
+CLUTTER = frozenset({".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", "desktop.ini"})
+
+
 def _walk(
-    folder: Path, root: Path, problems: list[Problem], seen: set[Path]
+    folder: Path, root: Path, problems: list[Problem], seen: set[Path], hidden: bool = False
 ) -> Iterator[tuple[str, Path]]:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -119,7 +136,9 @@ def _walk(
             # or the report (it crashed the whole build); it has to be renamed.
             problems.append(Problem(_printable(rel), "file name is not valid UTF-8; rename it"))
             continue
-        if entry.name.startswith("."):
+        if hidden and entry.name in CLUTTER:
+            continue
+        if entry.name.startswith(".") and not hidden:
             # Skipped like other site generators do (".git", ".DS_Store", editor
             # files), but said: a hidden article must not vanish without a word.
             # A cache folder (digest's own, when the content folder is the project)
@@ -150,7 +169,7 @@ def _walk(
             if path in seen:
                 problems.append(Problem(rel, "symbolic link loop"))
                 continue
-            yield from _walk(path, root, problems, seen)
+            yield from _walk(path, root, problems, seen, hidden)
         elif path.is_file():
             yield rel, path
         else:
