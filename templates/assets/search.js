@@ -232,6 +232,8 @@ form.addEventListener("submit", (event) => {
   const url = new URL(window.location.href);
   url.searchParams.set("q", input.value);
   window.history.replaceState(null, "", url);
+  // the search typing scheduled would run again after this one and clear its results
+  window.clearTimeout(timer);
   run(input.value);
 });
 
