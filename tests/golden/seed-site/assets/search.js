@@ -29,6 +29,20 @@ let pending = []; // results of the current query not shown yet
 let currentQuery = "";
 let total = 0;
 
+// Messages in the site's language: search.html carries them, from the catalogs, as
+// data-msg-* attributes of the status line; "{name}" marks a value. English when absent.
+function msg(key, english, values = {}) {
+  const text = status.dataset["msg" + key] || english;
+  return text.replace(/\{(\w+)\}/g, (mark, name) => (name in values ? String(values[name]) : mark));
+}
+
+// A message about a count n: the page's language says whether n takes the form for
+// one (data-msg-KEY-one) or the other (data-msg-KEY-other); english = [one, other].
+function counted(key, n, english, values) {
+  const one = new Intl.PluralRules(document.documentElement.lang || "en").select(n) === "one";
+  return msg(key + (one ? "One" : "Other"), english[n === 1 ? 0 : 1], { ...values, n });
+}
+
 // A large digest's index comes in shards: pagefind/ lists the others in
 // digest-shards.json, and each is merged into one search.
 const shardList = new URL("../pagefind/digest-shards.json", import.meta.url).href;
@@ -47,12 +61,6 @@ async function engine() {
     pagefind = loaded;
   }
   return pagefind;
-}
-
-// The page's words, from data-* attributes of the status line (translated there).
-function say(key, values) {
-  const text = status.dataset[key] || "";
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
 // A word as Pagefind compares it: lower case, no diacritics, no punctuation.
@@ -136,7 +144,7 @@ function showResult(data) {
   if (data.meta && data.meta.kind) {
     const kind = document.createElement("span");
     kind.className = "kind";
-    kind.textContent = data.meta.kind;
+    kind.textContent = msg("Kind" + data.meta.kind, data.meta.kind);
     heading.append(" ", kind);
   }
   const excerpt = document.createElement("p");
@@ -149,9 +157,12 @@ function showResult(data) {
 
 function describe() {
   const shown = list.children.length;
-  const values = { query: currentQuery, count: total, shown };
-  if (total === 1) return say("one", values);
-  return shown < total ? say("shown", values) : say("many", values);
+  const values = { words: currentQuery, shown };
+  if (shown < total) {
+    const english = ["{n} result for “{words}”, {shown} shown.", "{n} results for “{words}”, {shown} shown."];
+    return counted("Shown", total, english, values);
+  }
+  return counted("", total, ["{n} result for “{words}”.", "{n} results for “{words}”."], values);
 }
 
 // The next page of results of the current query -> the list; the first new
@@ -164,7 +175,7 @@ async function showMore(ticket, focus) {
   const links = found.map(showResult).filter((link) => link !== null);
   status.textContent = describe();
   more.hidden = pending.length === 0;
-  more.textContent = more.dataset.label.replace("{left}", String(pending.length));
+  more.textContent = counted("More", pending.length, ["More results ({n} more)", "More results ({n} more)"], {});
   if (focus && links.length) links[0].focus();
 }
 
@@ -178,7 +189,7 @@ async function run(query) {
     status.textContent = "";
     return;
   }
-  status.textContent = say("searching", {});
+  status.textContent = msg("Searching", "Searching…");
   let search;
   let absent;
   try {
@@ -187,7 +198,10 @@ async function run(query) {
     search = absent === null ? await pf.search(words) : null;
   } catch (error) {
     if (ticket !== latest) return;
-    status.textContent = say("failed", {});
+    status.textContent = msg(
+      "Unavailable",
+      "Search could not load. It needs the site to be served over http(s), not opened from disk.",
+    );
     needs.hidden = false;
     console.warn("digest search:", error);
     return;
@@ -196,7 +210,12 @@ async function run(query) {
   currentQuery = words;
   if (search === null || search.results.length === 0) {
     status.textContent =
-      absent === null ? say("nothing", { query: words }) : say("absent", { query: words, word: absent });
+      absent === null
+        ? msg("None", "Nothing found for “{words}”.", { words })
+        : msg("Absent", "Nothing found for “{words}”: no page has a word beginning “{word}”.", {
+            words,
+            word: absent,
+          });
     return;
   }
   pending = search.results.slice();
