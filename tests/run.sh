@@ -11,7 +11,8 @@
 # need Debian's Chromium, Java (for the Nu HTML checker) and npm (for axe-core), and a
 # TLS test of `digest fetch` needs openssl.
 # Those are installed with apt-get only when missing, so local runs stay fast;
-# installing needs root. Without them the tests skip locally and fail in CI.
+# installing needs root, or sudo (which may ask for a password). Without them the
+# tests skip locally and fail in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
@@ -26,13 +27,15 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # a TLS test's certifi
 python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("ensurepip.__main__") is None)' \
   2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  as_root=()
+  [ "$(id -u)" = 0 ] || as_root=(sudo)
+  if command -v apt-get >/dev/null 2>&1 && { [ "${#as_root[@]}" = 0 ] || command -v sudo >/dev/null 2>&1; }; then
     echo "tests/run.sh: installing ${missing[*]} with apt-get" >&2
-    apt-get update -q
-    apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}"
+    "${as_root[@]}" apt-get update -q
+    "${as_root[@]}" apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}"
   else
-    echo "tests/run.sh: ${missing[*]} missing and cannot be installed here (needs root" \
-      "and apt-get); the browser tests will skip (and fail under CI)" >&2
+    echo "tests/run.sh: ${missing[*]} missing and cannot be installed here (needs apt-get" \
+      "and root or sudo); the browser tests will skip (and fail under CI)" >&2
   fi
 fi
 

@@ -91,7 +91,8 @@ def clean_env(bin_dir: Path) -> dict[str, str]:
 
 def test_readme_has_two_commands_and_the_first_makes_a_venv() -> None:
     install, tests = readme_commands()
-    assert install.startswith("python3 -m venv .venv && ")
+    assert install.startswith("python3 -m venv .venv || ")
+    assert install.endswith(" && .venv/bin/pip install . && .venv/bin/digest build")
     assert tests == "bash tests/run.sh"
 
 
@@ -192,3 +193,82 @@ def test_fetch_user_agent_names_the_distribution() -> None:
 
     assert re.fullmatch(rf"digest-ssg/{re.escape(__version__)} \(\+https://\S+\)", USER_AGENT)
     assert ROBOTS_AGENT == "digest-ssg"
+
+
+DEBIAN_PYTHON_STUB = """#!/bin/sh
+# python3 of a fresh Debian: venv cannot make pip until python3-venv is installed
+for last; do :; done
+if [ "$1 $2" = "-m venv" ] && [ ! -e "$STUBS/python3-venv-installed" ]; then
+  mkdir -p "$last"
+  echo "The virtual environment was not created successfully because ensurepip is not"
+  echo "available.  On Debian/Ubuntu systems, you need to install the python3-venv"
+  echo "package using the following command."
+  exit 1
+fi
+echo "python3 $*" >> "$STUBS/calls"
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$last/bin"; fi
+"""
+
+APT_STUB = """#!/bin/sh
+echo "apt-get $* (uid $ROLE)" >> "$STUBS/calls"
+case "$*" in *"install"*"python3-venv"*) touch "$STUBS/python3-venv-installed";; esac
+"""
+
+SUDO_STUB = """#!/bin/sh
+ROLE=root exec "$@"
+"""
+
+
+def _run_install_with_stubs(tmp_path: Path, *, with_sudo: bool) -> list[str]:
+    """README's first command up to the venv, on stubs of a fresh Debian's python3,
+    apt-get and (optionally) sudo -> the calls they saw, in order."""
+    install = readme_commands()[0].split(" && .venv/bin/pip install")[0]
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name, text in [("python3", DEBIAN_PYTHON_STUB), ("apt-get", APT_STUB)] + (
+        [("sudo", SUDO_STUB)] if with_sudo else []
+    ):
+        (stubs / name).write_text(text, "utf-8")
+        (stubs / name).chmod(0o755)
+    tools = tmp_path / "tools"  # PATH holds the stubs and these only: no real sudo
+    tools.mkdir()
+    for tool in ("mkdir", "touch"):
+        found = shutil.which(tool)
+        assert found, tool
+        (tools / tool).symlink_to(found)
+    env = {"PATH": f"{stubs}:{tools}", "STUBS": str(stubs), "ROLE": "user"}
+    bash = shutil.which("bash")
+    assert bash
+    done = subprocess.run(
+        [bash, "-euo", "pipefail", "-c", install],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ensurepip is not" in done.stdout  # Python's own word reaches the reader
+    return (stubs / "calls").read_text("utf-8").splitlines()
+
+
+def test_install_command_installs_python3_venv_through_sudo_on_a_fresh_debian(
+    tmp_path: Path,
+) -> None:
+    calls = _run_install_with_stubs(tmp_path, with_sudo=True)
+    assert calls == [
+        "apt-get update -q (uid root)",
+        "apt-get install -y -q python3-venv (uid root)",
+        "python3 -m venv --clear .venv",
+    ]
+
+
+def test_install_command_runs_apt_get_itself_as_root_without_sudo(tmp_path: Path) -> None:
+    # a container: root, no sudo installed (the stub apt-get sees no sudo in between)
+    calls = _run_install_with_stubs(tmp_path, with_sudo=False)
+    assert calls == [
+        "apt-get update -q (uid user)",
+        "apt-get install -y -q python3-venv (uid user)",
+        "python3 -m venv --clear .venv",
+    ]
