@@ -4,6 +4,7 @@ Run from the repository root::
 
     python -m benchmarks.speed                      # 1,000, 5,000 and 20,000 articles
     python -m benchmarks.speed --sizes 1000 --json speed.json
+    python -m benchmarks.speed --sizes 100000       # the 100,000-article corpus
 
 For each size it writes a corpus of Markdown articles into a temporary folder:
 the BBC News texts of `../shared/eval/bbc_news.jsonl` (exact-duplicate bodies
@@ -14,9 +15,10 @@ repeat is a new article rather than a copy of a recent one. Every run is a
 fresh process:
 
 - digest: cold build (no output, no cache), no-op rebuild, rebuild after adding
-  one article, rebuild after editing one, and peak RSS of the cold build (of
-  the largest process: digest itself, a worker or Pagefind), with the time of
-  each stage of each run;
+  one article, after adding a day of news (1 % more articles, dated after the
+  others), after editing one article and after deleting one, and peak RSS of
+  the cold build (of the largest process: digest itself, a worker or
+  Pagefind), with the time of each stage of each run;
 - Pelican 4.12 (installed into a virtual environment of the benchmark's own, in
   the temporary folder; default theme, no feeds): cold build of the same files;
 - Hugo (Debian's `hugo`, with a minimal list and single-page layout): cold build.
@@ -52,7 +54,9 @@ class Row:
     digest_cold: float
     digest_noop: float
     digest_add_one: float
+    digest_add_day: float
     digest_edit_one: float
+    digest_delete_one: float
     digest_peak_rss_mb: float
     pelican_cold: float | None
     hugo_cold: float | None
@@ -99,9 +103,8 @@ def corpus(size: int) -> list[tuple[str, str, datetime]]:
 def write_digest(folder: Path, articles: list[tuple[str, str, datetime]]) -> None:
     content = folder / "content"
     content.mkdir(parents=True)
-    for i, (title, body, when) in enumerate(articles):
-        front = f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n"
-        (content / f"a{i:05d}.md").write_text(front + body + "\n", encoding="utf-8")
+    for i, article in enumerate(articles):
+        write_article(content, i, article)
 
 
 def write_pelican(folder: Path, articles: list[tuple[str, str, datetime]]) -> None:
@@ -186,31 +189,47 @@ def pelican_python(work: Path) -> Path | None:
     return venv / "bin" / "pelican"
 
 
+def write_article(content: Path, index: int, article: tuple[str, str, datetime]) -> None:
+    title, body, when = article
+    front = f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n"
+    (content / f"a{index:05d}.md").write_text(front + body + "\n", encoding="utf-8")
+
+
+def day_of_news(size: int) -> int:
+    """How many articles "a day of news" adds to a digest of `size`: 1 %."""
+    return max(1, size // 100)
+
+
 def measure(size: int, work: Path, jobs: int | None) -> Row:
-    articles = corpus(size)
+    day = day_of_news(size)
+    articles = corpus(size + 1 + day)  # the digest, then one more, then a day more
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     digest_dir = work / f"digest-{size}"
-    write_digest(digest_dir, articles[:-1])
+    write_digest(digest_dir, articles[:size])
+    content = digest_dir / "content"
     build = [sys.executable, "-m", "digest", "build", "--verbose"]
     if jobs:
         build += ["--jobs", str(jobs)]
     stages = {}
-    cold, rss, out = timed(build, digest_dir, env)
-    stages["cold"] = stage_times(out)
-    noop, _, out = timed(build, digest_dir, env)
-    stages["no-op"] = stage_times(out)
-    title, body, when = articles[-1]
-    new = digest_dir / "content" / f"a{size - 1:05d}.md"
-    new.write_text(
-        f"---\ntitle: {json.dumps(title)}\ndate: {when:%Y-%m-%dT%H:%M:%S}Z\n---\n\n{body}\n",
-        encoding="utf-8",
-    )
-    add_one, _, out = timed(build, digest_dir, env)
-    stages["add one"] = stage_times(out)
-    edited = digest_dir / "content" / "a00000.md"
+
+    def run(name: str) -> tuple[float, float]:
+        seconds, rss, out = timed(build, digest_dir, env)
+        stages[name] = stage_times(out)
+        return seconds, rss
+
+    cold, rss = run("cold")
+    noop, _ = run("no-op")
+    write_article(content, size, articles[size])
+    add_one, _ = run("add one")
+    for index in range(size + 1, size + 1 + day):
+        write_article(content, index, articles[index])
+    add_day, _ = run(f"add a day ({day})")
+    edited = content / "a00000.md"
     edited.write_text(edited.read_text("utf-8") + "\nA correction was added.\n", "utf-8")
-    edit_one, _, out = timed(build, digest_dir, env)
-    stages["edit one"] = stage_times(out)
+    edit_one, _ = run("edit one")
+    (content / f"a{size // 2:05d}.md").unlink()
+    delete_one, _ = run("delete one")
+    articles = articles[:size]  # the plain generators build the digest's first size
 
     pelican_cold = None
     pelican = pelican_python(work)
@@ -227,14 +246,27 @@ def measure(size: int, work: Path, jobs: int | None) -> Row:
         hugo_cold, _, _ = timed(["hugo", "--quiet"], hugo_dir)
     else:
         print("hugo not found (apt-get install hugo): Hugo column left empty", file=sys.stderr)
-    return Row(size, cold, noop, add_one, edit_one, rss, pelican_cold, hugo_cold, stages)
+    return Row(
+        size,
+        cold,
+        noop,
+        add_one,
+        add_day,
+        edit_one,
+        delete_one,
+        rss,
+        pelican_cold,
+        hugo_cold,
+        stages,
+    )
 
 
 def table(rows: list[Row]) -> str:
     lines = [
         "| articles | digest cold | Pelican cold | Hugo cold | cold / Pelican | no-op | add one "
-        "| add one / Hugo cold | edit one | s per 1k articles | peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| add one / Hugo cold | add a day (1 %) | edit one | delete one | s per 1k articles "
+        "| peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
 
@@ -245,8 +277,8 @@ def table(rows: list[Row]) -> str:
             f"| {r.size:,} | {fmt(r.digest_cold)} | {fmt(r.pelican_cold)} | {fmt(r.hugo_cold)} "
             f"| {r.ratio(r.digest_cold, r.pelican_cold)} | {fmt(r.digest_noop)} "
             f"| {fmt(r.digest_add_one)} | {r.ratio(r.digest_add_one, r.hugo_cold)} "
-            f"| {fmt(r.digest_edit_one)} | {r.digest_cold / r.size * 1000:.2f} s "
-            f"| {r.digest_peak_rss_mb:.0f} MB |"
+            f"| {fmt(r.digest_add_day)} | {fmt(r.digest_edit_one)} | {fmt(r.digest_delete_one)} "
+            f"| {r.digest_cold / r.size * 1000:.2f} s | {r.digest_peak_rss_mb:.0f} MB |"
         )
     return "\n".join(lines)
 

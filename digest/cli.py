@@ -15,6 +15,7 @@ import click
 from digest import DISTRIBUTION, __version__
 from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
 from digest.deploy import check_target, deploy_site, pages_url
+from digest.executors import EXECUTORS, Executor, make_executor
 from digest.load import SUFFIXES
 from digest.models import BuildReport, DigestError
 from digest.pipeline import build as build_site
@@ -144,6 +145,20 @@ def _load(config_file: Path | None, overrides: dict[str, Any]) -> tuple[Config, 
     type=click.IntRange(min=1),
     help="Worker processes analysing articles [default: one per core].",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    envvar="DIGEST_EXECUTOR",
+    help="Where articles are analysed: worker processes here, or a Dask cluster "
+    "[default: process; dask when a scheduler is given]. Env: DIGEST_EXECUTOR.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="DIGEST_SCHEDULER",
+    help="Dask scheduler (tcp://host:8786); without one, --executor dask starts a "
+    "local cluster of --jobs workers. Env: DIGEST_SCHEDULER.",
+)
 @verbosity_options
 def build(
     content: Path | None,
@@ -154,12 +169,23 @@ def build(
     no_cache: bool,
     strict: bool,
     jobs: int | None,
+    executor: str | None,
+    scheduler: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Read the content folder and write the digest site."""
     config, base = _load(config_file, _overrides(content, output, base_url, article_text))
-    report = _build(config, base, strict=strict, cache=not no_cache, quiet=quiet, jobs=jobs)
+    try:
+        runner = make_executor(executor or ("dask" if scheduler else "process"), scheduler, jobs)
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        report = _build(
+            config, base, strict=strict, cache=not no_cache, quiet=quiet, executor=runner
+        )
+    finally:
+        runner.close()
     _print_report(report, quiet=quiet, verbose=verbose)
     _hint_if_empty(report, base / config.content)
     if strict and report.problems:
@@ -167,12 +193,18 @@ def build(
 
 
 def _build(
-    config: Config, base: Path, *, strict: bool, cache: bool, quiet: bool, jobs: int | None = None
+    config: Config,
+    base: Path,
+    *,
+    strict: bool,
+    cache: bool,
+    quiet: bool,
+    executor: Executor | None = None,
 ) -> BuildReport:
     try:
         with ProgressBar(enabled=not quiet) as progress:
             return build_site(
-                config, base, strict=strict, cache=cache, progress=progress, jobs=jobs
+                config, base, strict=strict, cache=cache, progress=progress, executor=executor
             )
     except DigestError as exc:
         raise click.ClickException(str(exc)) from None

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
+import functools
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from digest import state
 from digest.analyse import analyse_file
-from digest.cache import ArticleCache, check_cache_path
+from digest.cache import ArticleCache, check_cache_path, fingerprint
 from digest.cluster import group_articles, term_idf
 from digest.config import Config
 from digest.dates import future_date_notes
+from digest.executors import Executor, ProcessExecutor
 from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
@@ -42,6 +39,7 @@ def build(
     cache: bool = True,
     progress: Progress | None = None,
     jobs: int | None = None,
+    executor: Executor | None = None,
 ) -> BuildReport:
     """Config (paths relative to `base`) -> the site written to disk, and a report.
 
@@ -49,8 +47,9 @@ def build(
     unusable output path, a broken template); bad articles become problems. With
     `strict`, any problem stops the build before anything is written. Per-article
     results are kept in the cache folder (`config.cache`) unless `cache` is False.
-    Articles not in the cache are analysed by `jobs` worker processes (default:
-    one per core); the output is the same for any number. With the cache, a
+    Articles not in the cache are analysed by `executor` (see `digest.executors`;
+    default: `jobs` worker processes, one per core when None); the output is the
+    same for any executor and any number of workers. With the cache, a
     build whose inputs and output folder are as the last build left them stops
     after reading the content (`BuildReport.up_to_date`; see `digest.state`).
     """
@@ -83,7 +82,9 @@ def build(
         if report is not None:
             return report
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
-    articles, more, hits = analyse_files(files, config, store, progress, jobs)
+    articles, more, hits = analyse_files(
+        files, config, store, progress, executor or ProcessExecutor(jobs)
+    )
     misses = len(files) - hits
     del files  # the bytes of every file: not needed again
     problems += more
@@ -249,13 +250,13 @@ def analyse_files(
     config: Config,
     cache: ArticleCache | None = None,
     progress: Progress | None = None,
-    jobs: int | None = None,
+    executor: Executor | None = None,
 ) -> tuple[list[Article], list[Problem], int]:
     """Source files -> (articles, problems, how many results came from the cache).
 
     Each file is analysed on its own. The cache is read and written here, in the
     calling process, and only the misses are analysed: that loop is the one to
-    hand to a process pool.
+    hand to the executor (default: a local process pool).
     """
     ids = article_ids([f.path for f in files])
     results: dict[str, Article | Problem] = {}
@@ -268,7 +269,7 @@ def analyse_files(
                 results[source.path] = shared_terms(hit)
     hits = len(results)
     misses = [source for source in files if source.path not in results]
-    analysed = _analyse_in_parallel(misses, ids, config, jobs)
+    analysed = _analyse_in_parallel(misses, ids, config, executor or ProcessExecutor())
     for done, (source, result) in enumerate(zip(misses, analysed, strict=False), 1):
         if cache is not None:
             cache.put(keys[source.path], result)
@@ -299,51 +300,15 @@ def shared_terms(result: Article | Problem) -> Article | Problem:
     return replace(result, terms=tuple(map(sys.intern, result.terms)))
 
 
-# Fewer files than this are analysed in this process: starting workers costs more.
-PARALLEL_MIN_FILES = 32
-
-
 def _analyse_in_parallel(
-    files: Sequence[SourceFile], ids: dict[str, str], config: Config, jobs: int | None
+    files: Sequence[SourceFile], ids: dict[str, str], config: Config, executor: Executor
 ) -> Iterator[Article | Problem]:
-    """Files -> their analyses in the same order, from a pool of worker processes
-    when there are enough of them (each analysis is independent and pure)."""
-    workers = min(jobs or os.cpu_count() or 1, max(1, len(files) // 8))
-    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        return (analyse_file(f, ids[f.path], config) for f in files)
-    # forkserver: workers never inherit threads of the caller (digest serve has some)
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    chunk = max(1, len(files) // (workers * 8))
-    return _pool_map(context, workers, chunk, files, [ids[f.path] for f in files], config)
-
-
-def _pool_map(
-    context: Any,
-    workers: int,
-    chunk: int,
-    files: Sequence[SourceFile],
-    article_ids: list[str],
-    config: Config,
-) -> Iterator[Article | Problem]:
-    # Ctrl-C is the main process's to handle (exit 130, "Interrupted."): workers
-    # ignore it from their first instruction (`signal.signal` needs no import of
-    # digest), instead of each printing a KeyboardInterrupt traceback.
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=signal.signal,
-        initargs=(signal.SIGINT, signal.SIG_IGN),
-    )
-    try:
-        yield from pool.map(
-            analyse_file, files, article_ids, [config] * len(files), chunksize=chunk
-        )
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)  # queued files are not started
-        raise
-    pool.shutdown()
+    """Files -> their analyses in the same order, from the executor's workers (each
+    analysis is independent and pure), once they are known to analyse as this
+    process would."""
+    if files:
+        executor.check(functools.partial(fingerprint, config), fingerprint(config))
+    return executor.map(analyse_file, files, [ids[f.path] for f in files], [config] * len(files))
 
 
 def missing_content_hint(name: str, base: Path) -> str:

@@ -1,12 +1,21 @@
-"""Per-article work in worker processes gives the same site as one process."""
+"""Per-article work in worker processes, local or on a Dask cluster, gives the same site
+as one process."""
 
 from __future__ import annotations
 
 import random
+import socket
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+from dask.distributed import get_task_stream
+
+from digest.cli import main
 from digest.config import Config
-from digest.pipeline import PARALLEL_MIN_FILES, build
+from digest.executors import DASK_BATCH, PARALLEL_MIN_ITEMS, DaskExecutor, make_executor
+from digest.models import DigestError
+from digest.pipeline import build
 from tests.test_golden import tree
 
 TOPICS = [
@@ -34,12 +43,85 @@ def write_corpus(folder: Path, count: int) -> None:
 
 def test_parallel_build_equals_serial_build(tmp_path: Path) -> None:
     content = tmp_path / "content"
-    write_corpus(content, PARALLEL_MIN_FILES + 8)
+    write_corpus(content, PARALLEL_MIN_ITEMS + 8)
     outputs = {}
     for jobs in (1, 2):
         out = tmp_path / f"site-{jobs}"
         config = Config(content=str(content), output=str(out), search=False)
         report = build(config, tmp_path, cache=False, jobs=jobs)
-        assert report.articles == PARALLEL_MIN_FILES + 8
+        assert report.articles == PARALLEL_MIN_ITEMS + 8
         outputs[jobs] = tree(out)
     assert outputs[1] == outputs[2]
+
+
+def test_dask_executor_builds_the_same_site_as_local_processes(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_corpus(content, PARALLEL_MIN_ITEMS + 8)
+    local = tmp_path / "site-local"
+    build(Config(content=str(content), output=str(local), search=False), tmp_path, cache=False)
+    remote = tmp_path / "site-dask"
+    config = Config(content=str(content), output=str(remote), search=False)
+    with DaskExecutor(jobs=2) as executor:  # a LocalCluster of two worker processes
+        workers = executor.client.scheduler_info()["workers"]
+        assert len(workers) == 2
+        with get_task_stream(executor.client) as stream:  # what ran on the workers
+            report = build(config, tmp_path, cache=False, executor=executor)
+    assert report.articles == PARALLEL_MIN_ITEMS + 8
+    batches = [task for task in stream.data if str(task["key"]).startswith("_run_batch-")]
+    assert len(batches) == -(-(PARALLEL_MIN_ITEMS + 8) // DASK_BATCH)
+    assert {task["worker"] for task in batches} <= set(workers)
+    assert tree(remote) == tree(local)
+
+
+def test_dask_worker_that_would_analyse_differently_stops_the_build() -> None:
+    with DaskExecutor(jobs=1) as executor:
+        executor.check(lambda: "same", "same")  # agreeing workers pass
+        with pytest.raises(DigestError, match=r"1 of 1 Dask worker\(s\) would analyse"):
+            executor.check(lambda: "digest 0.0.1", "digest 0.1.0")
+
+
+def test_unreachable_scheduler_is_a_clear_error() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(DigestError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1"):
+        make_executor("dask", f"tcp://127.0.0.1:{port}", timeout=2).check(str, "")
+
+
+def test_unknown_executor_and_stray_scheduler_are_refused() -> None:
+    with pytest.raises(DigestError, match="unknown executor 'spark'"):
+        make_executor("spark")
+    with pytest.raises(DigestError, match="needs --executor dask"):
+        make_executor("process", "tcp://127.0.0.1:8786")
+
+
+def test_cli_builds_on_a_local_dask_cluster(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_corpus(content, 6)
+    out = tmp_path / "site"
+    args = ["build", "--content", str(content), "--output", str(out), "--no-cache"]
+    result = CliRunner().invoke(main, [*args, "--executor", "dask", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Built " in result.output and "from 6 articles" in result.output
+    plain = tmp_path / "plain"
+    result = CliRunner().invoke(
+        main, ["build", "--content", str(content), "--output", str(plain), "--no-cache"]
+    )
+    assert result.exit_code == 0, result.output
+    assert tree(out) == tree(plain)
+
+
+def test_scheduler_from_the_environment_means_dask(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_corpus(content, 2)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(
+        main,
+        ["build", "--content", str(content), "--output", str(tmp_path / "site"), "--no-cache"],
+        env={"DIGEST_SCHEDULER": f"tcp://127.0.0.1:{port}"},
+    )
+    assert result.exit_code == 1
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in result.output
+    assert not (tmp_path / "site").exists()

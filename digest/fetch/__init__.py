@@ -217,7 +217,7 @@ class _Extractor:
             context = multiprocessing.get_context(
                 "forkserver" if "forkserver" in methods else "spawn"
             )
-            # workers leave Ctrl-C to the main process (see pipeline._pool_map)
+            # workers leave Ctrl-C to the main process (see executors._pool_map)
             self.pool = ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=context,

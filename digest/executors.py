@@ -1,0 +1,219 @@
+"""Where per-article work runs: in this process, a local process pool, or a Dask cluster.
+
+Every executor maps one pure function over a sequence of items and yields the
+results in the items' order, so the build's output never depends on where (or
+in how many places) the work ran. The pipeline picks one with `make_executor`:
+
+- "process" (the default): this process for a few items, else a pool of worker
+  processes on this machine, one per core unless `jobs` says otherwise;
+- "dask": the workers of a Dask distributed cluster — the scheduler at
+  `scheduler` ("tcp://host:8786"), or a `LocalCluster` of `jobs` workers
+  started for this build when no scheduler is given. Dask is an optional
+  dependency (`pip install 'digest-ssg[dask]'`), imported only here and only
+  when asked for. Before any work is sent, each worker computes the analysis
+  fingerprint (digest's version and analysis code, the libraries it calls,
+  Python's version, the settings) and a worker whose fingerprint differs from
+  this process's stops the build: it would analyse differently.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from digest.models import DigestError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXECUTORS = ("process", "dask")
+
+# Fewer items than this run in this process: starting workers costs more.
+PARALLEL_MIN_ITEMS = 32
+
+# Items per Dask task: one task per item costs the scheduler about a millisecond
+# each, and results come back in order, batch by batch.
+DASK_BATCH = 32
+
+
+class Executor(Protocol):
+    """Maps a pure function over items, results in the items' order."""
+
+    def map(self, fn: Callable[..., R], *columns: Sequence[Any]) -> Iterator[R]: ...
+
+    def check(self, probe: Callable[[], str], expected: str) -> None:
+        """Raise DigestError when a worker's `probe()` differs from `expected`."""
+
+    def close(self) -> None: ...
+
+
+class ProcessExecutor:
+    """This process for few items, else a process pool of `jobs` workers (default:
+    one per core)."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = jobs
+
+    def check(self, probe: Callable[[], str], expected: str) -> None:
+        """Local workers run this installation: nothing to check."""
+
+    def map(self, fn: Callable[..., R], *columns: Sequence[Any]) -> Iterator[R]:
+        count = len(columns[0]) if columns else 0
+        workers = min(self.jobs or os.cpu_count() or 1, max(1, count // 8))
+        if workers < 2 or count < PARALLEL_MIN_ITEMS:
+            return map(fn, *columns)
+        # forkserver: workers never inherit threads of the caller (digest serve has some)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        chunk = max(1, count // (workers * 8))
+        return _pool_map(context, workers, chunk, fn, columns)
+
+    def close(self) -> None:
+        """Each map's pool is shut down when the map is done: nothing to close."""
+
+
+def _pool_map(
+    context: Any, workers: int, chunk: int, fn: Callable[..., R], columns: Sequence[Sequence[Any]]
+) -> Iterator[R]:
+    # Ctrl-C is the main process's to handle (exit 130, "Interrupted."): workers
+    # ignore it from their first instruction (`signal.signal` needs no import of
+    # digest), instead of each printing a KeyboardInterrupt traceback.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=signal.signal,
+        initargs=(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        yield from pool.map(fn, *columns, chunksize=chunk)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # queued items are not started
+        raise
+    pool.shutdown()
+
+
+def _run_batch(fn: Callable[..., R], rows: list[tuple[Any, ...]]) -> list[R]:
+    """One Dask task: `fn` over a batch of argument rows."""
+    return [fn(*row) for row in rows]
+
+
+class DaskExecutor:
+    """The workers of a Dask distributed cluster: the scheduler at `scheduler`, or
+    a LocalCluster of `jobs` single-threaded worker processes when it is None.
+    `timeout`: seconds to wait for the scheduler."""
+
+    def __init__(
+        self, scheduler: str | None = None, jobs: int | None = None, timeout: float = 20
+    ) -> None:
+        try:
+            import dask.distributed  # noqa: F401  (checked now, used when work arrives)
+        except ImportError:
+            raise DigestError(
+                "the dask executor needs Dask: pip install 'digest-ssg[dask]'"
+            ) from None
+        self.scheduler = scheduler
+        self.jobs = jobs
+        self.timeout = timeout
+        self.cluster: Any = None
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The Dask client, connected (or its local cluster started) on first use: a
+        build that finds everything in the cache never waits for a cluster."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        from dask.distributed import Client, LocalCluster
+
+        try:
+            if self.scheduler:
+                return Client(self.scheduler, timeout=self.timeout)  # type: ignore[no-untyped-call]
+            self.cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=self.jobs or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            return Client(self.cluster)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            where = self.scheduler or "a local cluster"
+            raise DigestError(f"cannot reach the Dask scheduler at {where}: {exc}") from None
+
+    def check(self, probe: Callable[[], str], expected: str) -> None:
+        answers: dict[str, str] = self.client.run(probe)
+        if not answers:
+            raise DigestError("the Dask cluster has no workers")
+        odd = sorted(worker for worker, answer in answers.items() if answer != expected)
+        if odd:
+            raise DigestError(
+                f"{len(odd)} of {len(answers)} Dask worker(s) would analyse differently "
+                f"from this machine (another digest-ssg, library or Python version, first "
+                f"{odd[0]}): install the same versions on every worker"
+            )
+
+    def map(self, fn: Callable[..., R], *columns: Sequence[Any]) -> Iterator[R]:
+        rows = list(zip(*columns, strict=True))
+        batches = [rows[i : i + DASK_BATCH] for i in range(0, len(rows), DASK_BATCH)]
+        return self._in_order(fn, batches)
+
+    def _in_order(self, fn: Callable[..., R], batches: list[list[tuple[Any, ...]]]) -> Iterator[R]:
+        """Submit a window of batches ahead, yield their results in order: the
+        cluster stays busy while memory holds only the window's results."""
+        window = max(4, 4 * len(self.client.scheduler_info().get("workers", {})))
+        futures: list[Any] = []
+        submitted = 0
+        try:
+            for index in range(len(batches)):
+                while submitted < len(batches) and submitted < index + window:
+                    futures.append(
+                        self.client.submit(_run_batch, fn, batches[submitted], pure=False)
+                    )
+                    submitted += 1
+                yield from futures[index].result()
+                futures[index] = None  # its results are out: let it go
+        except BaseException:
+            self.client.cancel([f for f in futures if f is not None])
+            raise
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def make_executor(
+    name: str = "process",
+    scheduler: str | None = None,
+    jobs: int | None = None,
+    timeout: float = 20,
+) -> Executor:
+    """An executor's name ("process" or "dask"), a Dask scheduler address and a worker
+    count (and seconds to wait for the scheduler) -> the executor. DigestError for an
+    unknown name or an unreachable cluster."""
+    if name == "process":
+        if scheduler:
+            raise DigestError("a scheduler address needs --executor dask")
+        return ProcessExecutor(jobs)
+    if name == "dask":
+        return DaskExecutor(scheduler, jobs, timeout)
+    raise DigestError(f"unknown executor '{name}' (choose from: {', '.join(EXECUTORS)})")
