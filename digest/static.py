@@ -14,14 +14,13 @@ pages, and a static path that is also a page path stops the build (`collisions`)
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.load.files import read_inside, walk_folder
+from digest.load.files import MAX_DEPTH, list_inside, read_inside, walk_folder
 from digest.models import DigestError, Problem
 from digest.render import ASSETS
 from digest.search import BUNDLE
@@ -212,23 +211,25 @@ def _publishable(rel: str) -> bool:
 
 
 def _listing(output: Path) -> list[tuple[str, int]]:
-    """Every entry under the output folder but folders -> (relative path, lstat mode)."""
+    """Every entry under the output folder but folders -> (relative path, mode).
+
+    Each folder is opened from the output folder down without following a link
+    (`list_inside`): a folder swapped for a link mid-build is not listed, so no
+    file from elsewhere is taken for one of the site's. Folders nested deeper
+    than the content walk's bound are not listed (their files go with the old site).
+    """
     found: list[tuple[str, int]] = []
-    stack = [(output, "")]
+    stack = [""]
     while stack:
-        folder, prefix = stack.pop()
+        prefix = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            entries = list_inside(output, prefix)
         except OSError:
             continue
-        for entry in entries:
-            rel = prefix + entry.name
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError:
-                continue
-            if stat.S_ISDIR(mode):
-                stack.append((Path(entry.path), rel + "/"))
-            else:
+        for name, mode in entries:
+            rel = prefix + name
+            if not stat.S_ISDIR(mode):
                 found.append((rel, mode))
+            elif rel.count("/") < MAX_DEPTH:
+                stack.append(rel + "/")
     return sorted(found)

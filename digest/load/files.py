@@ -12,7 +12,7 @@ import functools
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -112,18 +112,62 @@ def open_inside(root: Path, real: str) -> int:
         os.close(folder)
 
 
+def list_inside(root: Path, rel: str) -> list[tuple[str, int]]:
+    """A folder and a folder's path inside it ("" for itself, else "/"-separated
+    with a trailing "/") -> (name, mode without following links) of each entry,
+    in name order. The way down is opened like `open_inside`, so a folder swapped
+    for a link is never listed. Raises OSError."""
+    if not _DIR_FDS:
+        folder: Handle = root.joinpath(*rel.rstrip("/").split("/")) if rel else root
+        if os.path.islink(folder):
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(folder))
+        return _entries(folder)
+    top = os.open(root, _DIR_FLAGS)
+    try:
+        folder = _descend(top, rel.rstrip("/").split("/") if rel else [])
+        try:
+            return _entries(folder)
+        finally:
+            if folder != top:
+                os.close(folder)
+    finally:
+        os.close(top)
+
+
+def _entries(folder: Handle) -> list[tuple[str, int]]:
+    found = []
+    for entry in os.scandir(folder):
+        try:
+            found.append((entry.name, entry.stat(follow_symlinks=False).st_mode))
+        except OSError:
+            continue  # gone since it was listed
+    return sorted(found)
+
+
 def _open_beneath(folder: int, parts: list[str]) -> int:
     """An open folder and a path below it, as parts -> the file, open; each folder
     on the way opened from the last without following a link. Raises OSError."""
-    opened: list[int] = []
+    below = _descend(folder, parts[:-1])
     try:
-        for part in parts[:-1]:
-            folder = os.open(part, _DIR_FLAGS, dir_fd=folder)
-            opened.append(folder)
-        return os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
+        return os.open(parts[-1], _FILE_FLAGS, dir_fd=below)
     finally:
-        for fd in opened:
-            os.close(fd)
+        if below != folder:
+            os.close(below)
+
+
+def _descend(folder: int, parts: list[str]) -> int:
+    """An open folder and names of folders below it -> the last one, open (the
+    folder itself for no names), each opened from the one above without following
+    a link; however deep, at most two are open at once. Raises OSError."""
+    current = folder
+    for part in parts:
+        try:
+            below = os.open(part, _DIR_FLAGS, dir_fd=current)
+        finally:
+            if current != folder:
+                os.close(current)
+        current = below
+    return current
 
 
 def _read_fd(fd: int, rel: str, problems: list[Problem], limit: int | None) -> bytes | None:
@@ -166,33 +210,28 @@ def _read_fd(fd: int, rel: str, problems: list[Problem], limit: int | None) -> b
 
 
 def _read_at(
-    folder: Handle, name: str, rel: str, problems: list[Problem], limit: int | None
+    folder: Handle, parts: list[str], rel: str, problems: list[Problem], limit: int | None
 ) -> bytes | None:
-    """A file named in an open folder -> its bytes, or None with a problem."""
+    """A file's path under an open folder, as parts -> its bytes, or None with a
+    problem (opened as `_open_beneath` does)."""
+    if not isinstance(folder, int):
+        return read_regular_file(rel, folder.joinpath(*parts), problems, limit)
     try:
-        if isinstance(folder, int):
-            fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
-        else:
-            fd = os.open(folder / name, _FILE_FLAGS)
+        fd = _open_beneath(folder, parts)
     except OSError as exc:
         problems.append(Problem(rel, _open_failure(exc, "file")))
         return None
     return _read_fd(fd, rel, problems, limit)
 
 
-def _read_beneath(
-    root: Handle, parts: list[str], rel: str, problems: list[Problem], limit: int | None
+def _read_listed(
+    frame: _Frame, parts: list[str], rel: str, problems: list[Problem], limit: int | None
 ) -> bytes | None:
-    """A file's real path under an open folder, as parts -> its bytes, or None with
-    a problem (see `_open_beneath`)."""
-    if not isinstance(root, int):
-        return read_regular_file(rel, root.joinpath(*parts), problems, limit)
-    try:
-        fd = _open_beneath(root, parts)
-    except OSError as exc:
-        problems.append(Problem(rel, _open_failure(exc, "file")))
-        return None
-    return _read_fd(fd, rel, problems, limit)
+    """`Found.read`: the file under a folder the walk holds open. Once the walk has
+    closed that folder its descriptor may name another file: refuse to guess."""
+    if frame.closed:
+        raise RuntimeError(f"{rel} was read after the walk left its folder")
+    return _read_at(frame.folder, parts, rel, problems, limit)
 
 
 def _open_failure(exc: OSError, kind: str) -> str:
@@ -217,7 +256,9 @@ class Found(NamedTuple):
     read: Callable[[list[Problem], int | None], bytes | None]
 
 
-def walk_folder(root: Path, problems: list[Problem], *, hidden: bool) -> Iterator[Found]:
+def walk_folder(
+    root: Path, problems: list[Problem], *, hidden: bool
+) -> Generator[Found, None, None]:
     """A folder -> each regular file in it (`Found`), in path order, with a problem
     for every entry refused (see `read_content`). With `hidden`, hidden files and
     folders are walked like the others (`.nojekyll`, `.well-known/`), except
@@ -245,7 +286,7 @@ def walk_folder(root: Path, problems: list[Problem], *, hidden: bool) -> Iterato
             frame = stack[-1]
             entry = next(frame.entries, None)
             if entry is None:
-                _close(stack.pop().folder)
+                _leave(stack.pop())
                 continue
             rel = frame.prefix + entry.name
             if not _is_utf8(entry.name):
@@ -267,7 +308,7 @@ def walk_folder(root: Path, problems: list[Problem], *, hidden: bool) -> Iterato
                     )
                 continue
             if _is_link(entry):
-                found = _follow(root, top, rel, problems, hidden)
+                found = _follow(root, stack[0], rel, problems, hidden)
                 if found is not None:
                     yield found
             elif _is_dir(entry):
@@ -289,13 +330,13 @@ def walk_folder(root: Path, problems: list[Problem], *, hidden: bool) -> Iterato
                 seen.add(key)
                 _enter(stack, folder, rel + "/", problems)
             elif _is_file(entry):
-                yield Found(rel, rel, functools.partial(_read_at, frame.folder, entry.name, rel))
+                yield Found(rel, rel, functools.partial(_read_listed, frame, [entry.name], rel))
             else:
                 # a named pipe, socket or device: reading one could block forever
                 problems.append(Problem(rel, "not a regular file (a pipe, socket or device)"))
     finally:  # the walk stopped early (its consumer failed): close what is open
         for frame in stack:
-            _close(frame.folder)
+            _leave(frame)
 
 
 # Deeper folders are reported, not read: no real content is nested this deep,
@@ -319,6 +360,7 @@ class _Frame:
     folder: Handle
     prefix: str  # its path relative to the root, with a trailing "/" ("" for the root)
     entries: Iterator[os.DirEntry[str]]
+    closed: bool = False
 
 
 def _open_folder(parent: Handle | None, name: str | Path) -> Handle:
@@ -358,6 +400,11 @@ def _identity(folder: Handle) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def _leave(frame: _Frame) -> None:
+    frame.closed = True
+    _close(frame.folder)
+
+
 def _close(folder: Handle) -> None:
     if isinstance(folder, int):
         os.close(folder)
@@ -385,7 +432,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 
 def _follow(
-    root: Path, top: Handle, rel: str, problems: list[Problem], hidden: bool
+    root: Path, top: _Frame, rel: str, problems: list[Problem], hidden: bool
 ) -> Found | None:
     """A symbolic link the walk met -> the file it points at inside `root`, or None
     (with a problem unless it is an alias of a folder read under its own path).
@@ -417,7 +464,7 @@ def _follow(
         # the walk skips these (a link must not publish .git/config)
         problems.append(Problem(rel, "symbolic link to a hidden file or folder; not read"))
         return None
-    return Found(rel, real, functools.partial(_read_beneath, top, parts, rel))
+    return Found(rel, real, functools.partial(_read_listed, top, parts, rel))
 
 
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"  # bford.info/cachedir
@@ -434,7 +481,7 @@ def _is_cache_folder(parent: Handle, name: str) -> bool:
     except OSError:
         return False
     try:
-        data = _read_at(folder, "CACHEDIR.TAG", name, [], len(CACHEDIR_SIGNATURE) + 1024)
+        data = _read_at(folder, ["CACHEDIR.TAG"], name, [], len(CACHEDIR_SIGNATURE) + 1024)
     finally:
         _close(folder)
     return data is not None and data.startswith(CACHEDIR_SIGNATURE)
