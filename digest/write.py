@@ -38,10 +38,7 @@ MARKER = "digest.json"  # every site we write has it; a folder without it is not
 def check_output_path(output: Path, content: Path, project: Path) -> None:
     """Refuse output folders a build must never replace: /, home, the project,
     the content folder, a folder holding it, or a folder inside it."""
-    if output.is_symlink() and not output.exists():
-        # resolve() would follow the link wherever it points and the build would
-        # create that folder: a dangling `site` link could place files anywhere
-        raise DigestError(f"output path {output} is a broken symbolic link")
+    _refuse_dangling(output)
     output, content, project = output.resolve(), content.resolve(), project.resolve()
     home = Path.home().resolve()
     if output in (Path(output.anchor), home, project):
@@ -156,6 +153,7 @@ def _resolve_output(output: Path) -> Path:
     resolving a dangling one would name wherever it points, and the build would
     create that folder (checked here again, not only in `check_output_path`, since
     the link may have changed in between)."""
+    _refuse_dangling(output)
     if not output.is_symlink():
         return output.resolve()
     try:
@@ -165,6 +163,22 @@ def _resolve_output(output: Path) -> Path:
     if not real.is_dir():
         raise DigestError(f"output path {output} is a link to a file, not a folder")
     return real
+
+
+def _refuse_dangling(output: Path) -> None:
+    """Raise DigestError when the output path, or the first folder above it that
+    exists, is a dangling symbolic link: resolve() would follow it wherever it
+    points and the build would create that folder (`site`, or `build` of
+    `build/site`, could place files anywhere)."""
+    for path in (output, *output.absolute().parents):
+        if os.path.lexists(path):
+            if path.is_symlink() and not path.exists():
+                if path == output:
+                    raise DigestError(f"output path {output} is a broken symbolic link")
+                raise DigestError(
+                    f"output path {output} goes through a broken symbolic link: {path}"
+                )
+            return
 
 
 def _link_current(current: Path, output: Path, target: Path, data: bytes | None) -> bool:

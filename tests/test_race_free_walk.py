@@ -432,6 +432,19 @@ def test_a_dangling_output_link_is_refused_from_the_command_line(
     assert not (tmp_path / "elsewhere").exists()
 
 
+def test_an_output_folder_below_a_dangling_link_is_refused(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "build").symlink_to(tmp_path / "elsewhere" / "deep")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--output", "build/site", "-q"])
+    assert result.exit_code == 1
+    assert "goes through a broken symbolic link" in result.output
+    with pytest.raises(DigestError, match="broken symbolic link"):
+        write_site(PAGES, project / "build" / "site")
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_an_output_link_left_dangling_after_the_check_is_refused_when_writing(
     tmp_path: Path,
 ) -> None:
