@@ -120,6 +120,25 @@ def test_a_subfolder_swapped_for_a_link_mid_build_is_refused(
     assert_nothing_from_outside(project / "site")
 
 
+def test_the_content_folder_swapped_for_a_link_after_the_build_began_is_refused(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = project / "content"
+    real = read_content
+
+    def racing(folder: Path) -> Any:  # the build resolved and checked it; now it moves
+        relink(content, tmp_path / "outside", tmp_path / "moved")
+        return real(folder)
+
+    monkeypatch.setattr(pipeline, "read_content", racing)
+    report = run(project)
+    assert reasons(report) == {
+        ".": "folder changed during the build (it is now a symbolic link); not read"
+    }
+    assert report.articles == 0
+    assert_nothing_from_outside(project / "site")
+
+
 def test_a_file_swapped_for_a_link_mid_build_is_refused(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

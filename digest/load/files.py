@@ -47,7 +47,8 @@ def read_content(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
     and entries that changed into something else while the build read them.
     Symbolic links to files are followed only when they stay inside the content
     folder; links to folders are not followed (a folder inside is read under
-    its own path).
+    its own path). A content folder that is itself a link is resolved by the
+    caller (the build does when it starts; see `walk_folder`).
     """
     files: list[SourceFile] = []
     problems: list[Problem] = []
@@ -271,8 +272,12 @@ def walk_folder(
     checked to be regular on the open handle. Where the system has no directory
     descriptors (Windows), folders are opened by path and a swap between the
     check and the open is not caught.
+
+    `root` itself is opened as given, without following it if it is a link: the
+    build resolves its folders once, when it starts, so a folder swapped for a
+    link since is refused too (a caller holding a link resolves it first).
     """
-    root = root.resolve()
+    real_root = root.resolve()  # only to decide where links inside point
     try:
         top = _open_folder(None, root)
     except OSError as exc:
@@ -308,7 +313,7 @@ def walk_folder(
                     )
                 continue
             if _is_link(entry):
-                found = _follow(root, stack[0], rel, problems, hidden)
+                found = _follow(real_root, stack[0], rel, problems, hidden)
                 if found is not None:
                     yield found
             elif _is_dir(entry):
