@@ -1,8 +1,12 @@
 """The content folder -> its article files (`SourceFile`) and a problem for every other entry.
 
 This is the only module that reads the content folder: hidden files, links that
-leave it or loop, pipes and devices, names that are not UTF-8 and files over
-MAX_FILE_BYTES are refused here, each with a problem.
+leave it or loop, pipes and devices, names that are not UTF-8, files over
+MAX_FILE_BYTES and folders nested past MAX_DEPTH are refused here, each with a
+problem. It reads race-free: every folder and file is opened relative to the
+open folder holding it, never through a link (`walk_folder`), so what changes
+while the build reads is refused, not followed. `static/` and the output folder's
+listing use the same walk and openers.
 """
 
 from __future__ import annotations
