@@ -140,7 +140,9 @@ def static_bytes(item: StaticFile, problems: list[Problem]) -> bytes | None:
         found.append(Problem(item.label, "file changed during the build"))
         data = None
     if data is None:
-        problems += [Problem(p.path, f"{p.reason}; not copied") for p in found]
+        problems += [
+            Problem(p.path, f"{p.reason.removesuffix('; not read')}; not copied") for p in found
+        ]
     return data
 
 
