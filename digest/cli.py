@@ -120,10 +120,12 @@ def _overrides(
     article_text: str | None = None,
 ) -> dict[str, Any]:
     """Command-line settings -> config overrides (folders absolute: they are relative to
-    the current folder, not to the config file)."""
+    the current folder, not to the config file). The output folder is made absolute
+    without resolving links: a dangling `site` link must reach the build's check, which
+    refuses it, instead of being replaced by wherever it points."""
     return {
         "content": str(content.resolve()) if content else None,
-        "output": str(output.resolve()) if output else None,
+        "output": str(output.absolute()) if output else None,
         "base_url": base_url,
         "article_text": article_text,
     }

@@ -110,8 +110,13 @@ def build(
         clock.lap("render")  # rendered and written: the two go page by page
         collisions(static, paths, config.search)
         for item in static:
+            copy = static_bytes(item, strays)  # None: changed since it was read
+            if copy is None:
+                if strict:
+                    raise _strict_error(strays)
+                continue
             paths.append(item.path)
-            yield item.path, static_bytes(item)
+            yield item.path, copy
         kept, found = stray_files(output_dir, paths, record)
         if strict and found:
             raise _strict_error(found)

@@ -10,9 +10,13 @@ checkout (a test keeps it equal to `pages_workflow`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import importlib.metadata
 import json
+import os
+import stat
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -473,26 +477,94 @@ def scaffold_files(requirement: str | None) -> dict[str, str]:
 def init_digest(folder: Path, requirement: str | None = None) -> list[Path]:
     """Write a new digest's files into `folder` -> the files written.
 
-    Refuses (DigestError naming them) when any of the files already exists; then
-    nothing is written.
+    Every target is checked before any is written: a file that exists (a link too,
+    even a dangling one) or a folder on the way that is a link or not a folder
+    refuses the whole `init` (DigestError naming them all) with nothing written.
+    The files are then created from the folder down without following a link and
+    never over an existing file, so a link planted after the check is refused too.
     """
     files = scaffold_files(requirement)
-    existing = sorted(name for name in files if (folder / name).exists())
-    if existing:
+    refused = [f"{folder} is {why}" for why in _unusable_folder(folder)]
+    for name in sorted(files):
+        why = _unusable_target(folder, name)
+        if why:
+            refused.append(name if why == "exists" else f"{name} ({why})")
+    if refused:
         raise DigestError(
-            f"not overwriting existing file(s) in {folder}: {', '.join(existing)}; "
-            "move them away or choose another folder"
+            f"not overwriting existing file(s) in {folder}: {', '.join(refused)}; "
+            "nothing was written: move them away or choose another folder"
         )
-    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DigestError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    written: list[Path] = []
     for name, text in files.items():
-        path = folder / name
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("x", encoding="utf-8", newline="\n") as out:  # "x": never clobber
-                out.write(text)
-        except FileExistsError:
-            raise DigestError(f"not overwriting existing file {path}") from None
+            _create(folder, name, text.encode("utf-8"))
         except OSError as exc:
-            raise DigestError(f"cannot write {path}: {exc.strerror or exc}") from None
-        written.append(path)
+            done = f" (already created: {', '.join(map(str, written))})" if written else ""
+            why = "it exists" if exc.errno == errno.EEXIST else (exc.strerror or str(exc))
+            raise DigestError(f"cannot write {folder / name}: {why}{done}") from None
+        written.append(folder / name)
     return written
+
+
+def _unusable_folder(folder: Path) -> list[str]:
+    """The folder `init` writes into -> why it cannot be used (none when it can)."""
+    if folder.is_symlink() and not folder.exists():
+        return ["a broken symbolic link"]
+    if folder.exists() and not folder.is_dir():
+        return ["not a folder"]
+    return []
+
+
+def _unusable_target(folder: Path, name: str) -> str:
+    """A file `init` would write -> why it cannot be ("" when it can): it exists
+    or is a link (even a dangling one), or a folder on its way is a link or a file."""
+    parts = name.split("/")
+    path = folder
+    for i, part in enumerate(parts):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return ""  # nothing further down can exist either
+        except OSError as exc:
+            return f"cannot be checked: {exc.strerror or exc}"
+        if i == len(parts) - 1:
+            return "a symbolic link" if stat.S_ISLNK(mode) else "exists"
+        if stat.S_ISLNK(mode):
+            return f"{'/'.join(parts[: i + 1])} is a symbolic link"
+        if not stat.S_ISDIR(mode):
+            return f"{'/'.join(parts[: i + 1])} is not a folder"
+    return ""
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _create(folder: Path, name: str, data: bytes) -> None:
+    """Create `folder/name` with `data`: folders on the way made or opened one by
+    one without following a link, the file made new (never over another)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0)
+    *parents, leaf = name.split("/")
+    if os.open not in os.supports_dir_fd or os.name != "posix":
+        (folder.joinpath(*parents)).mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / name, flags, 0o666)
+    else:
+        opened = [os.open(folder, os.O_RDONLY | os.O_DIRECTORY)]
+        try:
+            for part in parents:
+                # a folder an earlier file made exists already (a link fails the open)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, dir_fd=opened[-1])
+                opened.append(
+                    os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=opened[-1])
+                )
+            fd = os.open(leaf, flags, 0o666, dir_fd=opened[-1])
+        finally:
+            for descriptor in opened:
+                os.close(descriptor)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)

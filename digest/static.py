@@ -14,14 +14,13 @@ pages, and a static path that is also a page path stops the build (`collisions`)
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.load.files import read_regular_file, walk_folder
+from digest.load.files import MAX_DEPTH, list_inside, read_inside, walk_folder
 from digest.models import DigestError, Problem
 from digest.render import ASSETS
 from digest.search import BUNDLE
@@ -42,8 +41,11 @@ class StaticFile:
     """A file copied into the site: its path there, where it is read from, its hash."""
 
     path: str  # in the site, "/"-separated
-    source: Path
+    folder: Path  # the folder it was found in (static/ or templates/assets/), resolved
+    real: str  # its path in that folder, "/"-separated, links resolved
+    label: str  # how problems name it: "static/favicon.ico"
     content_hash: str  # SHA-256 hex of the bytes when they were read
+    size: int
 
 
 def read_static(base: Path, static: str) -> tuple[list[StaticFile], list[Problem]]:
@@ -87,20 +89,23 @@ def check_static_path(static: Path, others: dict[str, Path]) -> None:
 def _read_folder(folder: Path, label: str, prefix: str) -> tuple[list[StaticFile], list[Problem]]:
     if not folder.is_dir():
         return [], []
+    folder = folder.resolve()
     found: list[Problem] = []
     files: list[StaticFile] = []
     problems: list[Problem] = []
-    for rel, full in walk_folder(folder, found, hidden=True):
+    for item in walk_folder(folder, found, hidden=True):
+        rel = item.rel
         if _BAD_NAME.search(rel):
             problems.append(Problem(f"{label}/{rel!r}", "file name cannot be published; rename it"))
             continue
         if len(files) >= MAX_STATIC_FILES:
             problems.append(Problem(f"{label}/{rel}", f"more than {MAX_STATIC_FILES:,} files"))
             continue
-        data = read_regular_file(rel, full, found, MAX_STATIC_FILE_BYTES)
+        data = item.read(found, MAX_STATIC_FILE_BYTES)
         if data is not None:
             digest = hashlib.sha256(data).hexdigest()
-            files.append(StaticFile(prefix + rel, full, digest))
+            shown = f"{label}/{rel}"
+            files.append(StaticFile(prefix + rel, folder, item.real, shown, digest, len(data)))
     for problem in found:  # the walker speaks of the content folder
         reason = problem.reason.replace("the content folder", f"{label}/")
         problems.append(Problem(f"{label}/{problem.path}", reason))
@@ -114,30 +119,30 @@ def _bounded(
     kept: list[StaticFile] = []
     total = 0
     for f in files:
-        size = _size(f.source)
-        if total + size > MAX_STATIC_BYTES:
+        if total + f.size > MAX_STATIC_BYTES:
             problems.append(
                 Problem(f.path, f"not copied: static files over {MAX_STATIC_BYTES:,} bytes in all")
             )
             continue
-        total += size
+        total += f.size
         kept.append(f)
     return kept, problems
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def static_bytes(item: StaticFile) -> bytes:
-    """A static file's bytes for the site, read again (checked as when first read)."""
-    problems: list[Problem] = []
-    data = read_regular_file(item.path, item.source, problems, MAX_STATIC_FILE_BYTES)
+def static_bytes(item: StaticFile, problems: list[Problem]) -> bytes | None:
+    """A static file -> its bytes for the site, read again as when first read (down
+    its folder without following a link), or None with a problem when it is no
+    longer the file that was read: it changed, or a folder on its way became a link.
+    """
+    found: list[Problem] = []
+    data = read_inside(item.folder, item.real, item.label, found, MAX_STATIC_FILE_BYTES)
+    if data is not None and hashlib.sha256(data).hexdigest() != item.content_hash:
+        found.append(Problem(item.label, "file changed during the build"))
+        data = None
     if data is None:
-        raise DigestError(f"static file {item.source} changed during the build: {problems}")
+        problems += [
+            Problem(p.path, f"{p.reason.removesuffix('; not read')}; not copied") for p in found
+        ]
     return data
 
 
@@ -208,23 +213,25 @@ def _publishable(rel: str) -> bool:
 
 
 def _listing(output: Path) -> list[tuple[str, int]]:
-    """Every entry under the output folder but folders -> (relative path, lstat mode)."""
+    """Every entry under the output folder but folders -> (relative path, mode).
+
+    Each folder is opened from the output folder down without following a link
+    (`list_inside`): a folder swapped for a link mid-build is not listed, so no
+    file from elsewhere is taken for one of the site's. Folders nested deeper
+    than the content walk's bound are not listed (their files go with the old site).
+    """
     found: list[tuple[str, int]] = []
-    stack = [(output, "")]
+    stack = [""]
     while stack:
-        folder, prefix = stack.pop()
+        prefix = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            entries = list_inside(output, prefix)
         except OSError:
             continue
-        for entry in entries:
-            rel = prefix + entry.name
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError:
-                continue
-            if stat.S_ISDIR(mode):
-                stack.append((Path(entry.path), rel + "/"))
-            else:
+        for name, mode in entries:
+            rel = prefix + name
+            if not stat.S_ISDIR(mode):
                 found.append((rel, mode))
+            elif rel.count("/") < MAX_DEPTH:
+                stack.append(rel + "/")
     return sorted(found)

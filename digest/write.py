@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from digest.load.files import open_inside
 from digest.models import DigestError
 
 MARKER = "digest.json"  # every site we write has it; a folder without it is not ours
@@ -37,10 +38,7 @@ MARKER = "digest.json"  # every site we write has it; a folder without it is not
 def check_output_path(output: Path, content: Path, project: Path) -> None:
     """Refuse output folders a build must never replace: /, home, the project,
     the content folder, a folder holding it, or a folder inside it."""
-    if output.is_symlink() and not output.exists():
-        # resolve() would follow the link wherever it points and the build would
-        # create that folder: a dangling `site` link could place files anywhere
-        raise DigestError(f"output path {output} is a broken symbolic link")
+    _refuse_dangling(output)
     output, content, project = output.resolve(), content.resolve(), project.resolve()
     home = Path.home().resolve()
     if output in (Path(output.anchor), home, project):
@@ -97,9 +95,7 @@ def write_site(
     written or replaced (disk full, read-only, a mount point), and lets any
     error of the stream itself through, equally harmless.
     """
-    if output.is_symlink() and not output.exists():
-        raise DigestError(f"output path {output} is a broken symbolic link")
-    output = output.resolve()
+    output = _resolve_output(output)
     parent = output.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -131,18 +127,14 @@ def _write_and_swap(
             if rel.parent not in folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(rel.parent)
-            current = output.joinpath(*rel.parts)
             if isinstance(data, Path):
-                _keep(data, output, target)
+                if not _link_current(data, output, target, None):
+                    raise DigestError(f"cannot keep {data}: not a regular file of {output}")
                 unchanged += 1
                 continue
-            if _same_bytes(current, output, data):
-                try:
-                    os.link(current, target)
-                    unchanged += 1
-                    continue
-                except OSError:
-                    pass  # no hard links here (another file system): write a copy
+            if _link_current(output.joinpath(*rel.parts), output, target, data):
+                unchanged += 1
+                continue
             target.write_bytes(data)
             written += 1
         if hooks is not None:
@@ -156,15 +148,88 @@ def _write_and_swap(
     return written, unchanged
 
 
-def _keep(path: Path, output: Path, target: Path) -> None:
-    """A regular file of the current site, really inside it -> the same file in the
-    new site: hard-linked, or copied where links cannot be made."""
-    if path.is_symlink() or not path.is_file() or output not in path.resolve().parents:
-        raise DigestError(f"cannot keep {path}: not a regular file of {output}")
+def _resolve_output(output: Path) -> Path:
+    """The output path -> its real path. A link must point at an existing folder:
+    resolving a dangling one would name wherever it points, and the build would
+    create that folder (checked here again, not only in `check_output_path`, since
+    the link may have changed in between)."""
+    _refuse_dangling(output)
+    if not output.is_symlink():
+        return output.resolve()
     try:
-        os.link(path, target)
+        real = output.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise DigestError(f"output path {output} is a broken symbolic link") from None
+    if not real.is_dir():
+        raise DigestError(f"output path {output} is a link to a file, not a folder")
+    return real
+
+
+def _refuse_dangling(output: Path) -> None:
+    """Raise DigestError when the output path, or the first folder above it that
+    exists, is a dangling symbolic link: resolve() would follow it wherever it
+    points and the build would create that folder (`site`, or `build` of
+    `build/site`, could place files anywhere)."""
+    for path in (output, *output.absolute().parents):
+        if os.path.lexists(path):
+            if path.is_symlink() and not path.exists():
+                if path == output:
+                    raise DigestError(f"output path {output} is a broken symbolic link")
+                raise DigestError(
+                    f"output path {output} goes through a broken symbolic link: {path}"
+                )
+            return
+
+
+def _link_current(current: Path, output: Path, target: Path, data: bytes | None) -> bool:
+    """A file of the current site -> the same file in the new site, hard-linked (or
+    copied where links cannot be made); False, with nothing made, when it is not a
+    regular file really inside the output folder or (given `data`) its bytes differ.
+
+    The file is opened from the output folder down without following a link, and
+    the hard link made is checked to be that very file (device and inode): a file
+    or folder swapped for a link between the check and the link never brings a
+    file from elsewhere into the site.
+    """
+    try:
+        fd = open_inside(output, current.relative_to(output).as_posix())
+    except (OSError, ValueError):
+        return False
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            return False
+        if data is not None and (found.st_size != len(data) or _read(fd, len(data) + 1) != data):
+            return False
+        try:
+            os.link(current, target, follow_symlinks=False)
+        except OSError:  # no hard links here (another file system): a copy
+            if data is not None:
+                target.write_bytes(data)
+            else:
+                os.lseek(fd, 0, os.SEEK_SET)
+                with os.fdopen(os.dup(fd), "rb") as source, open(target, "xb") as copy:
+                    shutil.copyfileobj(source, copy)
+            return True
+        made = os.lstat(target)
+        if (made.st_dev, made.st_ino) != (found.st_dev, found.st_ino):
+            os.unlink(target)  # not the file checked: it changed in between
+            return False
+        return True
     except OSError:
-        shutil.copy2(path, target)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _read(fd: int, limit: int) -> bytes:
+    """At most `limit` bytes of an open file, from where it stands."""
+    chunks = []
+    size = 0
+    while size < limit and (chunk := os.read(fd, min(1 << 20, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _make_staging(output: Path) -> Path:
@@ -208,19 +273,6 @@ def _parent_lock(parent: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _same_bytes(path: Path, output: Path, data: bytes) -> bool:
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size != len(data):
-            return False
-        # only files really inside the output folder: through a linked sub-folder
-        # the new site would hard-link a file from elsewhere
-        if path.resolve().parent != path.parent:
-            return False
-        return path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _recover(parent: Path, output: Path) -> None:

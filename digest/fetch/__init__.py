@@ -114,7 +114,7 @@ def fetch_sources(
     private = config.allow_private if allow_private is None else allow_private
     where = state_path(base / config.cache if config.cache else None)
     state = load_state(where)
-    seen = state.seen | urls_in_content(content)
+    seen = state.seen | urls_in_content(content.resolve())
     problems: list[Problem] = []
     with (
         Client(
