@@ -19,6 +19,9 @@ fresh process:
   others), after editing one article and after deleting one, and peak RSS of
   the cold build (of the largest process: digest itself, a worker or
   Pagefind), with the time of each stage of each run;
+- with `--dask`, a second cold build on a Dask `LocalCluster` (`--executor
+  dask`, as many workers as the process pool) into another folder, its time
+  and whether every byte matches the process pool's site;
 - Pelican 4.12 (installed into a virtual environment of the benchmark's own, in
   the temporary folder; default theme, no feeds): cold build of the same files;
 - Hugo (Debian's `hugo`, with a minimal list and single-page layout): cold build.
@@ -60,6 +63,9 @@ class Row:
     digest_peak_rss_mb: float
     pelican_cold: float | None
     hugo_cold: float | None
+    # cold build with `--executor dask` on a LocalCluster of as many workers (--dask)
+    dask_cold: float | None = None
+    dask_identical: bool | None = None
     # where the time went, per run: stage -> seconds, as `digest build -v` reports
     stages: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -200,7 +206,18 @@ def day_of_news(size: int) -> int:
     return max(1, size // 100)
 
 
-def measure(size: int, work: Path, jobs: int | None) -> Row:
+def same_tree(one: Path, other: Path) -> bool:
+    """Whether two folders hold the same files with the same bytes."""
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+        }
+
+    return files(one) == files(other)
+
+
+def measure(size: int, work: Path, jobs: int | None, dask: bool = False) -> Row:
     day = day_of_news(size)
     articles = corpus(size + 1 + day)  # the digest, then one more, then a day more
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -218,6 +235,15 @@ def measure(size: int, work: Path, jobs: int | None) -> Row:
         return seconds, rss
 
     cold, rss = run("cold")
+    dask_cold = dask_identical = None
+    if dask:  # the same cold build on a local Dask cluster, into another folder
+        dask_build = [*build, "--executor", "dask", "--no-cache", "--output", "site-dask"]
+        if not jobs:
+            dask_build += ["--jobs", str(os.cpu_count() or 1)]
+        dask_cold, _, out = timed(dask_build, digest_dir, env)
+        stages["cold, dask"] = stage_times(out)
+        dask_identical = same_tree(digest_dir / "site", digest_dir / "site-dask")
+        shutil.rmtree(digest_dir / "site-dask")
     noop, _ = run("no-op")
     write_article(content, size, articles[size])
     add_one, _ = run("add one")
@@ -257,6 +283,8 @@ def measure(size: int, work: Path, jobs: int | None) -> Row:
         rss,
         pelican_cold,
         hugo_cold,
+        dask_cold,
+        dask_identical,
         stages,
     )
 
@@ -302,6 +330,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,5000,20000")
     parser.add_argument("--jobs", type=int, default=None, help="passed to digest build")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="also build cold with --executor dask (a LocalCluster) and compare the bytes",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -309,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     try:
         for size in sizes:
-            rows.append(measure(size, work, args.jobs))
+            rows.append(measure(size, work, args.jobs, args.dask))
             print(table(rows[-1:]), flush=True)
     finally:
         if not args.keep:
@@ -320,6 +353,13 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("Where digest's time went (seconds per stage, as `digest build -v` reports):")
     print(stage_table(rows))
+    for r in rows:
+        if r.dask_cold is not None:
+            print(
+                f"Dask LocalCluster, {r.size:,} articles cold: {r.dask_cold:.2f} s, "
+                f"{r.ratio(r.dask_cold, r.digest_cold)} the process pool's; site "
+                f"{'byte-identical' if r.dask_identical else 'DIFFERENT'}"
+            )
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", "utf-8")
 
