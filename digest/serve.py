@@ -215,16 +215,18 @@ class LiveSite:
 # ---------------------------------------------------------------- who is asking
 
 
-def host_allowed(value: str | None, bound: Iterable[str], port: int) -> bool:
+def host_allowed(value: str | None, bound: Iterable[str]) -> bool:
     """A `Host` header -> whether it names this server: `localhost`, a loopback
     address, one of the `bound` names (the host it was told to bind and the
     address that gave), or (bound to every interface) any IP address, each with
-    or without this server's port.
+    or without a port.
 
     A web page that rebinds its own domain name to 127.0.0.1 can make the browser
     connect here, but the browser still sends that domain name as the `Host`: it
     is refused, so the page can read neither the preview nor its event stream.
-    An IP address cannot be rebound, so none is a risk."""
+    An IP address cannot be rebound, so none is a risk. Any port is accepted
+    with a name that passes: the name is what rebinding cannot fake, and a
+    tunnel (`ssh -L 9000:localhost:8000`) brings the preview in on another."""
     if not value:
         return False
     value = value.strip().lower()
@@ -237,7 +239,7 @@ def host_allowed(value: str | None, bound: Iterable[str], port: int) -> bool:
     else:
         name, colon, given = value.partition(":")
         rest = colon + given
-    if rest not in ("", f":{port}"):
+    if rest and not (rest[0] == ":" and rest[1:].isdecimal() and len(rest) <= 6):
         return False
     names = {b.strip("[]").lower() for b in bound}
     if name == "localhost" or name in names:
@@ -257,7 +259,7 @@ def _unspecified(host: str) -> bool:
         return False
 
 
-def origin_allowed(value: str | None, bound: Iterable[str], port: int) -> bool:
+def origin_allowed(value: str | None, bound: Iterable[str]) -> bool:
     """An `Origin` header -> whether it is a page of this server (or absent, as in
     a navigation). A page elsewhere holding an event stream open here would take
     a slot a real preview needs; "null" (a sandboxed frame, a file) is refused."""
@@ -270,7 +272,7 @@ def origin_allowed(value: str | None, bound: Iterable[str], port: int) -> bool:
         return False
     if parts.scheme != "http" or not netloc or "@" in netloc:
         return False
-    return host_allowed(netloc, bound, port)
+    return host_allowed(netloc, bound)
 
 
 # ---------------------------------------------------------------- paths
@@ -369,12 +371,12 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def _respond(self, body: bool) -> None:
         site = self.server.site
-        server, port = self.server, self.server.server_port
-        if not host_allowed(self.headers.get("Host"), server.names, port):
+        names = self.server.names
+        if not host_allowed(self.headers.get("Host"), names):
             # answered before anything else, so a rebound name learns nothing
             self._send(HTTPStatus.MISDIRECTED_REQUEST, PLAIN, b"unknown host\n", body)
             return
-        if not origin_allowed(self.headers.get("Origin"), server.names, port):
+        if not origin_allowed(self.headers.get("Origin"), names):
             self._send(HTTPStatus.FORBIDDEN, PLAIN, b"cross-origin request\n", body)
             return
         target = self.path.split("?", 1)[0]
