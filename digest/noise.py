@@ -20,6 +20,10 @@ from digest.models import Problem
 
 MAX_NOTES = 5  # per file: a file that makes a library warn a thousand times is one line
 MAX_NOTE_CHARS = 200  # a library's message can be long; the gist is at its start
+# Warnings about code, not content: raised once per process by whichever file
+# first imports a library lazily, they would land on an arbitrary file (another
+# one with another number of workers). Kept off the terminal, not reported.
+ABOUT_CODE = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
 
 class FileNote(UserWarning):
@@ -55,6 +59,8 @@ def noted(path: str) -> Iterator[list[Problem]]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # every one, not once per place in the code
+            for category in ABOUT_CODE:
+                warnings.simplefilter("ignore", category)
             yield found
     finally:
         root.removeHandler(recorder)

@@ -107,7 +107,8 @@ def test_library_warnings_and_log_records_become_problems(
     from digest.extract import extract_article as real
 
     def noisy(*args: object, **kwargs: object) -> Article:
-        warnings.warn("a deprecated call", DeprecationWarning, stacklevel=1)
+        warnings.warn("a deprecated call", DeprecationWarning, stacklevel=1)  # about code
+        warnings.warn("values overflowed", RuntimeWarning, stacklevel=1)
         logging.getLogger("somelib").warning("could not parse %s", "the thing")
         logging.getLogger("somelib").info("nobody needs this")
         return real(*args, **kwargs)  # type: ignore[arg-type]
@@ -116,7 +117,7 @@ def test_library_warnings_and_log_records_become_problems(
     article = analysed("noisy.md", BODY + "\n")
     assert article.keywords
     assert reasons(article) == [
-        "a library warned: DeprecationWarning: a deprecated call",
+        "a library warned: RuntimeWarning: values overflowed",
         "a library logged (somelib): could not parse the thing",
     ]
     _, err = capfd.readouterr()
