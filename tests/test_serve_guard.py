@@ -200,9 +200,12 @@ CLIENTS = [f"127.0.0.{n}" for n in range(2, 2 + MAX_EVENT_STREAMS // MAX_STREAMS
 
 
 @pytest.fixture()
-def no_keepalive(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_keepalive(monkeypatch: pytest.MonkeyPatch, served: DevServer) -> None:
     # with no keep-alive write in the test's time, only noticing the close frees a slot
     monkeypatch.setattr(serve, "KEEPALIVE_SECONDS", 3600.0)
+    # and each test starts with every slot free (an earlier test's stream is
+    # noticed closed within a moment, not at once)
+    assert wait_for(lambda: served.site.open_streams() == 0)
 
 
 @pytest.mark.usefixtures("no_keepalive")
