@@ -264,6 +264,7 @@ ANALYSIS_MODULES = (
     "load.text",
     "load.html",
     "dates",
+    "noise",
     "urls",
     "page_body",
     "clean",

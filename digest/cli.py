@@ -17,7 +17,7 @@ from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
 from digest.deploy import check_target, deploy_site, pages_url
 from digest.executors import EXECUTORS, Executor, make_executor
 from digest.load import SUFFIXES
-from digest.models import BuildReport, DigestError
+from digest.models import BuildReport, DigestError, terminal_safe
 from digest.pipeline import build as build_site
 from digest.scaffold import digest_requirement, init_digest
 from digest.serve import DevServer
@@ -324,7 +324,8 @@ def serve(
         raise click.ClickException(str(exc)) from None
     stop = threading.Event()
     _stop_on_sigterm(stop)
-    click.echo(f"Serving {server.site.root or 'nothing yet'} at {server.url} (Ctrl-C to stop)")
+    root = terminal_safe(str(server.site.root or "nothing yet"))  # as the serve log is
+    click.echo(f"Serving {root} at {server.url} (Ctrl-C to stop)")
     if host not in LOOPBACK:
         click.echo(f"Warning: listening on {host}: other machines can reach this server.", err=True)
     try:

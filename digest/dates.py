@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 
 from dateutil import parser as dateparser
+
+from digest.noise import FileNote, zone_note
 
 # Dates before this year are taken for mistakes (a year 1 from a broken template),
 # not for old news; they are kept, with a problem saying so.
@@ -32,12 +35,25 @@ def parse_date(value: object) -> str | None:
     try:
         parsed = dateparser.isoparse(text)
     except (ValueError, OverflowError):
+        unread: list[str] = []
+
+        def zone(name: str | None, offset: int | None) -> int | None:
+            # Asked of every date, so dateutil never falls back on its own: it
+            # warns on stderr about a zone name it cannot read, and takes a name
+            # that happens to be the machine's zone for local time, so the same
+            # article would give another date on another machine.
+            if offset is None and name:
+                unread.append(name)
+            return offset  # seconds east of UTC ("+0200", "UTC"), or None: no zone
+
         try:
-            parsed = dateparser.parse(text, default=dt.datetime(1900, 1, 1))
+            parsed = dateparser.parse(text, default=dt.datetime(1900, 1, 1), tzinfos=zone)
         except (ValueError, OverflowError, TypeError):
             return None
         if parsed.year == 1900 and "1900" not in text:
             return None  # a time or fragment with no year is not a publication date
+        if unread:
+            warnings.warn(FileNote(zone_note(unread[0])), stacklevel=2)
     has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
     return _iso(parsed) if has_time else parsed.date().isoformat()
 

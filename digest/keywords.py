@@ -146,6 +146,12 @@ def extract_keywords(
     if unspaced and lang not in CJK:
         return []  # Thai, Lao, Khmer, Burmese: no word list to cut their text into words
     candidates: list[tuple[str, float]] = []
+    if not stop and not unspaced and trouble is not None:
+        # "eng" for "en", say: YAKE reads it as it reads text of no known language
+        trouble.append(
+            f"language {lang!r} is not one digest knows (no stop-word list); "
+            "keywords found without one"
+        )
     # Without spaces YAKE takes a whole clause for a word; words are counted instead.
     if not unspaced:
         try:
@@ -155,7 +161,11 @@ def extract_keywords(
         except BaseException as error:  # yake-rust panics surface as BaseException
             candidates = []  # yake fails on odd input; frequency alone still ranks words
             if trouble is not None:
-                trouble.append(f"keyword extraction (YAKE) failed: {type(error).__name__}")
+                why = " ".join(str(error).split())[:160]  # a panic's message says why
+                trouble.append(
+                    f"keyword extraction (YAKE) failed ({type(error).__name__}: {why}); "
+                    "keywords counted without it"
+                )
     root_of = stemmer(lang)
     # a body that opens with its headline (many feeds do) has counted it already
     counted = f"{title}. {text}" if title and not _opens_with(text, title) else text

@@ -12,6 +12,13 @@ Three parts, each on its own thread:
   folder or the config file change. A failed build keeps the last good site
   on the wire.
 
+Safe on a laptop: only requests whose `Host` names this server are answered
+(a web page using DNS rebinding sends its own name, and gets 421), a request
+from a page of another origin gets 403; an event stream's slot is freed as
+soon as its page goes away, and one client address holds a bounded number;
+every file name logged is escaped; the watcher never follows a link out of
+the folders it watches.
+
 The build itself is the ordinary `pipeline.build` into the configured output
 folder, so what `serve` shows is what `build` writes.
 """
@@ -19,6 +26,7 @@ folder, so what `serve` shows is what `build` writes.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import json
 import os
 import secrets
@@ -33,7 +41,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import watchfiles
 
@@ -44,8 +52,15 @@ from digest.pipeline import build
 PREFIX = "/__digest__/"  # reserved URL space of the dev server; no site path starts so
 EVENTS = PREFIX + "events"
 RELOAD_SCRIPT = PREFIX + "reload.js"
-KEEPALIVE_SECONDS = 15.0
+KEEPALIVE_SECONDS = 15.0  # a write that fails frees the slot of a page gone silently
+STREAM_CHECK_SECONDS = 0.5  # how often an idle event stream looks for its page closing
 MAX_EVENT_STREAMS = 64  # open pages listening at once; more get 503 and retry
+# Per client address: all pages on this machine share 127.0.0.1, and a browser
+# opens at most six connections to one host, so this leaves room for many tabs
+# while one client on the network cannot take every slot.
+MAX_STREAMS_PER_CLIENT = 16
+MAX_WATCHED_FOLDERS = 10_000  # folders under the watched roots given a watch each
+PLAIN = "text/plain; charset=utf-8"
 POLL_MS = 300  # how often the watcher looks at the config file
 SHOWN_CHANGES = 5  # changed files named in the log line of a rebuild
 
@@ -132,7 +147,7 @@ class LiveSite:
         self._root = root
         self._error: str | None = None
         self._stopping = False
-        self._streams = 0
+        self._streams: dict[str, int] = {}  # open event streams per client address
 
     @property
     def root(self) -> Path | None:
@@ -169,16 +184,95 @@ class LiveSite:
             self._changed.wait_for(lambda: self._stopping or self._status() != seen, timeout)
             return None if self._stopping else self._status()
 
-    def open_stream(self) -> bool:
+    def open_stream(self, client: str) -> bool:
+        """Take an event-stream slot for a client address -> False when the server
+        is stopping, every slot is taken, or this client holds its share."""
         with self._changed:
-            if self._stopping or self._streams >= MAX_EVENT_STREAMS:
+            held = self._streams.get(client, 0)
+            if (
+                self._stopping
+                or sum(self._streams.values()) >= MAX_EVENT_STREAMS
+                or held >= MAX_STREAMS_PER_CLIENT
+            ):
                 return False
-            self._streams += 1
+            self._streams[client] = held + 1
             return True
 
-    def close_stream(self) -> None:
+    def close_stream(self, client: str) -> None:
         with self._changed:
-            self._streams -= 1
+            held = self._streams.get(client, 0) - 1
+            if held > 0:
+                self._streams[client] = held
+            else:
+                self._streams.pop(client, None)
+
+    def open_streams(self) -> int:
+        """How many event streams are open now."""
+        with self._changed:
+            return sum(self._streams.values())
+
+
+# ---------------------------------------------------------------- who is asking
+
+
+def host_allowed(value: str | None, bound: Iterable[str]) -> bool:
+    """A `Host` header -> whether it names this server: `localhost`, a loopback
+    address, one of the `bound` names (the host it was told to bind and the
+    address that gave), or (bound to every interface) any IP address, each with
+    or without a port.
+
+    A web page that rebinds its own domain name to 127.0.0.1 can make the browser
+    connect here, but the browser still sends that domain name as the `Host`: it
+    is refused, so the page can read neither the preview nor its event stream.
+    An IP address cannot be rebound, so none is a risk. Any port is accepted
+    with a name that passes: the name is what rebinding cannot fake, and a
+    tunnel (`ssh -L 9000:localhost:8000`) brings the preview in on another."""
+    if not value:
+        return False
+    value = value.strip().lower()
+    if value.startswith("["):  # [::1]:8000
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket:
+            return False
+    elif value.count(":") > 1:
+        return False  # an IPv6 address must be in brackets in a Host header
+    else:
+        name, colon, given = value.partition(":")
+        rest = colon + given
+    if rest and not (rest[0] == ":" and rest[1:].isdecimal() and len(rest) <= 6):
+        return False
+    names = {b.strip("[]").lower() for b in bound}
+    if name == "localhost" or name in names:
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback or any(_unspecified(b) for b in names)
+
+
+def _unspecified(host: str) -> bool:
+    """A host -> whether it is 0.0.0.0 or :: (every interface)."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def origin_allowed(value: str | None, bound: Iterable[str]) -> bool:
+    """An `Origin` header -> whether it is a page of this server (or absent, as in
+    a navigation). A page elsewhere holding an event stream open here would take
+    a slot a real preview needs; "null" (a sandboxed frame, a file) is refused."""
+    if value is None:
+        return True
+    try:
+        parts = urlsplit(value.strip())
+        netloc = parts.netloc
+    except ValueError:
+        return False
+    if parts.scheme != "http" or not netloc or "@" in netloc:
+        return False
+    return host_allowed(netloc, bound)
 
 
 # ---------------------------------------------------------------- paths
@@ -241,6 +335,8 @@ class SiteServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.site = site
         super().__init__(address, SiteHandler)
+        # the names a request may give as its Host: the one asked for, the address bound
+        self.names = (address[0], str(self.server_address[0]))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
@@ -275,6 +371,14 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def _respond(self, body: bool) -> None:
         site = self.server.site
+        names = self.server.names
+        if not host_allowed(self.headers.get("Host"), names):
+            # answered before anything else, so a rebound name learns nothing
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, PLAIN, b"unknown host\n", body)
+            return
+        if not origin_allowed(self.headers.get("Origin"), names):
+            self._send(HTTPStatus.FORBIDDEN, PLAIN, b"cross-origin request\n", body)
+            return
         target = self.path.split("?", 1)[0]
         if target == EVENTS:
             self._events(body)
@@ -284,7 +388,7 @@ class SiteHandler(BaseHTTPRequestHandler):
             return
         segments = url_segments(self.path)
         if segments is None:
-            self._send(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", b"bad path\n", body)
+            self._send(HTTPStatus.BAD_REQUEST, PLAIN, b"bad path\n", body)
             return
         root = site.root
         path = None
@@ -331,8 +435,9 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def _events(self, body: bool) -> None:
         site = self.server.site
-        if not body or not site.open_stream():
-            self._send(HTTPStatus.SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", b"", body)
+        client = str(self.client_address[0])
+        if not body or not site.open_stream(client):
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, PLAIN, b"", body)
             return
         self.close_connection = True
         try:
@@ -342,16 +447,41 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"retry: 1000\n\n")
             seen: Status | None = None
+            quiet = 0.0  # seconds since the last write
             while True:
-                status = site.next_status(seen, KEEPALIVE_SECONDS)
+                status = site.next_status(seen, STREAM_CHECK_SECONDS)
                 if status is None:
                     return
-                self.wfile.write(status.event() if status != seen else b": keep-alive\n\n")
-                seen = status
+                if status != seen:
+                    self.wfile.write(status.event())
+                    seen, quiet = status, 0.0
+                elif self._client_gone():
+                    return
+                else:
+                    quiet += STREAM_CHECK_SECONDS
+                    if quiet >= KEEPALIVE_SECONDS:  # also finds a page gone without a word
+                        self.wfile.write(b": keep-alive\n\n")
+                        quiet = 0.0
         except OSError:
             return  # the page went away
         finally:
-            site.close_stream()
+            site.close_stream(client)
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its end (or sent anything: a page listening to
+        an event stream has nothing more to say) -> the stream can end."""
+        sock = self.connection
+        timeout = sock.gettimeout()
+        try:
+            sock.settimeout(0)  # a look, never a wait
+            sock.recv(1, socket.MSG_PEEK)  # b"" once closed; bytes if it spoke
+        except (BlockingIOError, InterruptedError):
+            return False  # nothing to read: still listening
+        except OSError:
+            pass  # reset by the peer
+        finally:
+            sock.settimeout(timeout)
+        return True
 
 
 def _read(path: Path) -> bytes | None:
@@ -459,18 +589,24 @@ class DevServer:
             return None
         self.site.built(Path(report.output))
         problems = f", {len(report.problems)} problem(s)" if report.problems else ""
-        self.log(
+        self._say(
             f"Built {_count(report.stories, 'story', 'stories')} from "
             f"{_count(report.articles, 'article', 'articles')} in {report.seconds:.2f} s "
             f"({report.cache_misses} analysed, {report.files_written} files written{problems})."
         )
         for problem in report.problems:
-            self.log(f"  {problem.shown()}")
+            self.log(f"  {problem.shown()}")  # shown() escapes
         return report
+
+    def _say(self, message: str) -> None:
+        """One message -> the log, every line escaped as the build report escapes a
+        file name: names and error messages quote the content, and a control or
+        direction character in them must not reach the terminal as such."""
+        self.log("\n".join(terminal_safe(line) for line in message.split("\n")))
 
     def _failed(self, message: str) -> None:
         kept = " (still serving the last good site)" if self.site.root is not None else ""
-        self.log(f"Build failed{kept}: {message}")
+        self._say(f"Build failed{kept}: {message}")
         self.site.failed(message)
 
     def _load(self) -> tuple[Config, Path]:
@@ -486,15 +622,15 @@ class DevServer:
     # -------------------------------------------------------------- watching
 
     def watch_roots(self) -> tuple[Path, ...] | None:
-        """Folders to watch: the content, templates and static folders, when they
-        exist (else the config file's folder); None while the settings are broken."""
+        """The content, templates and static folders that exist, as real paths (the
+        config may name a link to one: the user's choice); None while the settings
+        are broken."""
         try:
             config, base = self._load()
         except DigestError:
             return None
-        folders = [(base / config.content).resolve(), base / "templates"]
-        folders.append((base / config.static).resolve())
-        return tuple(f for f in folders if f.is_dir()) or (base,)
+        folders = [(base / name).resolve() for name in (config.content, "templates", config.static)]
+        return tuple(f for f in dict.fromkeys(folders) if f.is_dir())
 
     def _config_path(self) -> Path:
         path = self.config_file or Path("digest.toml")
@@ -510,33 +646,43 @@ class DevServer:
     def _watch(self) -> None:
         stamp = self._config_stamp()
         moved = False
-        roots = self.watch_roots() or (self._config_path().parent,)
+        pending: set[tuple[Any, str]] = set()
+        roots = self.watch_roots() or ()
         while not self._stop.is_set():
-            roots = tuple(r for r in roots if r.is_dir()) or (self._config_path().parent,)
-            watch_filter = _ChangeFilter(roots)
+            roots = tuple(r for r in roots if r.is_dir())
+            # Every folder gets its own watch, none recursive: watchfiles' recursive
+            # watch follows a link out of content/ (and would walk the whole disk
+            # behind a link to /). With no folder yet, the config file's folder
+            # alone is watched, to see one appear.
+            folders = folders_under(roots) if roots else (self._config_path().parent,)
             try:
                 for changes in watchfiles.watch(
-                    *roots,
-                    watch_filter=watch_filter,
+                    *folders,
+                    watch_filter=_ChangeFilter(folders),
                     debounce=400,
                     step=50,
                     rust_timeout=POLL_MS,
                     yield_on_timeout=True,
                     stop_event=self._stop,
                     raise_interrupt=False,
+                    recursive=False,
                 ):
-                    now = self._config_stamp()
-                    if changes or now != stamp or moved:
-                        # after a move the new folders are watched from the first
-                        # yield on, so this build sees whatever landed in them before
-                        names = self._changed_names(changes, config=now != stamp)
-                        stamp, moved = now, False
-                        self.log(f"Changed: {names}; rebuilding…")
-                        self.rebuild()
+                    pending |= changes
                     now_roots = self.watch_roots()
                     if now_roots is not None and now_roots != roots:
                         roots, moved = now_roots, True
-                        break  # a folder appeared or went away: watch the new set
+                        break  # a root appeared or went away: watch the new set
+                    if changes and roots and folders_under(roots) != folders:
+                        moved = True
+                        break  # a folder was made, moved or removed: watch the new set
+                    now = self._config_stamp()
+                    if pending or now != stamp or moved:
+                        # after a move the new folders are watched from the first
+                        # yield on, so this build sees whatever landed in them before
+                        names = self._changed_names(pending, config=now != stamp)
+                        pending, stamp, moved = set(), now, False
+                        self._say(f"Changed: {names}; rebuilding…")
+                        self.rebuild()
             except (OSError, RuntimeError):  # a watched folder vanished under us
                 if self._stop.wait(POLL_MS / 1000):
                     return
@@ -567,17 +713,45 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-class _ChangeFilter(watchfiles.DefaultFilter):
-    """watchfiles' default filter (editor swap files, .git, …), and no hidden files."""
+def folders_under(roots: Iterable[Path], limit: int = MAX_WATCHED_FOLDERS) -> tuple[Path, ...]:
+    """Root folders -> them and the folders below them, in a fixed order, found
+    without following a symbolic link; hidden folders and those watchfiles
+    ignores (node_modules, __pycache__, …) left out; at most `limit` of them."""
+    ignored = set(watchfiles.DefaultFilter.ignore_dirs)
+    found: list[Path] = []
+    seen: set[Path] = set()
+    stack = list(reversed(tuple(roots)))
+    while stack and len(found) < limit:  # a stack, not recursion: any depth is fine
+        folder = stack.pop()
+        if folder in seen:
+            continue  # a root inside another root
+        seen.add(folder)
+        found.append(folder)
+        try:
+            with os.scandir(folder) as entries:
+                below = sorted(
+                    Path(entry.path)
+                    for entry in entries
+                    if not entry.name.startswith(".")
+                    and entry.name not in ignored
+                    and entry.is_dir(follow_symlinks=False)
+                )
+        except OSError:  # vanished or unreadable: its changes cannot be seen anyway
+            continue
+        stack.extend(reversed(below))
+    return tuple(found)
 
-    def __init__(self, roots: Iterable[Path]) -> None:
+
+class _ChangeFilter(watchfiles.DefaultFilter):
+    """watchfiles' default filter (editor swap files, .git, …), no hidden files, and
+    only entries of the watched folders themselves."""
+
+    def __init__(self, folders: Iterable[Path]) -> None:
         super().__init__()
-        self.roots = [str(r) for r in roots]
+        self.folders = {str(f) for f in folders}
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
         if not super().__call__(change, path):
             return False
-        for root in self.roots:
-            if path.startswith(root + os.sep):
-                return not any(p.startswith(".") for p in path[len(root) + 1 :].split(os.sep))
-        return True
+        folder, name = os.path.split(path)
+        return folder in self.folders and not name.startswith(".")
