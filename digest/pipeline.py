@@ -114,7 +114,8 @@ def build(
         raise _strict_error(reported)
     # shards of the current site are reused only as the build state records them
     known = {s[0]: (s[1], s[2]) for s in saved.search} if saved is not None else {}
-    indexer = Indexer(output_dir, enabled=config.search, known=known)
+    current = output_dir if saved is not None else None
+    indexer = Indexer(current, enabled=config.search, known=known)
     record = _last_written(saved, output_dir)
     paths: list[str] = []
     strays: list[Problem] = []
