@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
@@ -52,7 +53,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from digest.config import Config
-from digest.dates import parse_date
 from digest.extract import language_of
 from digest.load import SourceFile
 from digest.models import Article, DigestError, Problem
@@ -145,8 +145,6 @@ def check_cache_path(cache: Path, content: Path, output: Path, project: Path) ->
             continue  # a hidden folder inside the content: the loader passes over it
         if cache == folder or cache in folder.parents or folder in cache.parents:
             raise DigestError(f"cache folder {cache} overlaps the {name} folder {folder}")
-    if cache.exists() and not cache.is_dir():
-        raise DigestError(f"cache path {cache} is a file, not a folder")
 
 
 class ArticleCache:
@@ -275,7 +273,7 @@ def fits(result: Result, path: str, article_id: str) -> bool:
         and all(p.path == path for p in result.problems)
         and bool(result.title.strip())
         and (meta.url is None or http_url(meta.url) == meta.url)
-        and (meta.date is None or parse_date(meta.date) == meta.date)
+        and (meta.date is None or is_iso_date(meta.date))
         and language_of(result.lang) == result.lang
         and len(result.terms) == len(result.term_counts)
         and all(count > 0 for count in result.term_counts)
@@ -284,6 +282,21 @@ def fits(result: Result, path: str, article_id: str) -> bool:
         and result.word_count >= 0
         and all(math.isfinite(k.score) for k in result.keywords)
     )
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}Z?)?")
+
+
+def is_iso_date(text: str) -> bool:
+    """Whether a stored date is one `dates.parse_date` could have given: an ISO
+    date, or date and time to the second (in UTC when marked Z), that exists."""
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    try:
+        dt.datetime.fromisoformat(text.removesuffix("Z"))
+    except ValueError:
+        return False
+    return True
 
 
 def loads(data: bytes) -> Any:
@@ -399,6 +412,46 @@ def write_file(folder: int, name: str, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp, dir_fd=folder)
         raise
+
+
+def read_below(root: Path, rel: str, limit: int) -> bytes | None:
+    """A regular file at `rel` ("/"-separated) in the cache folder `root` -> its
+    bytes, every folder on the way opened without following a link; None when
+    anything on the way is missing or not what it should be (see `read_file`)."""
+    *folders, name = rel.split("/")
+    handle = open_folder(root)
+    try:
+        for part in folders:
+            if handle is None:
+                return None
+            inner = open_subfolder(handle, part)
+            os.close(handle)
+            handle = inner
+        return None if handle is None else read_file(handle, name, limit)
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def write_below(root: Path, rel: str, data: bytes) -> None:
+    """Write a file at `rel` ("/"-separated) in the cache folder `root`, atomically,
+    making the folders on the way (a link in the place of one is replaced, never
+    followed). Raises OSError when it cannot."""
+    *folders, name = rel.split("/")
+    handle = open_folder(root, create=True)
+    try:
+        for part in folders:
+            if handle is None:
+                break
+            inner = open_subfolder(handle, part, create=True)
+            os.close(handle)
+            handle = inner
+        if handle is None:
+            raise FolderNotWritable(f"cannot make {rel} in {root}")
+        write_file(handle, name, data)
+    finally:
+        if handle is not None:
+            os.close(handle)
 
 
 def _exists(folder: int, name: str) -> bool:

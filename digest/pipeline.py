@@ -173,13 +173,19 @@ def build(
 
 def _cache_folder(base: Path, setting: str) -> tuple[Path | None, int]:
     """The cache setting -> (the cache folder, or None for no cache; 1 when a
-    symbolic link stands in its place, else 0). The folder and everything in it
-    are untrusted (`digest.cache`): a link there is not followed, and the build
-    runs without a cache rather than read or write where it points."""
+    link or anything but a folder stands in its place, else 0). The folder and
+    everything in it are untrusted (`digest.cache`): a link there is not
+    followed, and the build runs without a cache rather than read or write where
+    it points."""
     if not setting:
         return None, 0
     folder = base / setting
-    if folder.is_symlink():
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return None, 1  # a link, a file, a pipe
+    except FileNotFoundError:
+        pass  # made when the first entry is stored
+    except OSError:
         return None, 1
     return folder.resolve(), 0
 

@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -47,13 +48,13 @@ from digest.cache import (
     encode,
     fingerprint,
     installed_version,
+    is_iso_date,
     loads,
     open_folder,
     read_file,
     write_file,
 )
 from digest.config import Config
-from digest.dates import parse_date
 from digest.load import SourceFile
 from digest.models import Problem
 
@@ -144,8 +145,12 @@ def output_listing(output: Path) -> tuple[str, int]:
             continue
         for entry in entries:
             rel = prefix + entry.name
-            info = entry.stat(follow_symlinks=False)
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # gone since the folder was listed: no listing to match
+                digest.update(b"gone:" + rel.encode("utf-8", "surrogateescape"))
+                continue
+            if stat.S_ISDIR(info.st_mode):
                 stack.append((Path(entry.path), rel + "/"))
                 digest.update(f"d {rel}\n".encode("utf-8", "surrogateescape"))
                 continue
@@ -200,7 +205,7 @@ def _plausible(saved: Saved) -> bool:
     return (
         bool(_HASH.fullmatch(saved.inputs) and _HASH.fullmatch(saved.outputs))
         and min(saved.articles, saved.stories, saved.files) >= 0
-        and all(parse_date(date) == date for _, date in saved.dates)
+        and all(is_iso_date(date) for _, date in saved.dates)
         and all(_site_path(path) for path in saved.written)
         and all(
             _SHARD.fullmatch(folder) and _HASH.fullmatch(key) and _HASH.fullmatch(files)

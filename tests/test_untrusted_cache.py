@@ -518,3 +518,53 @@ def test_small_shards_are_checked_one_by_one(
             assert after.get(name) != inode
         elif not name.endswith(search.SHARDS_FILE):
             assert after.get(name) == inode, name
+
+
+def test_cache_path_that_is_a_file_means_no_cache(tmp_path: Path, clean: dict[str, bytes]) -> None:
+    project = tmp_path / "project"
+    write_fixture(project / "content")
+    (project / CACHE).write_text("not a folder", "utf-8")
+    report = run(project)
+    assert (report.cache_hits, report.cache_refused) == (0, 1)
+    assert tree(project / "site") == clean
+    assert (project / CACHE).read_text("utf-8") == "not a folder"
+
+
+# ------------------------------------------------------------ digest fetch's state
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link-to-copy"])
+def test_fetch_state_special_file_is_empty_state(tmp_path: Path, outside: Path, kind: str) -> None:
+    from digest.fetch.store import State, load_state, save_state, state_path
+
+    where = state_path(tmp_path / CACHE)
+    assert where is not None
+    remembered = State({"https://a.example/feed": {"etag": '"1"'}}, {"url:https://a.example/1"})
+    save_state(where, remembered)
+    assert load_state(where) == remembered
+    shutil.copyfile(where, outside / f"copy-of-{where.name}")
+    before = snapshot(outside)
+    plant(kind, where, outside)
+    done: list[State] = []
+    reader = threading.Thread(target=lambda: done.append(load_state(where)), daemon=True)
+    reader.start()
+    reader.join(60)
+    assert done == [State()], "read as no state, without blocking"
+    save_state(where, remembered)
+    assert snapshot(outside) == before
+    assert not where.is_symlink() and load_state(where) == remembered
+
+
+def test_fetch_state_folder_linked_out_is_replaced(tmp_path: Path, outside: Path) -> None:
+    from digest.fetch.store import State, load_state, save_state, state_path
+
+    where = state_path(tmp_path / CACHE)
+    assert where is not None
+    (tmp_path / CACHE).mkdir()
+    where.parent.symlink_to(outside, target_is_directory=True)
+    before = snapshot(outside)
+    assert load_state(where) == State()
+    save_state(where, State(seen={"url:https://a.example/1"}))
+    assert snapshot(outside) == before
+    assert where.parent.is_dir() and not where.parent.is_symlink()
+    assert load_state(where).seen == {"url:https://a.example/1"}
