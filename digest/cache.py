@@ -157,6 +157,7 @@ class ArticleCache:
         self.refused = 0  # entries found but not used: unreadable, malformed, not fitting
         self._writable = True
         self._entries: int | None = None  # descriptor of the entries folder, once open
+        self._tagged = False
 
     def key(self, source: SourceFile, article_id: str) -> str:
         """What one file's analysis depends on -> the key of its entry."""
@@ -205,16 +206,19 @@ class ArticleCache:
 
     def _open(self, create: bool) -> int | None:
         """The entries folder's descriptor (made, with the cache tag, when `create`)."""
-        if self._entries is None:
-            top = open_folder(self.folder, create=create)
-            if top is None:
-                return None
-            try:
+        if self._entries is not None and (self._tagged or not create):
+            return self._entries
+        top = open_folder(self.folder, create=create)
+        if top is None:
+            return self._entries
+        try:
+            if self._entries is None:
                 self._entries = open_subfolder(top, ENTRIES, create=create)
-                if create and self._entries is not None:
-                    _tag(top)
-            finally:
-                os.close(top)
+            if create and self._entries is not None:
+                _tag(top)
+                self._tagged = True
+        finally:
+            os.close(top)
         return self._entries
 
     def prune(self) -> int:
@@ -328,13 +332,17 @@ class FolderNotWritable(OSError):
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FDS = {os.open, os.stat, os.mkdir, os.unlink, os.rename} <= os.supports_dir_fd
 _O_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_NOFOLLOW | _O_CLOEXEC
 
 
 def open_folder(path: Path, *, create: bool = False) -> int | None:
     """The cache folder -> a descriptor of it, or None when it is missing (and not
     to be made) or is not a real folder: a symbolic link in its place is not
-    followed. The folders above it are the configuration's, and trusted."""
+    followed. The folders above it are the configuration's, and trusted. Where
+    the system has no calls relative to a folder's descriptor, there is no cache."""
+    if not _DIR_FDS:
+        return None  # no descriptor-relative calls here (Windows): no cache
     try:
         if create:
             path.mkdir(parents=True, exist_ok=True)

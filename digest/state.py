@@ -183,8 +183,10 @@ def load_checked(cache_dir: Path) -> tuple[Saved | None, bool]:
         return None, there
     try:
         stored = loads(data)
-        if type(stored) is not dict or stored.pop("format", None) != FORMAT:
+        if type(stored) is not dict or type(stored.get("format")) is not int:
             return None, True
+        if stored.pop("format") != FORMAT:
+            return None, False  # an older digest's: simply not this one's
         saved: Saved = decode(Saved, stored)
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return None, True

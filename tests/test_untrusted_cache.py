@@ -174,6 +174,18 @@ def test_state_holding_what_no_build_stores_is_refused(
     assert tree(project / "site") == clean
 
 
+def test_state_of_another_format_is_no_state_but_not_refused(
+    project: Path, clean: dict[str, bytes]
+) -> None:
+    """An older digest's state is simply not this one's (an upgrade builds in full)."""
+    state = stored_state(project)
+    state["format"] = 2
+    (project / CACHE / STATE_FILE).write_text(json.dumps(state), "utf-8")
+    report = run(project)
+    assert not report.up_to_date and report.cache_refused == 0
+    assert tree(project / "site") == clean
+
+
 def test_state_with_nan_or_lone_surrogate_is_refused(project: Path) -> None:
     path = project / CACHE / STATE_FILE
     good = path.read_bytes()
