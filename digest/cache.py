@@ -243,9 +243,13 @@ class ArticleCache:
         return removed
 
     def close(self) -> None:
+        """Release the entries folder (a build that fails leaves it to `__del__`)."""
         if self._entries is not None:
             os.close(self._entries)
             self._entries = None
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _entry(data: bytes, key: str) -> Result | None:

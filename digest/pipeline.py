@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import stat
 import sys
 import time
 from collections import Counter
@@ -94,17 +93,14 @@ def build(
         if report is not None:
             return replace(report, cache_refused=refused)
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
-    try:
-        articles, more, hits = analyse_files(files, config, store, progress, jobs)
-        if store is not None:
-            store.prune()  # keep only what this build used
-            refused += store.refused
-    finally:
-        if store is not None:
-            store.close()
+    articles, more, hits = analyse_files(files, config, store, progress, jobs)
     misses = len(files) - hits
     del files  # the bytes of every file: not needed again
     problems += more
+    if store is not None:
+        store.prune()  # keep only what this build used
+        refused += store.refused
+        store.close()
     clock.lap("analyse")
     site = assemble_site(articles, config)
     clock.lap("group")
@@ -180,13 +176,8 @@ def _cache_folder(base: Path, setting: str) -> tuple[Path | None, int]:
     if not setting:
         return None, 0
     folder = base / setting
-    try:
-        if not stat.S_ISDIR(os.lstat(folder).st_mode):
-            return None, 1  # a link, a file, a pipe
-    except FileNotFoundError:
-        pass  # made when the first entry is stored
-    except OSError:
-        return None, 1
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        return None, 1  # a link, a file, a pipe (a missing folder is made when needed)
     return folder.resolve(), 0
 
 
@@ -230,7 +221,7 @@ def _unchanged(
     build's did and the output folder is as that build left it. None otherwise."""
     if saved is None or saved.inputs != inputs or has_leftovers(output):
         return None  # (a full build also clears what a killed one left behind)
-    if not _is_regular(output / MARKER):
+    if (output / MARKER).is_symlink() or not (output / MARKER).is_file():
         return None  # not a site digest wrote (a missing folder lists the same always)
     listing, count = state.output_listing(output)
     if listing != saved.outputs:
@@ -252,13 +243,6 @@ def _unchanged(
         timings=tuple(clock.laps),
         up_to_date=True,
     )
-
-
-def _is_regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _strict_error(problems: Sequence[Problem]) -> DigestError:
