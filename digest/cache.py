@@ -11,8 +11,17 @@ Change any of them and the entry is simply not found.
 Entries are JSON, one file each, written under a temporary name and renamed
 into place, so a killed build never leaves half an entry. JSON rather than
 pickle: a cache restored from a CI cache service must not be able to run code.
-An entry that cannot be read or does not decode into the current records is a
-miss, never an error; so is a cache folder that cannot be written. Look-ups and
+
+The cache folder is untrusted input: whoever can write it (a poisoned CI cache,
+another program) must not be able to crash, hang or steer a build. So every file
+in it is opened through a descriptor of its folder, never through a symbolic
+link, non-blocking, and read only when `fstat` says it is a regular file of a
+bounded size (`read_file`); links are replaced or unlinked, never followed
+(`write_file`, `open_subfolder`, `prune`); and an entry is used only when it
+decodes into the current records, type for type, and fits the file it is keyed
+by — the same path and article id, URLs, dates and language as the analysis
+could have given (`fits`). Anything else is a miss, counted in `refused`,
+never an error; so is a cache folder that cannot be written. Look-ups and
 stores happen in the calling process only, so the analysis itself can move to
 a process pool without touching this module.
 
@@ -23,15 +32,20 @@ holds the per-article results of the last build and does not grow.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
+import itertools
 import json
+import math
 import os
 import re
+import secrets
+import stat
 import sys
-import tempfile
 import types
 import typing
 from collections.abc import Callable
@@ -39,8 +53,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from digest.config import Config
+from digest.extract import language_of
 from digest.load import SourceFile
 from digest.models import Article, DigestError, Problem
+from digest.urls import http_url
 
 FORMAT = 3  # bump when the entry layout changes
 ENTRIES = "articles"
@@ -52,6 +68,12 @@ TAG = (
     "# Everything here is rebuilt when missing: the folder is safe to delete.\n"
 )
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.json|\.[0-9a-f]{64}\..*\.tmp")
+# An entry is the analysis of one content file (at most 8 MiB): its text, its
+# sentences and lead again, its terms. Past this, no analysis made it.
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+# A JSON escape of a lone surrogate: never written (such an entry is not stored),
+# and text holding one cannot be encoded into a page.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 # Config fields that only the whole-site stages (grouping, summaries, rendering,
 # writing) read. Every other field is part of the fingerprint, so a new setting is
@@ -123,8 +145,6 @@ def check_cache_path(cache: Path, content: Path, output: Path, project: Path) ->
             continue  # a hidden folder inside the content: the loader passes over it
         if cache == folder or cache in folder.parents or folder in cache.parents:
             raise DigestError(f"cache folder {cache} overlaps the {name} folder {folder}")
-    if cache.exists() and not cache.is_dir():
-        raise DigestError(f"cache path {cache} is a file, not a folder")
 
 
 class ArticleCache:
@@ -132,28 +152,35 @@ class ArticleCache:
 
     def __init__(self, folder: Path, config: Config) -> None:
         self.folder = folder
-        self.entries = folder / ENTRIES
         self.fingerprint = fingerprint(config)
         self.used: set[str] = set()
+        self.refused = 0  # entries found but not used: unreadable, malformed, not fitting
         self._writable = True
+        self._entries: int | None = None  # descriptor of the entries folder, once open
+        self._tagged = False
 
     def key(self, source: SourceFile, article_id: str) -> str:
         """What one file's analysis depends on -> the key of its entry."""
         parts = json.dumps([self.fingerprint, source.path, article_id, source.content_hash])
         return hashlib.sha256(parts.encode("utf-8")).hexdigest()
 
-    def get(self, key: str) -> Result | None:
-        """The stored result, or None when it is missing, unreadable or out of date."""
+    def get(self, key: str, path: str, article_id: str) -> Result | None:
+        """The stored result for the file at `path` with `article_id`, or None when
+        it is missing, unreadable, out of date or not that file's analysis."""
         self.used.add(key)
-        try:
-            data = json.loads((self.entries / f"{key}.json").read_bytes())
-            if data.get("format") != FORMAT or data.get("key") != key:
-                return None
-            kind = {"article": Article, "problem": Problem}[data["kind"]]
-            result = _decode(kind, data["value"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        folder = self._open(create=False)
+        if folder is None:
             return None
-        return result if isinstance(result, Article | Problem) else None
+        data = read_file(folder, f"{key}.json", MAX_ENTRY_BYTES)
+        if data is None:
+            if _exists(folder, f"{key}.json"):
+                self.refused += 1  # a link, a pipe, a folder, a file too large
+            return None
+        result = _entry(data, key)
+        if result is None or not fits(result, path, article_id):
+            self.refused += 1
+            return None
+        return result
 
     def put(self, key: str, result: Result) -> None:
         """Store a result atomically; a cache that cannot be written is skipped."""
@@ -162,66 +189,304 @@ class ArticleCache:
             return
         kind = "article" if isinstance(result, Article) else "problem"
         try:
-            entry = {"format": FORMAT, "key": key, "kind": kind, "value": _encode(result)}
+            entry = {"format": FORMAT, "key": key, "kind": kind, "value": encode(result)}
             data = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except (TypeError, ValueError):  # e.g. a lone surrogate: recomputed next time
             return
-        try:
-            self._prepare()
-            write_atomically(self.entries / f"{key}.json", data)
-        except FolderNotWritable:
+        folder = self._open(create=True)
+        if folder is None:
             self._writable = False  # read-only, or not a folder: build on without it
+            return
+        try:
+            write_file(folder, f"{key}.json", data)
+        except FolderNotWritable:
+            self._writable = False
         except OSError:
             pass  # disk full, or a folder in the way: recomputed next time
 
-    def _prepare(self) -> None:
+    def _open(self, create: bool) -> int | None:
+        """The entries folder's descriptor (made, with the cache tag, when `create`)."""
+        if self._entries is not None and (self._tagged or not create):
+            return self._entries
+        top = open_folder(self.folder, create=create)
+        if top is None:
+            return self._entries
         try:
-            if not self.entries.is_dir():
-                self.entries.mkdir(parents=True, exist_ok=True)
-            tag = self.folder / TAG_NAME
-            if not tag.exists():
-                tag.write_text(TAG, encoding="utf-8")
-        except OSError as exc:
-            raise FolderNotWritable(str(exc)) from None
+            if self._entries is None:
+                self._entries = open_subfolder(top, ENTRIES, create=create)
+            if create and self._entries is not None:
+                _tag(top)
+                self._tagged = True
+        finally:
+            os.close(top)
+        return self._entries
 
     def prune(self) -> int:
-        """Delete the entries this build did not use -> how many were deleted."""
+        """Delete the entries this build did not use -> how many were deleted.
+        Names are unlinked in the entries folder itself: a link goes, never what
+        it points to."""
+        folder = self._open(create=False)
+        if folder is None:
+            return 0
         removed = 0
         try:
-            names = os.listdir(self.entries)
+            names = os.listdir(folder)
         except OSError:
             return 0
         for name in names:
             if _ENTRY_NAME.fullmatch(name) and name.removesuffix(".json") not in self.used:
                 try:
-                    (self.entries / name).unlink()
+                    os.unlink(name, dir_fd=folder)
                     removed += 1
                 except OSError:
                     pass
         return removed
+
+    def close(self) -> None:
+        """Release the entries folder (a build that fails leaves it to `__del__`)."""
+        if self._entries is not None:
+            os.close(self._entries)
+            self._entries = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _entry(data: bytes, key: str) -> Result | None:
+    """An entry's bytes -> the result it holds, or None when it is not a well-formed
+    entry of this format under this key."""
+    try:
+        entry = loads(data)
+        if type(entry) is not dict or entry.get("format") != FORMAT or entry.get("key") != key:
+            return None
+        kind = {"article": Article, "problem": Problem}[entry["kind"]]
+        result = decode(kind, entry["value"])
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        return None
+    return result if isinstance(result, Article | Problem) else None
+
+
+def fits(result: Result, path: str, article_id: str) -> bool:
+    """Whether a decoded entry could be the analysis of the file at `path` with
+    `article_id`: the same path and id (an entry carrying another article's id
+    would name another page), and every value that came from the content as the
+    loader leaves it (http(s) URLs only, ISO dates, a language code, sorted
+    distinct terms with a count each)."""
+    if isinstance(result, Problem):
+        return result.path == path
+    meta = result.meta
+    return (
+        result.id == article_id
+        and result.path == path
+        and all(p.path == path for p in result.problems)
+        and bool(result.title.strip())
+        and (meta.url is None or http_url(meta.url) == meta.url)
+        and (meta.date is None or is_iso_date(meta.date))
+        and language_of(result.lang) == result.lang
+        and len(result.terms) == len(result.term_counts)
+        and all(count > 0 for count in result.term_counts)
+        and all(a < b for a, b in itertools.pairwise(result.terms))
+        and len(result.shingles) % 4 == 0
+        and result.word_count >= 0
+        and all(math.isfinite(k.score) for k in result.keywords)
+    )
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}Z?)?")
+
+
+def is_iso_date(text: str) -> bool:
+    """Whether a stored date is one `dates.parse_date` could have given: an ISO
+    date, or date and time to the second (in UTC when marked Z), that exists."""
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    try:
+        dt.datetime.fromisoformat(text.removesuffix("Z"))
+    except ValueError:
+        return False
+    return True
+
+
+def loads(data: bytes) -> Any:
+    """JSON bytes written by this module -> data; ValueError or RecursionError when
+    malformed. Refuses what is never written: NaN and infinities (they would reach
+    scores and pages) and escaped lone surrogates (text no page can encode)."""
+    if _SURROGATE_ESCAPE.search(data):
+        raise ValueError("an escaped lone surrogate")
+    return json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not finite")
+    return value
 
 
 class FolderNotWritable(OSError):
     """The folder a file was to be written in cannot take files at all."""
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write a file under a temporary name beside it, then rename it into place:
-    a reader, or a build killed meanwhile, sees the old file or the new one,
-    never half of one. Raises FolderNotWritable when no file can be made in the
-    folder, OSError when this one could not be written (no temporary file is
-    left either way)."""
+# ------------------------------------------------------------ the folder on disk
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FDS = {os.open, os.stat, os.mkdir, os.unlink, os.rename} <= os.supports_dir_fd
+_O_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_NOFOLLOW | _O_CLOEXEC
+
+
+def open_folder(path: Path, *, create: bool = False) -> int | None:
+    """The cache folder -> a descriptor of it, or None when it is missing (and not
+    to be made) or is not a real folder: a symbolic link in its place is not
+    followed. The folders above it are the configuration's, and trusted. Where
+    the system has no calls relative to a folder's descriptor, there is no cache."""
+    if not _DIR_FDS:
+        return None  # no descriptor-relative calls here (Windows): no cache
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        return os.open(path, _O_FOLDER)
+    except OSError:
+        return None
+
+
+def open_subfolder(parent: int, name: str, *, create: bool = False) -> int | None:
+    """A folder inside an open folder -> its descriptor, or None. With `create`, a
+    missing folder is made, and anything else in its place (a link, a file, a
+    pipe) is unlinked first: the link goes, never what it points to."""
+    try:
+        return os.open(name, _O_FOLDER, dir_fd=parent)
+    except OSError:
+        if not create:
+            return None
+    try:
+        try:
+            if stat.S_ISDIR(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+                return None  # a real folder that cannot be opened
+            os.unlink(name, dir_fd=parent)
+        except FileNotFoundError:
+            pass
+        os.mkdir(name, dir_fd=parent)
+        return os.open(name, _O_FOLDER, dir_fd=parent)
+    except OSError:
+        return None
+
+
+def read_file(folder: int, name: str, limit: int) -> bytes | None:
+    """A regular file in an open folder -> its bytes; None when it is missing, is
+    anything else (a link, a pipe, a socket, a device, a folder) or holds more than
+    `limit` bytes. Opened without following a link and without blocking, so a
+    named pipe can never stall the build."""
+    try:
+        handle = os.open(name, os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_CLOEXEC, dir_fd=folder)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(handle, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # grew while read
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+
+
+def write_file(folder: int, name: str, data: bytes) -> None:
+    """Write a file in an open folder under a temporary name, then rename it into
+    place: a reader, or a build killed meanwhile, sees the old file or the new
+    one, never half of one; a link in its place is replaced, never followed.
+    Raises FolderNotWritable when no file can be made in the folder, OSError when
+    this one could not be written (no temporary file is left either way)."""
+    temp = f".{name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
+    try:
+        handle = os.open(temp, flags, 0o600, dir_fd=folder)
     except OSError as exc:
         raise FolderNotWritable(str(exc)) from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        os.replace(temp, target)
+        os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=folder)
         raise
+
+
+def read_below(root: Path, rel: str, limit: int) -> bytes | None:
+    """A regular file at `rel` ("/"-separated) in the cache folder `root` -> its
+    bytes, every folder on the way opened without following a link; None when
+    anything on the way is missing or not what it should be (see `read_file`)."""
+    *folders, name = rel.split("/")
+    handle = open_folder(root)
+    try:
+        for part in folders:
+            if handle is None:
+                return None
+            inner = open_subfolder(handle, part)
+            os.close(handle)
+            handle = inner
+        return None if handle is None else read_file(handle, name, limit)
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def write_below(root: Path, rel: str, data: bytes) -> None:
+    """Write a file at `rel` ("/"-separated) in the cache folder `root`, atomically,
+    making the folders on the way (a link in the place of one is replaced, never
+    followed). Raises OSError when it cannot."""
+    *folders, name = rel.split("/")
+    handle = open_folder(root, create=True)
+    try:
+        for part in folders:
+            if handle is None:
+                break
+            inner = open_subfolder(handle, part, create=True)
+            os.close(handle)
+            handle = inner
+        if handle is None:
+            raise FolderNotWritable(f"cannot make {rel} in {root}")
+        write_file(handle, name, data)
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def _exists(folder: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+        return True
+    except OSError:
+        return False
+
+
+def _tag(folder: int) -> None:
+    """Put the cache directory tag in the cache folder when no regular file has it."""
+    try:
+        info = os.stat(TAG_NAME, dir_fd=folder, follow_symlinks=False)
+        if stat.S_ISREG(info.st_mode):
+            return
+        os.unlink(TAG_NAME, dir_fd=folder)  # a link or a pipe by that name: unlinked
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        write_file(folder, TAG_NAME, TAG.encode("utf-8"))
 
 
 def fingerprint(config: Config) -> str:
@@ -314,12 +579,12 @@ def _library_versions() -> dict[str, str]:
 # ------------------------------------------------------------------ JSON <-> records
 
 
-def _encode(value: Any) -> Any:
+def encode(value: Any) -> Any:
     """A frozen record (or tuple, or scalar) -> JSON-ready data."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple):
-        return [_encode(v) for v in value]
+        return [encode(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, bytes):
@@ -327,7 +592,7 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
-def _decode(tp: Any, data: Any) -> Any:
+def decode(tp: Any, data: Any) -> Any:
     """JSON data -> a value of type `tp`, checked all the way down; TypeError if it is not."""
     return _decoder(tp)(data)
 

@@ -275,8 +275,15 @@ def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = F
     if verbose:
         stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report.timings)
         click.echo(f"Stages: {stages}.")
+        refused = (
+            f"; {report.cache_refused} entr{'y' if report.cache_refused == 1 else 'ies'} "
+            "refused as malformed"
+            if report.cache_refused
+            else ""
+        )
         click.echo(
-            f"Cache: {report.cache_hits} hit(s), {report.cache_misses} miss(es) (files analysed)."
+            f"Cache: {report.cache_hits} hit(s), {report.cache_misses} miss(es) "
+            f"(files analysed){refused}."
         )
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s):", err=True)

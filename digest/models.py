@@ -223,6 +223,9 @@ class BuildReport:
     # content files whose analysis came from the cache / had to be computed
     cache_hits: int = 0
     cache_misses: int = 0
+    # cache entries and build state found but refused (unreadable, malformed, not
+    # fitting their file, a link or a pipe): recomputed, never an error
+    cache_refused: int = 0
     # (stage, seconds) in pipeline order: load, analyse, group, render, write
     timings: tuple[tuple[str, float], ...] = ()
     # nothing had changed since the last build: the site on disk was left as it was

@@ -25,7 +25,14 @@ from digest.slugs import unique_names
 from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
 from digest.stories import make_stories, place_stories, top_stories
 from digest.topics import assign_topics
-from digest.write import PageData, StagingHooks, check_output_path, has_leftovers, write_site
+from digest.write import (
+    MARKER,
+    PageData,
+    StagingHooks,
+    check_output_path,
+    has_leftovers,
+    write_site,
+)
 
 # Called as files are analysed: (files analysed so far, files to analyse).
 Progress = Callable[[int, int], None]
@@ -57,7 +64,7 @@ def build(
     base = base or Path.cwd()
     content_dir = (base / config.content).resolve()
     output_dir = (base / config.output).resolve()
-    cache_dir = (base / config.cache).resolve() if cache and config.cache else None
+    cache_dir, refused = _cache_folder(base, config.cache if cache else "")
     if not content_dir.is_dir():
         raise DigestError(missing_content_hint(config.content, base))
     # checked before resolving: a dangling `site` link must be refused, not followed
@@ -74,13 +81,16 @@ def build(
     problems += static_problems
     clock.lap("load")
     inputs = ""
+    saved: state.Saved | None = None
     if cache_dir is not None:
         folders = (base / "templates", builtin_templates())
         hashes = [(f.path, f.content_hash) for f in static]
         inputs = state.input_hash(config, files, problems, folders, output_dir, hashes)
-        report = _unchanged(cache_dir, inputs, output_dir, len(files), strict, clock)
+        saved, bad_state = state.load_checked(cache_dir)
+        refused += bad_state
+        report = _unchanged(saved, inputs, output_dir, len(files), strict, clock)
         if report is not None:
-            return report
+            return replace(report, cache_refused=refused)
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
     articles, more, hits = analyse_files(
         files, config, store, progress, executor or ProcessExecutor(jobs)
@@ -90,6 +100,8 @@ def build(
     problems += more
     if store is not None:
         store.prune()  # keep only what this build used
+        refused += store.refused
+        store.close()
     clock.lap("analyse")
     site = assemble_site(articles, config)
     clock.lap("group")
@@ -97,8 +109,11 @@ def build(
     reported = problems + future_dates(dates)  # the clock's problems are never stored
     if strict and reported:
         raise _strict_error(reported)
-    indexer = Indexer(output_dir, enabled=config.search)
-    record = _last_written(cache_dir, output_dir)
+    # shards of the current site are reused only as the build state records them
+    known = {s[0]: (s[1], s[2]) for s in saved.search} if saved is not None else {}
+    current = output_dir if saved is not None else None
+    indexer = Indexer(current, enabled=config.search, known=known)
+    record = _last_written(saved, output_dir)
     paths: list[str] = []
     strays: list[Problem] = []
 
@@ -139,6 +154,7 @@ def build(
             dates,
             tuple(sorted(paths)),
             str(output_dir),
+            tuple((s.folder, s.key, s.files) for s in indexer.shards),
         )
         state.save(cache_dir, saved)
     clock.lap("write")
@@ -152,16 +168,28 @@ def build(
         seconds=clock.total(),
         cache_hits=hits,
         cache_misses=misses,
+        cache_refused=refused,
         timings=tuple(clock.laps),
     )
 
 
-def _last_written(cache_dir: Path | None, output: Path) -> list[str] | None:
+def _cache_folder(base: Path, setting: str) -> tuple[Path | None, int]:
+    """The cache setting -> (the cache folder, or None for no cache; 1 when a
+    link or anything but a folder stands in its place, else 0). The folder and
+    everything in it are untrusted (`digest.cache`): a link there is not
+    followed, and the build runs without a cache rather than read or write where
+    it points."""
+    if not setting:
+        return None, 0
+    folder = base / setting
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        return None, 1  # a link, a file, a pipe (a missing folder is made when needed)
+    return folder.resolve(), 0
+
+
+def _last_written(saved: state.Saved | None, output: Path) -> list[str] | None:
     """The paths the last build wrote into `output`, or None when not known (no
     cache, no state, or the state of another output folder)."""
-    if cache_dir is None:
-        return None
-    saved = state.load(cache_dir)
     if saved is None or saved.output != str(output):
         return None
     return list(saved.written)
@@ -188,13 +216,19 @@ class TimedHooks:
 
 
 def _unchanged(
-    cache_dir: Path, inputs: str, output: Path, files: int, strict: bool, clock: Stopwatch
+    saved: state.Saved | None,
+    inputs: str,
+    output: Path,
+    files: int,
+    strict: bool,
+    clock: Stopwatch,
 ) -> BuildReport | None:
     """The report of a build that has nothing to do: the inputs hash as the last
     build's did and the output folder is as that build left it. None otherwise."""
-    saved = state.load(cache_dir)
     if saved is None or saved.inputs != inputs or has_leftovers(output):
         return None  # (a full build also clears what a killed one left behind)
+    if (output / MARKER).is_symlink() or not (output / MARKER).is_file():
+        return None  # not a site digest wrote (a missing folder lists the same always)
     listing, count = state.output_listing(output)
     if listing != saved.outputs:
         return None
@@ -269,7 +303,7 @@ def analyse_files(
     if cache is not None:
         for source in files:
             keys[source.path] = cache.key(source, ids[source.path])
-            hit = cache.get(keys[source.path])
+            hit = cache.get(keys[source.path], source.path, ids[source.path])
             if hit is not None:
                 results[source.path] = shared_terms(hit)
     hits = len(results)

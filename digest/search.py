@@ -15,8 +15,16 @@ merge (Pagefind's `mergeIndex`). Pagefind holds a whole index in memory while
 it builds it (about 1 GB for 8,000 story and article pages), so shards bound
 the build's memory; and a shard whose pages are all unchanged is taken from
 the current site instead of being indexed again — adding one article to a
-digest re-indexes one shard. Each shard records what it was made from in
-`digest-key.txt`.
+digest re-indexes one shard.
+
+A shard is taken from the current site only when the build state
+(`digest.state`, in the cache folder) records it — the key of the pages it
+was made from, and a hash of every one of its files' bytes — and its files
+still hash so: each is opened without following links, must be a regular file,
+and is hashed before it is hard-linked (and checked to be the very file hashed
+after). A file planted in the output folder, a changed byte, a link, or no
+state (`--no-cache`, a deleted or refused state file) means the shard is
+indexed again.
 
 Pagefind's output is a function of the pages alone: its file names are
 content hashes and it embeds no time stamps, so the same site gives the same
@@ -26,14 +34,18 @@ bytes. It is run in an empty working folder with no PAGEFIND_* variables so a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from digest.cache import installed_version
@@ -42,7 +54,6 @@ from digest.models import DigestError
 BUNDLE = "pagefind"  # folder of the search bundle in the site (the first shard)
 SHARD_PAGES = 2000  # pages per shard, at most (shards come in powers of two)
 SHARDS_FILE = "digest-shards.json"  # in the first shard: the folders of the others
-KEY_FILE = "digest-key.txt"  # in each shard: hash of the pages it indexes
 TIMEOUT_SECONDS = 600
 MARKER = b"data-pagefind-body"
 
@@ -107,14 +118,21 @@ class Indexer:
     `Chooser` picks, so the early start never changes a byte.
     """
 
-    def __init__(self, current: Path | None, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        current: Path | None,
+        enabled: bool = True,
+        known: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.current = current  # the site being replaced: unchanged shards come from it
+        self.known = dict(known or {})  # its shards as the build state records them
+        self.shards: tuple[Shard, ...] = ()  # the new site's, once finished
         self.enabled = enabled
         self.chooser = Chooser()
         self._staging: Path | None = None
         self._thread: threading.Thread | None = None
         self._early: list[tuple[str, str]] = []
-        self._result: int | None = None
+        self._result: Indexed | None = None
         self._error: BaseException | None = None
 
     def begin(self, staging: Path) -> None:
@@ -139,7 +157,7 @@ class Indexer:
 
     def _run(self, staging: Path, pages: list[tuple[str, str]]) -> None:
         try:
-            self._result = index_folder(staging, pages, self.current)
+            self._result = index_folder(staging, pages, self.current, self.known)
         except BaseException as exc:  # handed to the build thread in finish()
             self._error = exc
 
@@ -152,10 +170,14 @@ class Indexer:
             if chosen == self._early:
                 if self._error is not None:
                     raise self._error
-                return self._result or 0
+                if self._result is not None:
+                    self.shards = self._result.shards
+                    return self._result.written
             for folder in staging.glob(BUNDLE + "*"):  # indexed too early: again
                 shutil.rmtree(folder)
-        return index_folder(staging, chosen, self.current)
+        result = index_folder(staging, chosen, self.current, self.known)
+        self.shards = result.shards
+        return result.written
 
     def abort(self) -> None:
         if self._thread is not None:
@@ -176,10 +198,34 @@ def shard_of(path: str, shards: int) -> int:
     return int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:8], "big") % shards
 
 
-def index_folder(site: Path, pages: list[tuple[str, str]], current: Path | None = None) -> int:
+@dataclass(frozen=True)
+class Shard:
+    """A shard as the build state records it: its folder, the key of the pages it
+    indexes, and a hash of its files' paths and bytes."""
+
+    folder: str
+    key: str
+    files: str
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What `index_folder` did: files written (not those linked), the shards made."""
+
+    written: int
+    shards: tuple[Shard, ...]
+
+
+def index_folder(
+    site: Path,
+    pages: list[tuple[str, str]],
+    current: Path | None = None,
+    known: Mapping[str, tuple[str, str]] | None = None,
+) -> Indexed:
     """Pages written under `site` ((relative path, hash) pairs) -> the search
-    bundle's shards in `site`, each taken from the `current` site when it was made
-    from the same pages. Returns the number of files written (not those linked)."""
+    bundle's shards in `site`, each taken from the `current` site when `known`
+    (folder -> (key, files hash), from the build state) says it was made from the
+    same pages and its files still hash as recorded."""
     folders = shard_folders(len(pages))
     members: list[list[tuple[str, str]]] = [[] for _ in folders]
     for page in pages:
@@ -192,45 +238,121 @@ def index_folder(site: Path, pages: list[tuple[str, str]], current: Path | None 
         members = [[p for p in shard if p != first] for shard in members]
         members[0].append(first)
     version = _pagefind_version()
+    known = known or {}
     merged = []
+    shards = []
     written = 0
     for n, (folder, shard) in enumerate(zip(folders, members, strict=True)):
         if n and not shard:
             continue  # an empty shard other than the first: nothing to merge
         key = hashlib.sha256(json.dumps([version, folder, shard]).encode("utf-8")).hexdigest()
-        if current is None or not _reuse(current / folder, site / folder, key):
+        recorded = known.get(folder)
+        files = None
+        if current is not None and recorded is not None and recorded[0] == key:
+            files = _reuse(current / folder, site / folder, recorded[1])
+        if files is None:
             _index_shard(site, shard, site / folder)
-            (site / folder / KEY_FILE).write_text(key + "\n", encoding="utf-8")
+            files = _files_hash(site / folder)
             written += sum(1 for file in (site / folder).rglob("*") if file.is_file())
+        shards.append(Shard(folder, key, files))
         if n:
             merged.append(folder)
     listing = json.dumps({"shards": merged}, indent=1) + "\n"
     shards_file = site / BUNDLE / SHARDS_FILE
-    if not shards_file.is_file() or shards_file.read_text("utf-8") != listing:
-        shards_file.unlink(missing_ok=True)  # a reused shard's copy links to the live site's
+    old = current / BUNDLE / SHARDS_FILE if current is not None else None
+    if old is None or not _link_verified(old, shards_file, _sha256(listing.encode("utf-8"))):
         shards_file.write_text(listing, encoding="utf-8")
         written += 1
-    return written
+    return Indexed(written, tuple(shards))
 
 
-def _reuse(old: Path, new: Path, key: str) -> bool:
-    """Hard-link the shard in `old` into `new` when it was made from the same pages."""
+def _files_hash(folder: Path) -> str:
+    """A shard folder digest wrote -> hash of its files' paths and bytes (the
+    shards listing aside: it changes with the other shards)."""
+    lines = sorted(
+        f"{file.relative_to(folder).as_posix()}\0{_sha256(file.read_bytes())}\n"
+        for file in folder.rglob("*")
+        if file.is_file() and file.relative_to(folder).as_posix() != SHARDS_FILE
+    )
+    return _sha256("".join(lines).encode("utf-8"))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _reuse(old: Path, new: Path, files: str) -> str | None:
+    """Hard-link the shard in `old` into `new` when its files hash to `files` ->
+    that hash, or None (and nothing left in `new`) when they do not: a folder
+    that is a link, any entry but a folder or a regular file, a changed byte."""
+    lines = []
     try:
-        if old.is_symlink() or (old / KEY_FILE).read_text("utf-8").strip() != key:
-            return False
-        for file in sorted(old.rglob("*")):
-            target = new / file.relative_to(old)
-            if file.is_dir() and not file.is_symlink():
-                target.mkdir(parents=True, exist_ok=True)
-            elif file.is_file() and not file.is_symlink():
+        if not stat.S_ISDIR(os.lstat(old).st_mode):
+            return None
+        stack = [(old, "")]
+        while stack:
+            folder, prefix = stack.pop()
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                rel = prefix + entry.name
+                target = new.joinpath(*rel.split("/"))
+                if entry.is_dir(follow_symlinks=False):
+                    target.mkdir(parents=True, exist_ok=True)
+                    stack.append((Path(entry.path), rel + "/"))
+                    continue
+                if rel == SHARDS_FILE:
+                    continue  # made afresh or checked on its own (index_folder)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(file, target)
-            else:
-                raise OSError("not a plain file")
-        return True
+                digest = _link_regular(Path(entry.path), target)
+                if digest is None:
+                    raise OSError(f"{rel}: not a regular file")
+                lines.append(f"{rel}\0{digest}\n")
+        if _sha256("".join(sorted(lines)).encode("utf-8")) != files:
+            raise OSError("the shard's files are not the ones recorded")
+        return files
     except (OSError, UnicodeError):
         shutil.rmtree(new, ignore_errors=True)
-        return False
+        return None
+
+
+MAX_SHARD_FILE_BYTES = 256 * 1024 * 1024
+
+
+def _link_regular(source: Path, target: Path) -> str | None:
+    """A regular file -> hard-linked at `target`, returning the hash of its bytes;
+    None for anything else (a link, a pipe, a device, a file too large), with
+    nothing made. The link is checked to be the very file that was hashed."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        handle = os.open(source, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SHARD_FILE_BYTES:
+            return None
+        digest = hashlib.sha256()
+        while chunk := os.read(handle, 1 << 20):
+            digest.update(chunk)
+        os.link(source, target, follow_symlinks=False)
+        made = os.lstat(target)
+        if (made.st_dev, made.st_ino) != (info.st_dev, info.st_ino):
+            os.unlink(target)  # swapped between hashing and linking
+            return None
+        return digest.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+
+
+def _link_verified(source: Path, target: Path, expected: str) -> bool:
+    """Hard-link `source` at `target` when it is a regular file with the bytes
+    hashing to `expected` -> whether it was (nothing is left at `target` if not)."""
+    if _link_regular(source, target) == expected:
+        return True
+    with contextlib.suppress(OSError):
+        target.unlink(missing_ok=True)
+    return False
 
 
 def _index_shard(site: Path, pages: list[tuple[str, str]], bundle: Path) -> None:

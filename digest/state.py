@@ -20,6 +20,16 @@ it can from the per-article cache).
 The only input a build reads that is not hashed is the clock, and the clock
 only decides whether a "date in the future" problem is given: those are
 recomputed from the stored dates on every run, never stored.
+
+The state file is untrusted input, like the rest of the cache folder
+(`digest.cache`): it is read only when it is a regular file of bounded size
+(never through a link, never a pipe), and used only when it decodes into
+`Saved` type for type and its values are what a build could have stored
+(hashes, counts, dates, paths inside the site). Anything else is no state: a
+full build, counted, never an error. A forged state cannot make a build stop
+early either: the output listing it must match holds each file's inode and
+change time (ctime), which no one restoring files can choose, and an output
+folder without digest's `digest.json` never counts as up to date.
 """
 
 from __future__ import annotations
@@ -28,17 +38,33 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-from digest.cache import fingerprint, installed_version, write_atomically
+from digest.cache import (
+    decode,
+    encode,
+    fingerprint,
+    installed_version,
+    is_iso_date,
+    loads,
+    open_folder,
+    read_file,
+    write_file,
+)
 from digest.config import Config
 from digest.load import SourceFile
 from digest.models import Problem
 
-FORMAT = 2  # 2: static files in the inputs, the paths written kept
+# 2: static files in the inputs, the paths written kept; 3: the search shards'
+# hashes, records in the JSON as they are in `Saved`, ctime in the listing
+FORMAT = 3
 STATE_FILE = "build.json"
+MAX_STATE_BYTES = 256 * 1024 * 1024  # 20,000 articles' paths, dates and problems: ~10 MB
+_HASH = re.compile(r"[0-9a-f]{64}")
+_SHARD = re.compile(r"pagefind(?:-[1-9][0-9]*)?")  # digest.search's folders
 # libraries that shape the whole-site stages (per-article ones are in the cache fingerprint)
 SITE_LIBRARIES = ("jinja2", "markupsafe", "numpy", "scipy", "wordfreq", "pagefind-bin")
 
@@ -56,6 +82,8 @@ class Saved:
     dates: tuple[tuple[str, str], ...]  # (path, date) of articles, for date warnings
     written: tuple[str, ...] = ()  # every path the build wrote but the search bundle's
     output: str = ""  # the output folder they were written to
+    # (folder, key, hash of its files' bytes) of each search shard (digest.search)
+    search: tuple[tuple[str, str, str], ...] = ()
 
 
 def input_hash(
@@ -96,11 +124,14 @@ def input_hash(
 
 
 def output_listing(output: Path) -> tuple[str, int]:
-    """The output folder -> (hash of every file's path, size, mtime and inode, file count).
+    """The output folder -> (hash of every file's path, size, times and inode, file count).
 
-    Files a build leaves alone keep their inode and time (they are hard-linked
-    into the new site), so the listing after a build is the listing the next
-    no-op build sees. Symbolic links are listed by their own status.
+    Files a build leaves alone keep their inode and times (they are hard-linked
+    into the new site, and the listing is taken after the old site is gone), so
+    the listing after a build is the listing the next no-op build sees. The
+    change time (ctime) cannot be set by anyone restoring or editing a file, so
+    a listing stored in a forged state never matches. Symbolic links are listed
+    by their own status.
     """
     digest = hashlib.sha256()
     count = 0
@@ -114,48 +145,98 @@ def output_listing(output: Path) -> tuple[str, int]:
             continue
         for entry in entries:
             rel = prefix + entry.name
-            info = entry.stat(follow_symlinks=False)
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # gone since the folder was listed: no listing to match
+                digest.update(b"gone:" + rel.encode("utf-8", "surrogateescape"))
+                continue
+            if stat.S_ISDIR(info.st_mode):
                 stack.append((Path(entry.path), rel + "/"))
                 digest.update(f"d {rel}\n".encode("utf-8", "surrogateescape"))
                 continue
             count += 1
-            line = f"f {rel} {info.st_mode} {info.st_size} {info.st_mtime_ns} {info.st_ino}\n"
+            line = (
+                f"f {rel} {info.st_mode} {info.st_size} {info.st_mtime_ns} "
+                f"{info.st_ctime_ns} {info.st_ino}\n"
+            )
             digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest(), count
 
 
 def load(cache_dir: Path) -> Saved | None:
-    """The stored state, or None when there is none or it cannot be read."""
+    """The stored state, or None when there is none or it cannot be used."""
+    return load_checked(cache_dir)[0]
+
+
+def load_checked(cache_dir: Path) -> tuple[Saved | None, bool]:
+    """The stored state -> (it, or None; whether a state file was there but refused:
+    not a regular file, too large, malformed, or holding what no build stores)."""
+    folder = open_folder(cache_dir)
+    if folder is None:
+        return None, False
     try:
-        data = json.loads((cache_dir / STATE_FILE).read_bytes())
-        if data.get("format") != FORMAT:
-            return None
-        return Saved(
-            inputs=str(data["inputs"]),
-            outputs=str(data["outputs"]),
-            articles=int(data["articles"]),
-            stories=int(data["stories"]),
-            files=int(data["files"]),
-            problems=tuple(Problem(str(p), str(r)) for p, r in data["problems"]),
-            dates=tuple((str(p), str(d)) for p, d in data["dates"]),
-            written=tuple(str(p) for p in data["written"]),
-            output=str(data["output"]),
+        data = read_file(folder, STATE_FILE, MAX_STATE_BYTES)
+        there = data is not None or _present(folder)
+    finally:
+        os.close(folder)
+    if data is None:
+        return None, there
+    try:
+        stored = loads(data)
+        if type(stored) is not dict or type(stored.get("format")) is not int:
+            return None, True
+        if stored.pop("format") != FORMAT:
+            return None, False  # an older digest's: simply not this one's
+        saved: Saved = decode(Saved, stored)
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
+        return None, True
+    return (saved, False) if _plausible(saved) else (None, True)
+
+
+def _present(folder: int) -> bool:
+    try:
+        os.stat(STATE_FILE, dir_fd=folder, follow_symlinks=False)
+        return True
+    except OSError:
+        return False
+
+
+def _plausible(saved: Saved) -> bool:
+    """Whether a decoded state holds only what a build stores: hashes, counts,
+    ISO dates, paths inside the site, the search bundle's folders."""
+    return (
+        bool(_HASH.fullmatch(saved.inputs) and _HASH.fullmatch(saved.outputs))
+        and min(saved.articles, saved.stories, saved.files) >= 0
+        and all(is_iso_date(date) for _, date in saved.dates)
+        and all(_site_path(path) for path in saved.written)
+        and all(
+            _SHARD.fullmatch(folder) and _HASH.fullmatch(key) and _HASH.fullmatch(files)
+            for folder, key, files in saved.search
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    )
+
+
+def _site_path(path: str) -> bool:
+    parts = path.split("/")
+    return not ("\\" in path or "\0" in path or any(p in ("", ".", "..") for p in parts))
 
 
 def save(cache_dir: Path, saved: Saved) -> None:
     """Store the state atomically; a cache folder that cannot be written is skipped."""
-    data: dict[str, Any] = {"format": FORMAT, **dataclasses.asdict(saved)}
-    data["problems"] = [[p.path, p.reason] for p in saved.problems]
+    data = {"format": FORMAT, **encode(saved)}
     try:
-        encoded = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogateescape")
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(cache_dir / STATE_FILE, encoded)
-    except (OSError, ValueError, UnicodeError):
+        encoded = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError):  # a lone surrogate in a problem: no state
         return
+    folder = open_folder(cache_dir, create=True)
+    if folder is None:
+        return
+    try:
+        write_file(folder, STATE_FILE, encoded)
+    except OSError:
+        return
+    finally:
+        os.close(folder)
 
 
 def _files_under(folder: Path) -> list[Path]:

@@ -121,7 +121,7 @@ def test_entries_decode_to_equal_records(tmp_path: Path) -> None:
         result = analyse_file(source, ids[source.path], config)
         key = cache.key(source, ids[source.path])
         cache.put(key, result)
-        assert cache.get(key) == result, source.path
+        assert cache.get(key, source.path, ids[source.path]) == result, source.path
         kinds.add(type(result).__name__)
     assert kinds == {"Article", "Problem"}
 
@@ -187,9 +187,9 @@ def test_corrupt_entry_is_a_miss_and_is_rewritten(
     entry = tmp_path / ENTRIES / f"{key}.json"
     good = entry.read_bytes()
     entry.write_bytes(damaged(json.loads(good), damage))
-    assert cache.get(key) is None
+    assert cache.get(key, source.path, "002") is None
     cache.put(key, result)
-    assert entry.read_bytes() == good and cache.get(key) == result
+    assert entry.read_bytes() == good and cache.get(key, source.path, "002") == result
 
 
 def test_build_recomputes_corrupt_entries(project: Path) -> None:

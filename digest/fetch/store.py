@@ -23,6 +23,7 @@ from pathlib import Path
 
 import courlan
 
+from digest.cache import read_below, write_below
 from digest.load.files import walk_folder
 from digest.slugs import slugify
 
@@ -73,11 +74,13 @@ def load_state(path: Path | None) -> State:
     """The state file -> State; a missing, unreadable or malformed file -> empty State."""
     if path is None:
         return State()
+    # the cache folder is untrusted: a link or a pipe there is never opened
+    raw = read_below(path.parent.parent, f"{path.parent.name}/{path.name}", MAX_STATE_BYTES)
+    if raw is None:
+        return State()
     try:
-        if path.stat().st_size > MAX_STATE_BYTES:
-            return State()
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return State()
     if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
         return State()
@@ -114,16 +117,8 @@ def save_state(path: Path, state: State) -> None:
         "sources": {url: state.validators[url] for url in sorted(state.validators)},
         "seen": sorted(state.seen),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_below(path.parent.parent, f"{path.parent.name}/{path.name}", text.encode("utf-8"))
 
 
 def urls_in_content(content_dir: Path) -> set[str]:
