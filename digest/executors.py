@@ -18,9 +18,13 @@ in how many places) the work ran. The pipeline picks one with `make_executor`:
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
@@ -90,11 +94,48 @@ def _pool_map(
         initargs=(signal.SIGINT, signal.SIG_IGN),
     )
     try:
-        yield from pool.map(fn, *columns, chunksize=chunk)
+        yield from pool.map(functools.partial(_watched, os.getpid(), fn), *columns, chunksize=chunk)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # queued items are not started
         raise
     pool.shutdown()
+
+
+def _watched(parent: int, fn: Callable[..., R], *args: Any) -> R:
+    """One item in a pool worker: `fn(*args)`, once the worker watches its build.
+
+    A build killed outright (SIGKILL, the OOM killer, a CI job cancelled) cannot
+    shut its pool down, and the workers — waiting on a queue they hold both ends
+    of — would sleep forever, each holding its memory, with the forkserver kept
+    alive by them. So each worker watches the build process and exits with it.
+    """
+    global _WATCHING
+    if not _WATCHING:
+        _WATCHING = True
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    return fn(*args)
+
+
+_WATCHING = False
+
+
+def _exit_with(pid: int) -> None:
+    """Wait for process `pid` to end, then end this one (a worker thread)."""
+    try:
+        handle = os.pidfd_open(pid)  # Linux 5.3+: readable once the process has ended
+    except (AttributeError, OSError):
+        handle = None
+    if handle is not None:
+        select.select([handle], [], [])
+        os._exit(1)
+    while True:  # elsewhere: ask every second (a recycled pid only delays the exit)
+        time.sleep(1)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
 
 
 def _run_batch(fn: Callable[..., R], rows: list[tuple[Any, ...]]) -> list[R]:

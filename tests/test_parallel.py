@@ -3,8 +3,15 @@ as one process."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,3 +132,48 @@ def test_scheduler_from_the_environment_means_dask(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in result.output
     assert not (tmp_path / "site").exists()
+
+
+def _marked(mark: str) -> list[int]:
+    """Pids of the processes whose environment carries DIGEST_TEST_MARK=mark."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # not a process, or one that has just ended
+            continue
+        if f"DIGEST_TEST_MARK={mark}".encode() in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def _wait(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_workers_of_a_killed_build_exit_with_it(tmp_path: Path) -> None:
+    # SIGKILL leaves a process pool no chance to shut down: the workers must notice
+    content = tmp_path / "content"
+    write_corpus(content, 600)
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "DIGEST_TEST_MARK": mark}
+    build_cmd = [sys.executable, "-m", "digest", "build", "--no-cache", "-q", "-j", "2"]
+    proc = subprocess.Popen(build_cmd, cwd=tmp_path, env=env)
+    try:
+        # the build, its forkserver and two workers (and multiprocessing's resource tracker)
+        assert _wait(lambda: len(_marked(mark)) >= 4, 120), _marked(mark)
+        assert proc.poll() is None, "the build ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert _wait(lambda: not _marked(mark), 30), f"left running: {_marked(mark)}"
+    finally:
+        for pid in _marked(mark):
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
