@@ -145,6 +145,7 @@ _STOPS = re.compile(rf"[{re.escape(SENTENCE_TERMINALS)}]['\u2019\"\u201d]?[\])]*
 # something else: an abbreviation (its own list, checked) or an initial before
 # the stop, a lower-case word or a continuation ("and", "by") after it, or an
 # open bracket.
+_BRACKETS = re.compile(r"[()\[\]]")
 _SURE_END = re.compile(r"(?<![^\W\d_])([a-z]{3,})[.!?]['\u2019\"\u201d]?\s+(?=[A-Z])")
 
 
@@ -157,11 +158,11 @@ def _bounded_runs(text: str) -> list[str]:
     start = scanned = 0
     depth = {"(": 0, "[": 0}  # brackets open since `start`
     for m in _SURE_END.finditer(text):
-        for c in text[scanned : m.start()]:  # each character looked at once
-            if c in "([":
-                depth[c] += 1
-            elif c in ")]" and depth["(" if c == ")" else "["]:
-                depth["(" if c == ")" else "["] -= 1
+        for bracket in _BRACKETS.findall(text, scanned, m.start()):  # each looked at once
+            if bracket in "([":
+                depth[bracket] += 1
+            elif depth[opener := "(" if bracket == ")" else "["]:
+                depth[opener] -= 1
         scanned = m.start()
         if depth["("] or depth["["] or ABBREVIATIONS.search(m.group(1)):
             continue
