@@ -21,6 +21,7 @@ import digest.extract
 from digest.analyse import analyse_file
 from digest.config import Config
 from digest.extract import ANALYSED_CHARS
+from digest.keywords import YAKE_MAX_STOPS, extract_keywords, yake_text
 from digest.load import SourceFile
 from digest.models import Article, Keyword, Story, Topic
 from digest.stories import MAX_POSTINGS, RELATED_STORIES, related_stories
@@ -188,3 +189,18 @@ def test_related_stories_of_a_big_topic_are_still_listed() -> None:
     related = related_stories(stories, topics)
     assert all(len(related[s.id]) == RELATED_STORIES for s in stories)
     assert all(r.story != s.id for s in stories for r in related[s.id])
+
+
+def test_yake_reads_a_bounded_number_of_stops() -> None:
+    # yake-rust joins "x. lower" pieces in time quadratic in them
+    opening = yake_text("x. lower " * 20_000)
+    assert opening.count(".") <= YAKE_MAX_STOPS
+    prose = "The council met on Monday. It voted on the budget! " * 200
+    assert yake_text(prose) == prose  # 400 stops: all of it
+
+
+def test_keywords_of_dense_stops_grow_linearly() -> None:
+    def keywords(text: object) -> object:
+        return extract_keywords(str(text), 10, 3)
+
+    assert _ratio(_repeat("x. lower "), keywords, 4_000, runs=1) < MAX_RATIO
