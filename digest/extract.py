@@ -13,7 +13,7 @@ from digest.config import Config
 from digest.keywords import extract_keywords, has_word
 from digest.languages import guess_language, terms_of
 from digest.models import Article, Document, Problem
-from digest.terms import split_sentences, word_shingles, words
+from digest.terms import count_words, split_sentences, word_shingles, words
 
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3})(?:, [A-Z][a-z]+(?: [A-Z][a-z]+)?)?"
@@ -42,8 +42,10 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
     default = language_of(config.language) or "en"
     lang = language_of(doc.meta.lang) or guess_language(body or title, default)
     trouble: list[str] = []
+    # Word-level analysis reads the opening of a very long text (ANALYSED_CHARS).
+    opening = _opening(body, ANALYSED_CHARS)
     keywords = extract_keywords(
-        body or analysis_text(title),  # a headline-only article: its title is its text
+        opening or analysis_text(title),  # a headline-only article: its title is its text
         config.keywords_per_article,
         config.keyword_max_words,
         lang,
@@ -51,8 +53,10 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         backend=config.keyword_backend,
         trouble=trouble,
     )
-    counts = Counter(terms_of(body if derived else f"{title}. {body}", lang))
-    body_words = words(analysis_text(joined))  # shingled and counted: tokenised once
+    counts = Counter(terms_of(opening if derived else f"{title}. {opening}", lang))
+    shown = analysis_text(joined)
+    body_words = words(_opening(shown, ANALYSED_CHARS))  # shingled and counted: tokenised once
+    word_count = len(body_words) if len(shown) <= ANALYSED_CHARS else count_words(shown)
     terms = tuple(sorted(counts))
     return Article(
         id=article_id,
@@ -67,10 +71,27 @@ def extract_article(doc: Document, config: Config, article_id: str) -> Article:
         terms=terms,
         term_counts=tuple(counts[t] for t in terms),
         shingles=word_shingles(body_words),
-        word_count=len(body_words),
+        word_count=word_count,
         problems=(*doc.problems, *(Problem(doc.path, reason) for reason in trouble)),
         lang=lang,
     )
+
+
+# Keywords, terms and shingles come from at most this much of an article's text
+# (about 15,000 words, longer than the longest report of every labelled set:
+# 58,000 characters). Labelling keywords searches the text once per candidate
+# name, and a longer text has more candidates, so that work grew with the square
+# of its length (a 2 MB paragraph took minutes); terms and shingles grow with it.
+# The opening of a text that long says what it is about as well as the whole.
+ANALYSED_CHARS = 100_000
+
+
+def _opening(text: str, limit: int) -> str:
+    """Text -> at most its first `limit` characters, cut after a whole word."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit + 1)
+    return text[: cut if cut > limit // 2 else limit]
 
 
 def language_of(tag: str | None) -> str | None:

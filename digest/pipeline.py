@@ -21,7 +21,7 @@ from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem, Site
 from digest.render import builtin_templates, render_pages
 from digest.search import Indexer
-from digest.slugs import unique_names
+from digest.slugs import distinct_ids, unique_names
 from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
 from digest.stories import make_stories, place_stories, top_stories
 from digest.topics import assign_topics
@@ -374,9 +374,23 @@ def article_ids(paths: Sequence[str]) -> dict[str, str]:
     return unique_names(names, max_length=80)  # keyed by path: no two paths share an id
 
 
+def distinct_articles(articles: Sequence[Article]) -> list[Article]:
+    """Analysed articles -> the same, no two with one path or one id (`article_ids`
+    gives distinct ids; this holds whatever reached the pipeline — a library
+    caller's records, a cache entry — so two pages can never have one path): a
+    path met twice is kept once, an id two paths share set apart by `distinct_ids`."""
+    if len({a.id for a in articles}) == len({a.path for a in articles}) == len(articles):
+        return list(articles)
+    by_path: dict[str, Article] = {}
+    for article in sorted(articles, key=lambda a: (a.path, a.id, a.title)):
+        by_path.setdefault(article.path, article)
+    ids = distinct_ids((path, a.id) for path, a in by_path.items())
+    return [a if ids[p] == a.id else replace(a, id=ids[p]) for p, a in by_path.items()]
+
+
 def assemble_site(articles: Sequence[Article], config: Config) -> Site:
     """Analysed articles -> the Site: stories grouped, summarised, ordered and placed in topics."""
-    ordered = sorted(articles, key=lambda a: a.id)
+    ordered = sorted(distinct_articles(articles), key=lambda a: a.id)
     idf = term_idf(ordered)
     groups = group_articles(ordered, config, idf)
     stories = make_stories(groups, ordered, config, idf)

@@ -6,7 +6,8 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -55,14 +56,34 @@ def unique_names(texts: Mapping[str, str], max_length: int = 60) -> dict[str, st
         if len(group) == 1 and slug not in RESERVED:
             continue
         for key in group:
-            # A key can be made to slug to another's "slug-hash" ("index-c2df9b"):
-            # a longer hash, then a counter, keep every slug distinct anyway.
-            digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
-            candidates = itertools.chain(
-                (f"{slug}-{digest[:n]}" for n in (6, 12, 40)),
-                (f"{slug}-{digest}-{n}" for n in itertools.count(2)),
-            )
-            unique = next(c for c in candidates if c not in taken)
+            unique = next(c for c in _suffixed(slug, key) if c not in taken)
             out[key] = unique
             taken.add(unique)
+    return out
+
+
+def _suffixed(name: str, key: str) -> Iterator[str]:
+    """A name taken by another -> names to try for `key`, each with a hash of the
+    key: a key can be made to slug to another's "slug-hash" ("index-c2df9b"), and
+    hashes can collide, so a longer hash, then a counter, keep names distinct."""
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    yield from (f"{name}-{digest[:n]}" for n in (6, 12, 40))
+    yield from (f"{name}-{digest}-{n}" for n in itertools.count(2))
+
+
+def distinct_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """(Distinct paths, their ids) -> an id per path, no two alike: an id several
+    paths claim stays with the first of them in path order, the others get a
+    suffix from a hash of their path. The same pairs give the same ids whatever
+    their order."""
+    by_id: dict[str, list[str]] = defaultdict(list)
+    for path, ident in sorted(pairs):
+        by_id[ident].append(path)
+    taken = set(by_id)
+    out: dict[str, str] = {}
+    for ident, paths in sorted(by_id.items()):
+        out[paths[0]] = ident
+        for path in paths[1:]:
+            out[path] = next(c for c in _suffixed(ident, path) if c not in taken)
+            taken.add(out[path])
     return out

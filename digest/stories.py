@@ -8,6 +8,7 @@ only looks it up.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -35,6 +36,8 @@ from digest.urls import site_names
 MENTION_WEIGHT = 0.5
 # Related stories listed on a story page.
 RELATED_STORIES = 5
+# Stories a keyword may be shared by and still relate them (see related_stories).
+MAX_POSTINGS = 100
 # Pairs of articles listed under "how similar they are", most similar first.
 SIMILAR_PAIRS = 10
 # Top stories are those with a report in this many days (× 24 h) up to the digest's
@@ -182,7 +185,7 @@ def related_stories(
 ) -> dict[str, tuple[RelatedStory, ...]]:
     """Ordered stories with their topics -> each story's related stories: those sharing
     its keywords (weighted by both stories' keyword scores), then stories of the same
-    topic; computed once over an inverted index."""
+    topic; computed once over an inverted index, in time linear in the stories."""
     by_id = {s.id: s for s in stories}
     topic_stories = {t.id: t.stories for t in topics}
     # a keyword's label as the story pages show it: the last story's form
@@ -191,29 +194,37 @@ def related_stories(
     for story in stories:
         for kw in story.keywords:
             by_key[kw.key].append((story, kw.score))
+    # A keyword half the digest has relates nothing; one of more than
+    # MAX_POSTINGS stories little, and following it made the work grow with the
+    # square of the stories (4,000 stories sharing their keywords: 210 s).
+    common = min(MAX_POSTINGS, max(20, len(stories) // 5))
+    users = {key: {s.id for s, _ in postings} for key, postings in by_key.items()}
     order = {s.id: n for n, s in enumerate(stories)}
     out: dict[str, tuple[RelatedStory, ...]] = {}
     for story in stories:
         score: dict[str, float] = defaultdict(float)
-        shared: dict[str, list[str]] = defaultdict(list)
-        for kw in story.keywords:
-            postings = by_key[kw.key]
-            if len(postings) > max(20, len(stories) // 5):
-                continue  # a keyword half the digest has relates nothing
-            for other, other_score in postings:
+        used = [kw for kw in story.keywords if len(by_key[kw.key]) <= common]
+        for kw in used:
+            for other, other_score in by_key[kw.key]:
                 if other.id != story.id:
                     score[other.id] += kw.score * other_score
-                    shared[other.id].append(labels[kw.key])
         for other_id in score:
             if by_id[other_id].topic == story.topic:
                 score[other_id] += 0.25
-        ranked = sorted(score, key=lambda i: (-round(score[i], 6), order[i]))
-        picks = [RelatedStory(i, tuple(shared[i])) for i in ranked]
+        ranked = heapq.nsmallest(
+            RELATED_STORIES, score, key=lambda i: (-round(score[i], 6), order[i])
+        )
+        picks = [
+            RelatedStory(i, tuple(labels[kw.key] for kw in used if i in users[kw.key]))
+            for i in ranked
+        ]
         if len(picks) < RELATED_STORIES and story.topic in topic_stories:
             for other_id in topic_stories[story.topic]:
+                if len(picks) == RELATED_STORIES:
+                    break
                 if other_id != story.id and other_id not in score:
                     picks.append(RelatedStory(other_id, ()))
-        out[story.id] = tuple(picks[:RELATED_STORIES])
+        out[story.id] = tuple(picks)
     return out
 
 
