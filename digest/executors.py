@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import select
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -138,6 +139,17 @@ def _exit_with(pid: int) -> None:
             pass
 
 
+def _reachable(address: str, timeout: float) -> None:
+    """Fail at once (OSError) when a tcp:// scheduler address refuses connections:
+    Dask's client would retry until its timeout. Other schemes are left to Dask."""
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme != "tcp" or not host or not port.isdigit():
+        return
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+        pass
+
+
 def _run_batch(fn: Callable[..., R], rows: list[tuple[Any, ...]]) -> list[R]:
     """One Dask task: `fn` over a batch of argument rows."""
     return [fn(*row) for row in rows]
@@ -176,6 +188,7 @@ class DaskExecutor:
 
         try:
             if self.scheduler:
+                _reachable(self.scheduler, self.timeout)
                 return Client(self.scheduler, timeout=self.timeout)  # type: ignore[no-untyped-call]
             self.cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=self.jobs or os.cpu_count() or 1,
