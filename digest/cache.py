@@ -173,7 +173,7 @@ class ArticleCache:
             return None
         data = read_file(folder, f"{key}.json", MAX_ENTRY_BYTES)
         if data is None:
-            if _exists(folder, f"{key}.json"):
+            if exists_in(folder, f"{key}.json"):
                 self.refused += 1  # a link, a pipe, a folder, a file too large
             return None
         result = _entry(data, key)
@@ -466,7 +466,8 @@ def write_below(root: Path, rel: str, data: bytes) -> None:
             os.close(handle)
 
 
-def _exists(folder: int, name: str) -> bool:
+def exists_in(folder: int, name: str) -> bool:
+    """Whether `name` is anything at all (a link is not followed) in an open folder."""
     try:
         os.stat(name, dir_fd=folder, follow_symlinks=False)
         return True

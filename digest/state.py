@@ -46,6 +46,7 @@ from pathlib import Path
 from digest.cache import (
     decode,
     encode,
+    exists_in,
     fingerprint,
     installed_version,
     is_iso_date,
@@ -176,7 +177,7 @@ def load_checked(cache_dir: Path) -> tuple[Saved | None, bool]:
         return None, False
     try:
         data = read_file(folder, STATE_FILE, MAX_STATE_BYTES)
-        there = data is not None or _present(folder)
+        there = data is not None or exists_in(folder, STATE_FILE)
     finally:
         os.close(folder)
     if data is None:
@@ -191,14 +192,6 @@ def load_checked(cache_dir: Path) -> tuple[Saved | None, bool]:
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return None, True
     return (saved, False) if _plausible(saved) else (None, True)
-
-
-def _present(folder: int) -> bool:
-    try:
-        os.stat(STATE_FILE, dir_fd=folder, follow_symlinks=False)
-        return True
-    except OSError:
-        return False
 
 
 def _plausible(saved: Saved) -> bool:
