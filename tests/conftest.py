@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,22 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def parse_html(path: Path) -> Any:
     """An HTML file -> its lxml tree (typed Any: lxml's XPath results are unions)."""
     return lxml.html.fromstring(path.read_bytes())
+
+
+def build_project(project: Path, *, strict: bool = False, **settings: Any) -> BuildReport:
+    """Build `project`/content into `project`/site (search off) -> the report."""
+    config = Config(content="content", output="site", search=False, **settings)
+    return build(config, project, strict=strict)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
+    """Poll `condition` until it holds or `seconds` pass -> whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
 
 
 Builder = Callable[..., tuple[BuildReport, dict[str, Any], Path]]

@@ -9,9 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from digest.config import Config
 from digest.executors import DASK_BATCH, PARALLEL_MIN_ITEMS, DaskExecutor, make_executor
 from digest.models import DigestError
 from digest.pipeline import build
+from tests.conftest import wait_for
 from tests.test_golden import tree
 
 TOPICS = [
@@ -147,15 +146,6 @@ def _marked(mark: str) -> list[int]:
     return found
 
 
-def _wait(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
 def test_workers_of_a_killed_build_exit_with_it(tmp_path: Path) -> None:
     # SIGKILL leaves a process pool no chance to shut down: the workers must notice
@@ -167,11 +157,11 @@ def test_workers_of_a_killed_build_exit_with_it(tmp_path: Path) -> None:
     proc = subprocess.Popen(build_cmd, cwd=tmp_path, env=env)
     try:
         # the build, its forkserver and two workers (and multiprocessing's resource tracker)
-        assert _wait(lambda: len(_marked(mark)) >= 4, 120), _marked(mark)
+        assert wait_for(lambda: len(_marked(mark)) >= 4, 120), _marked(mark)
         assert proc.poll() is None, "the build ended before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert _wait(lambda: not _marked(mark), 30), f"left running: {_marked(mark)}"
+        assert wait_for(lambda: not _marked(mark), 30), f"left running: {_marked(mark)}"
     finally:
         for pid in _marked(mark):
             os.kill(pid, signal.SIGKILL)

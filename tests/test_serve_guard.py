@@ -13,8 +13,7 @@ import http.client
 import os
 import shutil
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,19 +30,9 @@ from digest.serve import (
     host_allowed,
     origin_allowed,
 )
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, wait_for
 
 HOST = "127.0.0.1"
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
-    """Poll `condition` until it holds or `seconds` pass -> whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,10 @@ from typing import Any
 import pytest
 
 import digest.pipeline
-from digest.config import Config
 from digest.models import BuildReport, DigestError
-from digest.pipeline import build
 from digest.state import STATE_FILE
-from tests.conftest import REPO, SEEDS
+from tests.conftest import REPO, SEEDS, build_project
 from tests.test_golden import tree
-
-
-def run(project: Path, *, strict: bool = False, **settings: Any) -> BuildReport:
-    config = Config(content="content", output="site", search=False, **settings)
-    return build(config, project, strict=strict)
 
 
 @pytest.fixture
@@ -62,12 +55,12 @@ def no_analysis(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_second_build_with_nothing_changed_does_nothing(
     project: Path, no_analysis: list[str]
 ) -> None:
-    first = run(project)
+    first = build_project(project)
     assert not first.up_to_date and first.files_written > 0
     before = inodes(project / "site")
     no_analysis.clear()
 
-    second = run(project)
+    second = build_project(project)
     assert second.up_to_date
     assert no_analysis == [], "no stage after reading the content may run"
     assert inodes(project / "site") == before
@@ -79,12 +72,12 @@ def test_a_second_build_with_nothing_changed_does_nothing(
 
 def test_what_the_no_op_build_keeps_is_what_a_full_build_writes(project: Path) -> None:
     (project / "content" / "empty.md").write_text("", "utf-8")  # a problem to carry over
-    run(project)
-    again = run(project)
+    build_project(project)
+    again = build_project(project)
     assert again.up_to_date
     kept = tree(project / "site")
     shutil.rmtree(project / ".digest-cache")
-    fresh = run(project)
+    fresh = build_project(project)
     assert not fresh.up_to_date
     assert tree(project / "site") == kept
     assert again.problems == fresh.problems and any(p.path == "empty.md" for p in fresh.problems)
@@ -108,7 +101,7 @@ def test_what_the_no_op_build_keeps_is_what_a_full_build_writes(project: Path) -
     ],
 )
 def test_any_change_means_a_full_build(project: Path, change: str) -> None:
-    run(project)
+    build_project(project)
     content, site = project / "content", project / "site"
     article = sorted(content.glob("*.txt"))[0]
     settings: dict[str, Any] = {}
@@ -144,7 +137,7 @@ def test_any_change_means_a_full_build(project: Path, change: str) -> None:
         (project / ".digest-cache" / STATE_FILE).write_text("{", "utf-8")
     elif change == "leave a killed build's staging folder":
         (project / ".site.new-0123456789ab").mkdir()
-    report = run(project, **settings)
+    report = build_project(project, **settings)
     assert not report.up_to_date
     assert report.files_written + report.files_unchanged > 0
     if change == "override a template":
@@ -153,7 +146,7 @@ def test_any_change_means_a_full_build(project: Path, change: str) -> None:
     if change in ("edit a page in the site", "delete a page in the site", "add a file to the site"):
         # the full build puts the site back as it should be; a file digest did
         # not write is kept and reported (digest.static), on the no-op build too
-        again = run(project)
+        again = build_project(project)
         assert again.up_to_date
         stray = change == "add a file to the site"
         assert (site / "stray.html").exists() == stray
@@ -162,16 +155,16 @@ def test_any_change_means_a_full_build(project: Path, change: str) -> None:
 
 
 def test_without_the_cache_every_build_is_full(project: Path) -> None:
-    run(project, cache="")
-    assert not run(project, cache="").up_to_date
+    build_project(project, cache="")
+    assert not build_project(project, cache="").up_to_date
     assert not (project / ".digest-cache").exists()
 
 
 def test_strict_still_fails_when_nothing_changed(project: Path) -> None:
     (project / "content" / "empty.md").write_text("", "utf-8")
-    run(project)
+    build_project(project)
     with pytest.raises(DigestError, match=r"empty\.md"):
-        run(project, strict=True)
+        build_project(project, strict=True)
 
 
 def test_date_in_the_future_is_asked_of_the_clock_on_every_build(
@@ -193,15 +186,15 @@ def test_date_in_the_future_is_asked_of_the_clock_on_every_build(
         return [p.path for p in report.problems if "in the future" in p.reason]
 
     at(2025)
-    assert future(run(project)) == ["later.md"]
+    assert future(build_project(project)) == ["later.md"]
     at(2040)
-    again = run(project)
+    again = build_project(project)
     assert again.up_to_date and future(again) == []
     (project / ".digest-cache" / STATE_FILE).unlink()
-    cached = run(project)  # a full build, every article from the cache
+    cached = build_project(project)  # a full build, every article from the cache
     assert not cached.up_to_date and cached.cache_misses == 0 and future(cached) == []
     at(2025)
-    back = run(project)
+    back = build_project(project)
     assert back.up_to_date and future(back) == ["later.md"]
     with pytest.raises(DigestError, match="in the future"):
-        run(project, strict=True)
+        build_project(project, strict=True)
