@@ -72,30 +72,42 @@ class ProcessExecutor:
         workers = min(self.jobs or os.cpu_count() or 1, max(1, count // 8))
         if workers < 2 or count < PARALLEL_MIN_ITEMS:
             return map(fn, *columns)
-        # forkserver: workers never inherit threads of the caller (digest serve has some)
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         chunk = max(1, count // (workers * 8))
-        return _pool_map(context, workers, chunk, fn, columns)
+        return _pool_map(worker_pool(workers), chunk, fn, columns)
 
     def close(self) -> None:
         """Each map's pool is shut down when the map is done: nothing to close."""
 
 
-def _pool_map(
-    context: Any, workers: int, chunk: int, fn: Callable[..., R], columns: Sequence[Sequence[Any]]
-) -> Iterator[R]:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` processes for pure per-item work (analysis here, page
+    extraction in `digest fetch`); give it tasks wrapped by `watched`."""
+    # forkserver: workers never inherit threads of the caller (digest serve and
+    # digest fetch have some)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     # Ctrl-C is the main process's to handle (exit 130, "Interrupted."): workers
     # ignore it from their first instruction (`signal.signal` needs no import of
     # digest), instead of each printing a KeyboardInterrupt traceback.
-    pool = ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=signal.signal,
         initargs=(signal.SIGINT, signal.SIG_IGN),
     )
+
+
+def watched(fn: Callable[..., R]) -> Callable[..., R]:
+    """`fn` as a task of a `worker_pool`: the worker running it exits when this
+    process ends (see `_watched`)."""
+    return functools.partial(_watched, os.getpid(), fn)
+
+
+def _pool_map(
+    pool: ProcessPoolExecutor, chunk: int, fn: Callable[..., R], columns: Sequence[Sequence[Any]]
+) -> Iterator[R]:
     try:
-        yield from pool.map(functools.partial(_watched, os.getpid(), fn), *columns, chunksize=chunk)
+        yield from pool.map(watched(fn), *columns, chunksize=chunk)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # queued items are not started
         raise

@@ -566,6 +566,7 @@ def test_cli_without_sources_says_so_and_succeeds(runner: CliRunner) -> None:
 def test_worker_processes_extract_the_same_text(
     server: FetchServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import digest.executors
     import digest.fetch
 
     feed = server.add("/w.xml", rss2("W", items_for(server, "ww", 4)), "application/rss+xml")
@@ -579,7 +580,7 @@ def test_worker_processes_extract_the_same_text(
             super().__init__(*args, **kwargs)
             pools.append(self)
 
-    monkeypatch.setattr(digest.fetch, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(digest.executors, "ProcessPoolExecutor", Counted)
     pooled = fetch_sources(config(tmp_path / "pooled", feed))
     assert pooled.written == inline.written and len(inline.written) == 4
     assert len(pools) == 1  # the pages went through worker processes

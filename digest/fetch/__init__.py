@@ -11,9 +11,7 @@ The subpackage is the only code of digest that touches the network (`http.py`).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import yaml
 
 from digest.config import Config, Source
 from digest.dates import parse_date
+from digest.executors import watched, worker_pool
 from digest.fetch.article import Extracted, escape, extract_article
 from digest.fetch.http import Client, FetchError, Response
 from digest.fetch.sources import Item, Parsed, SourceError, parse_source
@@ -211,24 +210,14 @@ class _Extractor:
     def __init__(self, pages: int, threads: int) -> None:
         workers = min(os.cpu_count() or 1, threads)
         self.pool: ProcessPoolExecutor | None = None
+        self.task = watched(extract_article)
         if workers > 1 and pages >= PARALLEL_MIN_PAGES:
-            # forkserver: workers never inherit the fetching threads (or a server's)
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn"
-            )
-            # workers leave Ctrl-C to the main process (see executors._pool_map)
-            self.pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=context,
-                initializer=signal.signal,
-                initargs=(signal.SIGINT, signal.SIG_IGN),
-            )
+            self.pool = worker_pool(workers)
 
     def __call__(self, body: bytes, url: str) -> Extracted | None:
         if self.pool is None:
             return extract_article(body, url)
-        return self.pool.submit(extract_article, body, url).result()
+        return self.pool.submit(self.task, body, url).result()
 
     def __enter__(self) -> _Extractor:
         return self
