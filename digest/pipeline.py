@@ -19,7 +19,7 @@ from digest.dates import future_date_notes
 from digest.executors import Executor, ProcessExecutor
 from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem, Site
-from digest.render import builtin_templates, render_pages
+from digest.render import Ledger, builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import distinct_ids, unique_names
 from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
@@ -116,9 +116,16 @@ def build(
     record = _last_written(saved, output_dir)
     paths: list[str] = []
     strays: list[Problem] = []
+    # With the cache, pages are fingerprinted and those unchanged since the last
+    # build are taken from the current site; a project's own templates can read
+    # anything, so with them every page is rendered (`digest.page_inputs`).
+    ledger = Ledger() if cache_dir is not None else None
+    if ledger is not None and not _has_files(base / "templates"):
+        ledger.earlier = state.earlier_pages(saved, output_dir)
 
     def pages() -> Iterator[tuple[str, PageData]]:
-        for path, data in render_pages(site, config, templates=base / "templates"):
+        rendered = render_pages(site, config, templates=base / "templates", ledger=ledger)
+        for path, data in rendered:
             indexer.see(path, data)
             paths.append(path)
             yield path, data
@@ -155,6 +162,7 @@ def build(
             tuple(sorted(paths)),
             str(output_dir),
             tuple((s.folder, s.key, s.files) for s in indexer.shards),
+            tuple(sorted(ledger.fingerprints.items())) if ledger is not None else (),
         )
         state.save(cache_dir, saved)
     clock.lap("write")
@@ -170,7 +178,14 @@ def build(
         cache_misses=misses,
         cache_refused=refused,
         timings=tuple(clock.laps),
+        pages_rendered=ledger.rendered if ledger is not None else 0,
+        pages_reused=ledger.reused if ledger is not None else 0,
     )
+
+
+def _has_files(folder: Path) -> bool:
+    """Whether a folder exists and holds any file (a project's templates)."""
+    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
 
 
 def _cache_folder(base: Path, setting: str) -> tuple[Path | None, int]:
