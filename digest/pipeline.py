@@ -121,12 +121,18 @@ def build(
     # anything, so with them every page is rendered (`digest.page_inputs`).
     ledger = Ledger() if cache_dir is not None else None
     if ledger is not None and not _has_files(base / "templates"):
-        ledger.earlier = state.earlier_pages(saved, output_dir)
+        # a page kept as it is (a path) is hard-linked by the writer; the search
+        # index reads the HTML pages (`search.Chooser`): with search, those come as bytes
+        html = config.search
+        ledger.earlier = state.earlier_pages(
+            saved, output_dir, lambda p: html and p.endswith(".html")
+        )
 
     def pages() -> Iterator[tuple[str, PageData]]:
         rendered = render_pages(site, config, templates=base / "templates", ledger=ledger)
         for path, data in rendered:
-            indexer.see(path, data)
+            if isinstance(data, bytes):  # a file kept as it is is no HTML page with search
+                indexer.see(path, data)
             paths.append(path)
             yield path, data
         clock.lap("render")  # rendered and written: the two go page by page

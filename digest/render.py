@@ -235,6 +235,10 @@ def month_name(day: str, language: str = i18n.DEFAULT) -> str:
         return day
 
 
+# An output file's bytes, or the file of the current site that holds them.
+Output = bytes | Path
+
+
 @dataclass
 class Ledger:
     """Which pages a build rendered and which it took from the last build's site.
@@ -242,18 +246,20 @@ class Ledger:
     Given to `render_pages`, it is filled with the fingerprint of every page that
     has one (`digest.page_inputs`: story, article, keyword, topic, outlet and
     archive-day pages, story and topic feeds). `earlier(path, fingerprint)` gives
-    the bytes the last build wrote for that page when it recorded the same
-    fingerprint and the file is still as it wrote it, else None: the page is
-    then rendered. The few pages shown from the whole site (front page, indexes,
-    whole-digest feeds, digest.json, sitemap) are always rendered.
+    the bytes the last build wrote for that page — or the path of its file, for
+    the writer to keep, when nothing needs the bytes (the search index reads the
+    HTML pages) — when it recorded the same fingerprint and the file is still as
+    it wrote it, else None: the page is then rendered. The few pages shown from
+    the whole site (front page, indexes, whole-digest feeds, digest.json,
+    sitemap) are always rendered.
     """
 
-    earlier: Callable[[str, str], bytes | None] | None = None
+    earlier: Callable[[str, str], Output | None] | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)
     rendered: int = 0  # output files rendered (the copied assets aside)
     reused: int = 0  # pages taken from the last build
 
-    def take(self, path: str, fingerprint: str) -> bytes | None:
+    def take(self, path: str, fingerprint: str) -> Output | None:
         self.fingerprints[path] = fingerprint
         data = self.earlier(path, fingerprint) if self.earlier is not None else None
         if data is not None:
@@ -263,7 +269,7 @@ class Ledger:
 
 def render_pages(
     site: Site, config: Config, templates: Path | None = None, ledger: Ledger | None = None
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Output]]:
     """Site -> every output file but the search index, as (relative path, bytes),
     one at a time. Articles shown as excerpts (`config.article_text`) are cut to
     their excerpt first, so no output file can carry the rest of their text.
@@ -279,7 +285,7 @@ def render_pages(
 
 def _render_pages(
     site: Site, config: Config, templates: Path | None, ledger: Ledger | None
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Output]]:
     env = make_environment(templates, config.language, config.timezone)
     words = i18n.translations(config.language)
     site, excerpts = restrict_site(site, config.article_text, config.base_url)
@@ -308,7 +314,7 @@ def _render_pages(
         canonical_link: bool = True,
         shows: Callable[[], Any] | None = None,
         **values: Any,
-    ) -> tuple[str, bytes]:
+    ) -> tuple[str, Output]:
         """A page, rendered; or, given what it `shows` (`PageInputs`) and the
         ledger, taken from the last build when that is unchanged."""
         if root is None:
@@ -839,7 +845,7 @@ def render_feeds(
     ledger: Ledger | None = None,
     inputs: PageInputs | None = None,
     shared: str = "",
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Output]]:
     """The Atom feeds (whole digest, each topic, each story) and feed.json; with a
     ledger, a topic or story feed whose inputs did not change is taken from the
     last build (see `render_pages`)."""
@@ -937,7 +943,7 @@ def render_feeds(
     )
     yield "feed.json", feeds.json_feed(as_json)
 
-    def kept(path: str, shows: Callable[[], Any]) -> bytes | None:
+    def kept(path: str, shows: Callable[[], Any]) -> Output | None:
         if ledger is None:
             return None
         return ledger.take(path, digest_of([shared, path, shows()]))

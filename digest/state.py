@@ -174,16 +174,20 @@ def output_listing(output: Path) -> tuple[str, int]:
     return digest.hexdigest(), count
 
 
-def earlier_pages(saved: Saved | None, output: Path) -> Callable[[str, str], bytes | None] | None:
+def earlier_pages(
+    saved: Saved | None, output: Path, read: Callable[[str], bool] = lambda path: True
+) -> Callable[[str, str], bytes | Path | None] | None:
     """The last build's state and the output folder -> a look-up from (site path,
-    fingerprint) to that page's bytes in the output folder when the state
-    recorded the same fingerprint for it (else None); or None when no page can be
+    fingerprint) to that page's bytes in the output folder (or its file, when
+    `read(path)` says the bytes are not needed) when the state recorded the same
+    fingerprint for it (else None); or None when no page can be
     taken: no state, the state of another folder, or a folder that does not list
     as the last build left it (a page edited, added, deleted or touched there).
 
     The listing holds every file's inode and change time, so a matching folder
     holds the very files the last build wrote; each is still read without
-    following a link, and only when it is a regular file.
+    following a link, and only when it is a regular file (a file handed over
+    is checked so by the writer, `digest.write`).
     """
     if saved is None or not saved.pages or saved.output != str(output):
         return None
@@ -191,10 +195,10 @@ def earlier_pages(saved: Saved | None, output: Path) -> Callable[[str, str], byt
         return None
     recorded = dict(saved.pages)
 
-    def earlier(path: str, fingerprint: str) -> bytes | None:
+    def earlier(path: str, fingerprint: str) -> bytes | Path | None:
         if recorded.get(path) != fingerprint:
             return None
-        return _read_page(output, path)
+        return _read_page(output, path) if read(path) else output.joinpath(*path.split("/"))
 
     return earlier
 
