@@ -120,7 +120,7 @@ def build(
     # build are taken from the current site; a project's own templates can read
     # anything, so with them every page is rendered (`digest.page_inputs`).
     ledger = Ledger() if cache_dir is not None else None
-    if ledger is not None and not _has_files(base / "templates"):
+    if ledger is not None and not _has_templates(base / "templates"):
         # a page kept as it is (a path) is hard-linked by the writer; the search
         # index reads the HTML pages (`search.Chooser`): with search, those come as bytes
         html = config.search
@@ -189,9 +189,13 @@ def build(
     )
 
 
-def _has_files(folder: Path) -> bool:
-    """Whether a folder exists and holds any file (a project's templates)."""
-    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+def _has_templates(folder: Path) -> bool:
+    """Whether a project's templates folder holds any file but its assets (copied
+    as they are, read by no page)."""
+    if not folder.is_dir():
+        return False
+    assets = folder / "assets"
+    return any(p.is_file() and assets not in p.parents for p in folder.rglob("*"))
 
 
 def _cache_folder(base: Path, setting: str) -> tuple[Path | None, int]:

@@ -926,12 +926,13 @@ def render_feeds(
             absolute=bool(site.base_url),
         )
 
+    latest = newest_stories(site.stories)  # the same in both whole-digest feeds
     whole = make_feed(
         "feed.xml",
         "index.html",
         site.title,
         site.description,
-        newest([story_entry(s, "feed.xml") for s in newest_stories(site.stories)], FEED_ENTRIES),
+        newest([story_entry(s, "feed.xml") for s in latest], FEED_ENTRIES),
     )
     yield "feed.xml", feeds.atom_xml(whole)
     as_json = make_feed(
@@ -939,7 +940,7 @@ def render_feeds(
         "index.html",
         site.title,
         site.description,
-        newest([story_entry(s, "feed.json") for s in newest_stories(site.stories)], FEED_ENTRIES),
+        newest([story_entry(s, "feed.json") for s in latest], FEED_ENTRIES),
     )
     yield "feed.json", feeds.json_feed(as_json)
 

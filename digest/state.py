@@ -198,9 +198,26 @@ def earlier_pages(
     def earlier(path: str, fingerprint: str) -> bytes | Path | None:
         if recorded.get(path) != fingerprint:
             return None
-        return _read_page(output, path) if read(path) else output.joinpath(*path.split("/"))
+        if read(path):
+            return _read_page(output, path)
+        return output.joinpath(*path.split("/")) if _is_page(output, path) else None
 
     return earlier
+
+
+def _is_page(output: Path, path: str) -> bool:
+    """Whether a path of the output folder is a regular file reached without
+    following a link (a forged state may name files that are not there)."""
+    try:
+        fd = open_inside(output, path)
+    except (OSError, ValueError):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _read_page(output: Path, path: str) -> bytes | None:

@@ -255,7 +255,11 @@ def test_project_templates_mean_every_page_is_rendered(tmp_path: Path) -> None:
     for _ in range(8):
         digest.add()
     folder = tmp_path / "templates"
-    folder.mkdir()
+    (folder / "assets").mkdir(parents=True)
+    (folder / "assets" / "extra.css").write_text("p { color: red; }", "utf-8")
+    build(digest.config, tmp_path)
+    digest.add()
+    assert build(digest.config, tmp_path).pages_reused > 0  # assets are no templates
     base = (builtin_templates() / "base.html").read_text(encoding="utf-8")
     (folder / "base.html").write_text(base.replace("built with digest", "ours"), "utf-8")
     build(digest.config, tmp_path)
