@@ -16,6 +16,7 @@ import dataclasses
 import json
 import random
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,6 +187,9 @@ class Digest:
     def check(self, what: str) -> None:
         """Build incrementally and fresh, and compare the two sites."""
         report = build(self.config, self.root)
+        # a fresh build into an empty folder: without the state, a build keeps the
+        # files it finds in its output folder (it cannot tell old pages from yours)
+        shutil.rmtree(self.root / "fresh", ignore_errors=True)
         fresh = build(dataclasses.replace(self.config, output="fresh"), self.root, cache=False)
         assert fresh.pages_reused == 0
         self.reused += report.pages_reused
