@@ -8,7 +8,8 @@ fresh one. Each fingerprint hashes
 
 - `site_inputs`: what every page may show or depend on — the whole config (site
   title, description, base URL, language, search, thresholds the story page
-  explains…), whether the site has an archive (the navigation), and the
+  explains…), whether the site has an archive (the navigation), the rules of
+  the time zone dates are shown in, and the
   rendering environment: every file of the templates folders, digest's own code
   and translations, the versions of jinja2, markupsafe, babel and Python;
 - the page's own arguments (path, template, title, description, date, feeds);
@@ -32,6 +33,7 @@ import hashlib
 import importlib.metadata
 import json
 import sys
+import zoneinfo
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,8 +117,25 @@ def site_inputs(config: Config, ctx: SiteContext, environment: str) -> str:
             "config": json.dumps(dataclasses.asdict(config), sort_keys=True, default=str),
             "site": [site.title, site.description, site.base_url],
             "archive": ctx.has_archive,
+            "zone": zone_rules(config.timezone),
         }
     )
+
+
+def zone_rules(zone: str) -> str:
+    """The time zone pages show times in -> a hash of its rules as `zoneinfo` reads
+    them (the system's tz database file, else the tzdata package), "" for UTC: a
+    new tz database can move a time shown on a page."""
+    if zone == "UTC":
+        return ""
+    digest = hashlib.sha256(_version("tzdata").encode())
+    if ".." not in zone.split("/"):
+        for folder in zoneinfo.TZPATH:
+            path = Path(folder, *zone.split("/"))
+            if path.is_file():
+                digest.update(path.read_bytes())
+                break
+    return digest.hexdigest()
 
 
 class PageInputs:

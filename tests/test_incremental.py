@@ -24,7 +24,7 @@ import pytest
 
 from digest import models
 from digest.config import Config
-from digest.page_inputs import NOT_SHOWN
+from digest.page_inputs import NOT_SHOWN, zone_rules
 from digest.pipeline import build
 from digest.render import builtin_templates
 
@@ -344,3 +344,11 @@ def test_with_search_kept_pages_are_indexed_as_in_a_fresh_build(tmp_path: Path) 
     assert report.pages_reused > 0
     assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
     digest.check("an edit with search")
+
+
+def test_the_time_zone_rules_are_an_input_of_every_page() -> None:
+    """Pages show times in the configured zone: its rules are part of every
+    fingerprint (a new tz database can move a time), none for UTC."""
+    assert zone_rules("UTC") == ""
+    paris, new_york = zone_rules("Europe/Paris"), zone_rules("America/New_York")
+    assert re.fullmatch("[0-9a-f]{64}", paris) and paris != new_york
