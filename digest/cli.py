@@ -275,6 +275,11 @@ def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = F
     if verbose:
         stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report.timings)
         click.echo(f"Stages: {stages}.")
+        if not report.up_to_date and report.pages_rendered + report.pages_reused:
+            click.echo(
+                f"Pages: {report.pages_rendered} rendered, {report.pages_reused} reused "
+                "(unchanged since the last build)."
+            )
         refused = (
             f"; {report.cache_refused} entr{'y' if report.cache_refused == 1 else 'ies'} "
             "refused as malformed"

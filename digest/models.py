@@ -230,3 +230,7 @@ class BuildReport:
     timings: tuple[tuple[str, float], ...] = ()
     # nothing had changed since the last build: the site on disk was left as it was
     up_to_date: bool = False
+    # output files rendered, and pages taken unchanged from the last build's site
+    # (`digest.render.Ledger`; both 0 without the cache, which keeps no fingerprints)
+    pages_rendered: int = 0
+    pages_reused: int = 0

@@ -19,7 +19,7 @@ from digest.dates import future_date_notes
 from digest.executors import Executor, ProcessExecutor
 from digest.load import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem, Site
-from digest.render import builtin_templates, render_pages
+from digest.render import Ledger, builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import distinct_ids, unique_names
 from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
@@ -116,10 +116,23 @@ def build(
     record = _last_written(saved, output_dir)
     paths: list[str] = []
     strays: list[Problem] = []
+    # With the cache, pages are fingerprinted and those unchanged since the last
+    # build are taken from the current site; a project's own templates can read
+    # anything, so with them every page is rendered (`digest.page_inputs`).
+    ledger = Ledger() if cache_dir is not None else None
+    if ledger is not None and not _has_templates(base / "templates"):
+        # a page kept as it is (a path) is hard-linked by the writer; the search
+        # index reads the HTML pages (`search.Chooser`): with search, those come as bytes
+        html = config.search
+        ledger.earlier = state.earlier_pages(
+            saved, output_dir, lambda p: html and p.endswith(".html")
+        )
 
     def pages() -> Iterator[tuple[str, PageData]]:
-        for path, data in render_pages(site, config, templates=base / "templates"):
-            indexer.see(path, data)
+        rendered = render_pages(site, config, templates=base / "templates", ledger=ledger)
+        for path, data in rendered:
+            if isinstance(data, bytes):  # a file kept as it is is no HTML page with search
+                indexer.see(path, data)
             paths.append(path)
             yield path, data
         clock.lap("render")  # rendered and written: the two go page by page
@@ -155,6 +168,7 @@ def build(
             tuple(sorted(paths)),
             str(output_dir),
             tuple((s.folder, s.key, s.files) for s in indexer.shards),
+            tuple(sorted(ledger.fingerprints.items())) if ledger is not None else (),
         )
         state.save(cache_dir, saved)
     clock.lap("write")
@@ -170,7 +184,18 @@ def build(
         cache_misses=misses,
         cache_refused=refused,
         timings=tuple(clock.laps),
+        pages_rendered=ledger.rendered if ledger is not None else 0,
+        pages_reused=ledger.reused if ledger is not None else 0,
     )
+
+
+def _has_templates(folder: Path) -> bool:
+    """Whether a project's templates folder holds any file but its assets (copied
+    as they are, read by no page)."""
+    if not folder.is_dir():
+        return False
+    assets = folder / "assets"
+    return any(p.is_file() and assets not in p.parents for p in folder.rglob("*"))
 
 
 def _cache_folder(base: Path, setting: str) -> tuple[Path | None, int]:

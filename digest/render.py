@@ -21,8 +21,8 @@ import json
 import re
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from digest.models import (
     Topic,
     terminal_safe,
 )
+from digest.page_inputs import PageInputs, digest_of, environment_hash, site_inputs
 from digest.slugs import unique_slugs
 from digest.urls import http_url
 
@@ -234,12 +235,57 @@ def month_name(day: str, language: str = i18n.DEFAULT) -> str:
         return day
 
 
+# An output file's bytes, or the file of the current site that holds them.
+Output = bytes | Path
+
+
+@dataclass
+class Ledger:
+    """Which pages a build rendered and which it took from the last build's site.
+
+    Given to `render_pages`, it is filled with the fingerprint of every page that
+    has one (`digest.page_inputs`: story, article, keyword, topic, outlet and
+    archive-day pages, story and topic feeds). `earlier(path, fingerprint)` gives
+    the bytes the last build wrote for that page — or the path of its file, for
+    the writer to keep, when nothing needs the bytes (the search index reads the
+    HTML pages) — when it recorded the same fingerprint and the file is still as
+    it wrote it, else None: the page is then rendered. The few pages shown from
+    the whole site (front page, indexes, whole-digest feeds, digest.json,
+    sitemap) are always rendered.
+    """
+
+    earlier: Callable[[str, str], Output | None] | None = None
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    rendered: int = 0  # output files rendered (the copied assets aside)
+    reused: int = 0  # pages taken from the last build
+
+    def take(self, path: str, fingerprint: str) -> Output | None:
+        self.fingerprints[path] = fingerprint
+        data = self.earlier(path, fingerprint) if self.earlier is not None else None
+        if data is not None:
+            self.reused += 1
+        return data
+
+
 def render_pages(
-    site: Site, config: Config, templates: Path | None = None
-) -> Iterator[tuple[str, bytes]]:
+    site: Site, config: Config, templates: Path | None = None, ledger: Ledger | None = None
+) -> Iterator[tuple[str, Output]]:
     """Site -> every output file but the search index, as (relative path, bytes),
     one at a time. Articles shown as excerpts (`config.article_text`) are cut to
-    their excerpt first, so no output file can carry the rest of their text."""
+    their excerpt first, so no output file can carry the rest of their text.
+    With a `ledger`, each page is fingerprinted and a page whose fingerprint the
+    last build recorded is taken from it instead of rendered (see `Ledger`)."""
+    for path, data in _render_pages(site, config, templates, ledger):
+        if ledger is not None and path not in ASSETS:
+            ledger.rendered += 1
+        yield path, data
+    if ledger is not None:
+        ledger.rendered -= ledger.reused
+
+
+def _render_pages(
+    site: Site, config: Config, templates: Path | None, ledger: Ledger | None
+) -> Iterator[tuple[str, Output]]:
     env = make_environment(templates, config.language, config.timezone)
     words = i18n.translations(config.language)
     site, excerpts = restrict_site(site, config.article_text, config.base_url)
@@ -249,6 +295,10 @@ def render_pages(
     except MACRO_FAULTS as exc:
         raise DigestError(template_error(exc, "_macros.html", env)) from None
     sitemap: list[tuple[str, str | None]] = []
+    inputs = PageInputs(ctx)
+    shared = ""
+    if ledger is not None:
+        shared = site_inputs(config, ctx, environment_hash((templates, builtin_templates())))
 
     def page(
         path: str,
@@ -262,11 +312,23 @@ def render_pages(
         listed: bool = True,
         root: str | None = None,
         canonical_link: bool = True,
+        shows: Callable[[], Any] | None = None,
         **values: Any,
-    ) -> tuple[str, bytes]:
+    ) -> tuple[str, Output]:
+        """A page, rendered; or, given what it `shows` (`PageInputs`) and the
+        ledger, taken from the last build when that is unchanged."""
         if root is None:
             root = "../" * path.count("/")
         canonical = ctx.absolute(path) if canonical_link else None
+        alternates = list(alternates)
+        if listed and canonical:
+            sitemap.append((canonical, date))
+        if ledger is not None and shows is not None:
+            arguments = [path, template, title, description, og_type, date, alternates]
+            key = digest_of([shared, arguments, listed, root, canonical_link, shows()])
+            kept = ledger.take(path, key)
+            if kept is not None:
+                return path, kept
         try:
             html = env.get_template(template).render(
                 site=site,
@@ -284,8 +346,6 @@ def render_pages(
             )
         except TEMPLATE_FAULTS as exc:
             raise DigestError(template_error(exc, template, env)) from None
-        if listed and canonical:
-            sitemap.append((canonical, date))
         return path, html.encode("utf-8")
 
     yield page("index.html", "index.html", date=site.build_date)
@@ -298,6 +358,7 @@ def render_pages(
             description=" ".join(s.text for s in story.summary),
             og_type="article",
             date=story.date,
+            shows=functools.partial(inputs.story_page, story),
             alternates=[
                 (
                     words.gettext("Follow this story: %(title)s") % {"title": story.title},
@@ -314,9 +375,16 @@ def render_pages(
             description=" ".join(article.lead),
             og_type="article",
             date=article.meta.date,
+            shows=functools.partial(inputs.article_page, article),
         )
     for key, slug in ctx.keyword_slugs.items():
-        yield page(f"keywords/{slug}.html", "keyword.html", key=key, title=ctx.keyword_labels[key])
+        yield page(
+            f"keywords/{slug}.html",
+            "keyword.html",
+            key=key,
+            title=ctx.keyword_labels[key],
+            shows=functools.partial(inputs.keyword_page, key),
+        )
     yield page("keywords/index.html", "keywords.html", title=words.gettext("Keywords"))
     for topic in site.topics:
         yield page(
@@ -324,6 +392,7 @@ def render_pages(
             "topic.html",
             topic=topic,
             title=topic.label,
+            shows=functools.partial(inputs.topic_page, topic),
             alternates=[
                 (
                     words.gettext("Topic: %(topic)s") % {"topic": topic.label},
@@ -333,18 +402,27 @@ def render_pages(
         )
     yield page("topics/index.html", "topics.html", title=words.gettext("Topics"))
     for outlet in ctx.outlets:
-        yield page(ctx.outlet_page(outlet), "source.html", outlet=outlet, title=outlet.label)
+        yield page(
+            ctx.outlet_page(outlet),
+            "source.html",
+            outlet=outlet,
+            title=outlet.label,
+            shows=functools.partial(inputs.outlet_page, outlet),
+        )
     yield page("sources/index.html", "sources.html", title=words.gettext("Sources"))
     if ctx.has_archive:
         days = ctx.archive_days
         for n, (day, stories) in enumerate(days):
+            newer = days[n - 1][0] if n > 0 else None
+            older = days[n + 1][0] if n + 1 < len(days) else None
             yield page(
                 ctx.archive_page(day),
                 "archive_day.html",
                 day=day,
                 stories=stories,
-                newer=days[n - 1][0] if n > 0 else None,
-                older=days[n + 1][0] if n + 1 < len(days) else None,
+                newer=newer,
+                older=older,
+                shows=functools.partial(inputs.archive_day, day, stories, newer, older),
                 title=(
                     nice_date(day, language=config.language)
                     if day != UNDATED
@@ -370,7 +448,7 @@ def render_pages(
             continue
         yield name, _find_asset(templates, name).read_bytes()
     try:
-        yield from render_feeds(site, ctx, env)
+        yield from render_feeds(site, ctx, env, ledger, inputs, shared)
     except MACRO_FAULTS as exc:
         raise DigestError(template_error(exc, "_feed.html", env)) from None
     yield "digest.json", digest_json(site, ctx)
@@ -761,9 +839,16 @@ def newest_first(articles: Iterable[Article]) -> list[Article]:
 
 
 def render_feeds(
-    site: Site, ctx: SiteContext, env: jinja2.Environment
-) -> Iterator[tuple[str, bytes]]:
-    """The Atom feeds (whole digest, each topic, each story) and feed.json."""
+    site: Site,
+    ctx: SiteContext,
+    env: jinja2.Environment,
+    ledger: Ledger | None = None,
+    inputs: PageInputs | None = None,
+    shared: str = "",
+) -> Iterator[tuple[str, Output]]:
+    """The Atom feeds (whole digest, each topic, each story) and feed.json; with a
+    ledger, a topic or story feed whose inputs did not change is taken from the
+    last build (see `render_pages`)."""
     macros: Any = env.get_template("_feed.html").module  # its macros are attributes
     fallback = feeds.rfc3339(site.build_date) or feeds.EPOCH
     site_key = site.title
@@ -808,6 +893,19 @@ def render_feeds(
             external=http_url(article.meta.url) if article.meta.url else None,
         )
 
+    def newest_stories(stories: Iterable[Story]) -> list[Story]:
+        # the stories `newest` keeps of their entries, in its order: found from
+        # their dates alone, so only FEED_ENTRIES entries are drawn, not one per story
+        keyed = []
+        for story in stories:
+            dates = [d for i in story.articles if (d := ctx.articles[i].meta.date)]
+            published = feeds.rfc3339(min(dates)) if dates else None
+            updated = feeds.rfc3339(story.date) or fallback
+            keyed.append((ident(ctx.story_page(story.id)), published, updated, story))
+        keyed.sort(key=lambda k: k[0])
+        keyed.sort(key=lambda k: (k[1] is not None, k[2]), reverse=True)
+        return [k[3] for k in keyed[:FEED_ENTRIES]]
+
     def newest(entries: list[Entry], limit: int | None = None) -> tuple[Entry, ...]:
         # newest first; entries with no date of their own (no `published`) carry
         # the digest's date only because Atom requires one, so they go last
@@ -828,12 +926,13 @@ def render_feeds(
             absolute=bool(site.base_url),
         )
 
+    latest = newest_stories(site.stories)  # the same in both whole-digest feeds
     whole = make_feed(
         "feed.xml",
         "index.html",
         site.title,
         site.description,
-        newest([story_entry(s, "feed.xml") for s in site.stories], FEED_ENTRIES),
+        newest([story_entry(s, "feed.xml") for s in latest], FEED_ENTRIES),
     )
     yield "feed.xml", feeds.atom_xml(whole)
     as_json = make_feed(
@@ -841,11 +940,21 @@ def render_feeds(
         "index.html",
         site.title,
         site.description,
-        newest([story_entry(s, "feed.json") for s in site.stories], FEED_ENTRIES),
+        newest([story_entry(s, "feed.json") for s in latest], FEED_ENTRIES),
     )
     yield "feed.json", feeds.json_feed(as_json)
+
+    def kept(path: str, shows: Callable[[], Any]) -> Output | None:
+        if ledger is None:
+            return None
+        return ledger.take(path, digest_of([shared, path, shows()]))
+
+    pages = inputs or PageInputs(ctx)
     for topic in site.topics:
         path = ctx.topic_feed(topic.id)
+        if (data := kept(path, functools.partial(pages.topic_feed, topic, fallback))) is not None:
+            yield path, data
+            continue
         stories = ctx.topic_stories(topic)
         yield (
             path,
@@ -855,12 +964,15 @@ def render_feeds(
                     ctx.topic_page(topic.id),
                     f"{topic.label} · {site.title}",
                     words.gettext("Stories in the topic %(topic)s") % {"topic": topic.label},
-                    newest([story_entry(s, path) for s in stories], FEED_ENTRIES),
+                    newest([story_entry(s, path) for s in newest_stories(stories)], FEED_ENTRIES),
                 )
             ),
         )
     for story in site.stories:
         path = ctx.story_feed(story.id)
+        if (data := kept(path, functools.partial(pages.story_feed, story, fallback))) is not None:
+            yield path, data
+            continue
         yield (
             path,
             feeds.atom_xml(

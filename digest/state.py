@@ -21,6 +21,11 @@ The only input a build reads that is not hashed is the clock, and the clock
 only decides whether a "date in the future" problem is given: those are
 recomputed from the stored dates on every run, never stored.
 
+The state also keeps each page's fingerprint (`digest.page_inputs`): the next
+build that is not a no-op takes a page whose fingerprint is unchanged from the
+current site instead of rendering it, but only while the output folder still
+lists exactly as this build left it (`earlier_pages`).
+
 The state file is untrusted input, like the rest of the cache folder
 (`digest.cache`): it is read only when it is a regular file of bounded size
 (never through a link, never a pipe), and used only when it decodes into
@@ -40,7 +45,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from digest.cache import (
@@ -57,13 +62,16 @@ from digest.cache import (
 )
 from digest.config import Config
 from digest.load import SourceFile
+from digest.load.files import open_inside
 from digest.models import Problem
 
 # 2: static files in the inputs, the paths written kept; 3: the search shards'
-# hashes, records in the JSON as they are in `Saved`, ctime in the listing
-FORMAT = 3
+# hashes, records in the JSON as they are in `Saved`, ctime in the listing;
+# 4: each page's fingerprint (`digest.page_inputs`)
+FORMAT = 4
 STATE_FILE = "build.json"
 MAX_STATE_BYTES = 256 * 1024 * 1024  # 20,000 articles' paths, dates and problems: ~10 MB
+MAX_PAGE_BYTES = 256 * 1024 * 1024  # a page taken from the current site, at most
 _HASH = re.compile(r"[0-9a-f]{64}")
 _SHARD = re.compile(r"pagefind(?:-[1-9][0-9]*)?")  # digest.search's folders
 # libraries that shape the whole-site stages (per-article ones are in the cache fingerprint)
@@ -85,6 +93,8 @@ class Saved:
     output: str = ""  # the output folder they were written to
     # (folder, key, hash of its files' bytes) of each search shard (digest.search)
     search: tuple[tuple[str, str, str], ...] = ()
+    # (site path, fingerprint of what it was rendered from) of each page that has one
+    pages: tuple[tuple[str, str], ...] = ()
 
 
 def input_hash(
@@ -164,6 +174,74 @@ def output_listing(output: Path) -> tuple[str, int]:
     return digest.hexdigest(), count
 
 
+def earlier_pages(
+    saved: Saved | None, output: Path, read: Callable[[str], bool] = lambda path: True
+) -> Callable[[str, str], bytes | Path | None] | None:
+    """The last build's state and the output folder -> a look-up from (site path,
+    fingerprint) to that page's bytes in the output folder (or its file, when
+    `read(path)` says the bytes are not needed) when the state recorded the same
+    fingerprint for it (else None); or None when no page can be
+    taken: no state, the state of another folder, or a folder that does not list
+    as the last build left it (a page edited, added, deleted or touched there).
+
+    The listing holds every file's inode and change time, so a matching folder
+    holds the very files the last build wrote; each is still read without
+    following a link, and only when it is a regular file (a file handed over
+    is checked so by the writer, `digest.write`).
+    """
+    if saved is None or not saved.pages or saved.output != str(output):
+        return None
+    if output_listing(output)[0] != saved.outputs:
+        return None
+    recorded = dict(saved.pages)
+
+    def earlier(path: str, fingerprint: str) -> bytes | Path | None:
+        if recorded.get(path) != fingerprint:
+            return None
+        if read(path):
+            return _read_page(output, path)
+        return output.joinpath(*path.split("/")) if _is_page(output, path) else None
+
+    return earlier
+
+
+def _is_page(output: Path, path: str) -> bool:
+    """Whether a path of the output folder is a regular file reached without
+    following a link (a forged state may name files that are not there)."""
+    try:
+        fd = open_inside(output, path)
+    except (OSError, ValueError):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _read_page(output: Path, path: str) -> bytes | None:
+    """A page of the output folder -> its bytes; None unless it is a regular file
+    inside it (reached without following a link) of at most MAX_PAGE_BYTES."""
+    try:
+        fd = open_inside(output, path)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PAGE_BYTES:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        return data if len(data) == info.st_size else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def load(cache_dir: Path) -> Saved | None:
     """The stored state, or None when there is none or it cannot be used."""
     return load_checked(cache_dir)[0]
@@ -206,6 +284,8 @@ def _plausible(saved: Saved) -> bool:
             _SHARD.fullmatch(folder) and _HASH.fullmatch(key) and _HASH.fullmatch(files)
             for folder, key, files in saved.search
         )
+        and all(_site_path(path) and _HASH.fullmatch(key) for path, key in saved.pages)
+        and len({path for path, _ in saved.pages}) == len(saved.pages)
     )
 
 

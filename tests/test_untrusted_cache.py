@@ -25,7 +25,7 @@ from digest.cache import ENTRIES, TAG_NAME
 from digest.config import Config
 from digest.models import BuildReport
 from digest.pipeline import build
-from digest.state import STATE_FILE, output_listing
+from digest.state import FORMAT, STATE_FILE, output_listing
 from tests.site_fixture import write_fixture
 from tests.test_golden import tree
 
@@ -127,7 +127,7 @@ STATES: list[bytes] = [
     b"[" * 200_000,  # a RecursionError in json
     b"{" + b'"a":{' * 50_000 + b"}" * 50_001,
     b"\xff\xfe",
-    b'{"format": 3, "inputs": 1}',
+    b'{"format": %d, "inputs": 1}' % FORMAT,
 ]
 
 
@@ -160,6 +160,8 @@ def stored_state(project: Path) -> dict[str, Any]:
         ("problems", [["a.md"]]),
         ("problems", [{"path": "a.md", "reason": 3}]),
         ("search", [["../pagefind", "0" * 64, "0" * 64]]),
+        ("pages", [["../outside.html", "0" * 64]]),
+        ("pages", [["index.html", "not a hash"]]),
         ("colour", "blue"),
     ],
 )
