@@ -230,3 +230,8 @@ class BuildReport:
     timings: tuple[tuple[str, float], ...] = ()
     # nothing had changed since the last build: the site on disk was left as it was
     up_to_date: bool = False
+    # stories taken whole from the story cache / whose members' part was reused and
+    # summary and figures weighed again (the IDF moved) / made anew (`story_cache`)
+    story_hits: int = 0
+    story_reweighed: int = 0
+    story_misses: int = 0
