@@ -28,7 +28,7 @@ from digest.models import (
     Topic,
 )
 from digest.story_cache import Entry, Members, StoryCache, Weighed, article_hash, fits, idf_hash
-from digest.summarize import candidate_sentences, candidate_terms, headline_terms, summarize
+from digest.summarize import candidate_sentences, candidate_terms, headline_terms, scored_summary
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
 from digest.urls import site_names
@@ -101,15 +101,22 @@ def make_story(
         part = entry.members
     else:
         keywords = story_keywords(reports, config.keywords_per_article)
-        part = Members(keywords, shared_keywords(reports, keywords), candidate_terms(reports))
+        shared = shared_keywords(reports, keywords)
+        part = Members(keywords, shared, candidate_terms(reports), None)
     looked = story_idf(members, part.terms, idf)
     weight = idf_hash(tuple(looked.values()))
     if entry is not None and entry.weighed.idf == weight:
         weighed = entry.weighed
     else:
-        summary = summarize(
-            reports, config.summary_min_words, config.summary_max_words, looked, terms=part.terms
+        summary, relevance = scored_summary(
+            reports,
+            config.summary_min_words,
+            config.summary_max_words,
+            looked,
+            terms=part.terms,
+            relevance=part.relevance,
         )
+        part = replace(part, relevance=relevance)
         weighed = Weighed(weight, summary, why_together(members, config, looked))
     if store is not None and key is not None:
         if entry is None:

@@ -43,7 +43,7 @@ from digest import cache
 from digest.config import Config
 from digest.models import Article, Keyword, SharedKeyword, StoryEvidence, SummarySentence
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 # One file holds every entry: a build looks up every story, and reading one file is
 # far cheaper than reading a file per story (about 0.5 ms each).
 STORE = "stories.json"
@@ -75,6 +75,8 @@ class Members:
     keywords: tuple[Keyword, ...]
     shared_keywords: tuple[SharedKeyword, ...]
     terms: tuple[tuple[str, ...], ...]  # of each candidate sentence of the summary
+    # of each candidate sentence, when they all come from one report (no IDF in it)
+    relevance: tuple[float, ...] | None
 
 
 @dataclass(frozen=True)
@@ -205,13 +207,14 @@ def encode_entry(entry: Entry) -> dict[str, Any]:
         "keywords": [[k.label, k.key, k.score] for k in part.keywords],
         "shared": [[s.key, s.label, s.reports] for s in part.shared_keywords],
         "terms": part.terms,
+        "relevance": part.relevance,
         "idf": weighed.idf,
         "summary": [[s.text, s.article] for s in weighed.summary],
         "evidence": cache.encode(weighed.evidence),
     }
 
 
-_FIELDS = frozenset({"keywords", "shared", "terms", "idf", "summary", "evidence"})
+_FIELDS = frozenset({"keywords", "shared", "terms", "relevance", "idf", "summary", "evidence"})
 
 
 def decode_entry(data: Any) -> Entry:
@@ -225,10 +228,14 @@ def decode_entry(data: Any) -> Entry:
     shared = tuple(
         SharedKeyword(_str(k), _str(label), _int(n)) for k, label, n in _rows(data["shared"], 3)
     )
-    terms = tuple(tuple(_str(t) for t in _list(row)) for row in _list(data["terms"]))
+    terms = tuple(_strings(row) for row in _list(data["terms"]))
+    found = data["relevance"]
+    relevance = None if found is None else tuple(_number(x) for x in _list(found))
     summary = tuple(SummarySentence(_str(text), _str(a)) for text, a in _rows(data["summary"], 2))
     evidence = cache.decode(StoryEvidence | None, data["evidence"])
-    return Entry(Members(keywords, shared, terms), Weighed(data["idf"], summary, evidence))
+    return Entry(
+        Members(keywords, shared, terms, relevance), Weighed(data["idf"], summary, evidence)
+    )
 
 
 def _list(data: Any) -> list[Any]:

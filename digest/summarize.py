@@ -110,15 +110,39 @@ def summarize(
     every sentence of it, still counts); without it, IDF over the story's sentences.
     `terms` are `candidate_terms(articles)` when already known (a story cache).
     """
+    summary, _ = scored_summary(
+        articles, min_words, max_words, idf, weights=weights, mmr_lambda=mmr_lambda, terms=terms
+    )
+    return summary
+
+
+def scored_summary(
+    articles: Sequence[Article],
+    min_words: int,
+    max_words: int,
+    idf: Mapping[str, float] | None = None,
+    *,
+    weights: Sequence[float] = WEIGHTS,
+    mmr_lambda: float = MMR_LAMBDA,
+    terms: Sequence[Sequence[str]] | None = None,
+    relevance: Sequence[float] | None = None,
+) -> tuple[tuple[SummarySentence, ...], tuple[float, ...] | None]:
+    """`summarize`, and the relevance of each candidate sentence when no IDF played a
+    part in it (all candidates come from one report: the features that compare
+    reports are 0), else None. That relevance, given back as `relevance`, saves
+    computing it again when only the IDF changed (a story cache)."""
     candidates = story_candidates(articles, idf, terms)
     if not candidates:
-        return headline_summary(articles, min_words, max_words, idf)
-    features = sentence_features(candidates, len(articles))
-    relevance = [sum(w * f for w, f in zip(weights, row, strict=True)) for row in features]
+        return headline_summary(articles, min_words, max_words, idf), None
+    one_report = all(c.article == candidates[0].article for c in candidates)
+    if relevance is None or len(relevance) != len(candidates) or not one_report:
+        features = sentence_features(candidates, len(articles))
+        relevance = [sum(w * f for w, f in zip(weights, row, strict=True)) for row in features]
     chosen = pick_sentences(candidates, relevance, min_words, max_words, mmr_lambda)
-    return tuple(
+    sentences = tuple(
         SummarySentence(candidates[i].text, articles[candidates[i].article].id) for i in chosen
     )
+    return sentences, tuple(relevance) if one_report else None
 
 
 def pick_sentences(
@@ -161,9 +185,8 @@ def sentence_features(candidates: Sequence[Candidate], n_articles: int) -> list[
         cols.extend([index.setdefault(t, len(index)) for t in c.vector])
         rows.extend([i] * len(c.vector))
         vals.extend(c.vector.values())
-    x = np.zeros((n, len(index)))  # TF-IDF rows, unit length
-    x[rows, cols] = vals
-    has = (x > 0).astype(float)  # which sentence uses which term
+    has = np.zeros((n, len(index)))  # which sentence uses which term
+    has[rows, cols] = 1.0
     n_terms = has.sum(axis=1)
     owner = np.array([c.article for c in candidates])
     cited, starts = np.unique(owner, return_index=True)
@@ -179,7 +202,9 @@ def sentence_features(candidates: Sequence[Candidate], n_articles: int) -> list[
     centroid = local @ (centre / np.linalg.norm(centre))
     term_share = (has @ uses) / n_terms / n
 
-    if peers:
+    if peers:  # (a story of one report: the features below, and only they, weigh by IDF)
+        x = np.zeros((n, len(index)))  # TF-IDF rows, unit length
+        x[rows, cols] = vals
         article = np.add.reduceat(x, starts, axis=0)  # each report's sentences summed
         total = article.sum(axis=0)
         rest = total[None, :] - article  # the story without that report

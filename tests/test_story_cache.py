@@ -20,7 +20,7 @@ from digest.models import Article
 from digest.pipeline import analyse_files, build
 from digest.state import STATE_FILE
 from digest.stories import make_stories
-from digest.story_cache import STORE, STORY_MODULES, StoryCache
+from digest.story_cache import FORMAT, STORE, STORY_MODULES, StoryCache
 from tests.site_fixture import write_fixture, write_long_story
 from tests.test_golden import tree
 
@@ -219,6 +219,7 @@ FORGED: dict[str, Callable[[dict[str, Any]], None]] = {
     "a field too many": forge(lambda e: e.__setitem__("colour", "blue")),
     "a summary row too short": forge(lambda e: e["summary"][0].pop()),
     "an idf hash that is not text": forge(lambda e: e.__setitem__("idf", 3)),
+    "relevance that is not numbers": forge(lambda e: e.__setitem__("relevance", ["high"])),
 }
 
 
@@ -237,8 +238,8 @@ STORES: list[bytes] = [
     b"null",
     b"[" * 200_000,
     b"\xff\xfe",
-    b'{"format": 1, "entries": []}',
-    b'{"format": 1}',
+    b'{"format": %d, "entries": []}' % FORMAT,
+    b'{"format": %d}' % FORMAT,
 ]
 
 
