@@ -146,14 +146,20 @@ def story_idf(
 ) -> dict[str, float]:
     """A story's members, the terms of its summary's candidate sentences and the
     digest's IDF -> the IDF of every term making the story looks up: its members'
-    terms, those sentence terms, and its headlines' terms when no sentence has any
-    (`summarize.headline_summary`). In a deterministic order (the members', then
-    the sentences'), so the values alone identify them."""
-    wanted = dict.fromkeys(chain.from_iterable(a.terms for a in members))
-    wanted.update(dict.fromkeys(chain.from_iterable(sentence_terms)))
+    terms when it has several (`why_together`), those sentence terms, and its
+    headlines' terms when no sentence has any (`summarize.headline_summary`). In an
+    order the members and sentences decide, so the values alone identify them."""
+    looked: dict[str, float] = {}
+    if len(members) > 1:
+        looked = {t: idf.get(t, 1.0) for a in members for t in a.terms}
+    for terms in sentence_terms:
+        for t in terms:
+            if t not in looked:
+                looked[t] = idf.get(t, 1.0)  # as `terms.tfidf` reads a missing one
     if not any(sentence_terms):
-        wanted.update(dict.fromkeys(chain.from_iterable(map(headline_terms, members))))
-    return {t: idf.get(t, 1.0) for t in wanted}  # as `terms.tfidf` reads a missing one
+        for t in chain.from_iterable(map(headline_terms, members)):
+            looked.setdefault(t, idf.get(t, 1.0))
+    return looked
 
 
 def why_together(

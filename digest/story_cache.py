@@ -188,10 +188,13 @@ def article_hash(article: Article) -> str:
     """An analysed article -> a hash of every field a story reads of it (all but its
     display blocks and shingles), which identifies it as a story member."""
     a = article
-    keywords = [[k.label, k.key, k.score] for k in a.keywords]
-    fields = [a.id, a.path, a.title, a.title_derived, repr(a.meta), keywords, a.sentences]
-    fields += [a.lead, a.terms, a.term_counts, a.word_count, a.lang]
-    return hashlib.sha256(json.dumps(fields).encode("ascii")).hexdigest()
+    digest = hashlib.sha256()
+    small = (a.id, a.path, a.title, a.title_derived, a.meta, a.keywords, a.term_counts)
+    digest.update(repr((*small, a.word_count, a.lang)).encode("utf-8", "surrogatepass"))
+    for texts in (a.sentences, a.lead, a.terms):  # joined, with their lengths: unambiguous
+        digest.update(array("q", [len(texts), *map(len, texts)]).tobytes())
+        digest.update("\0".join(texts).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def idf_hash(values: Sequence[float]) -> str:
