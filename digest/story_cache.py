@@ -29,6 +29,7 @@ never an error. A build saves only the entries it used or made.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -65,6 +66,36 @@ STORY_MODULES = tuple(
             *cache.ANALYSIS_MODULES,
         }
     )
+)
+
+
+# Config fields the story modules never read (rendering, topics, fetching and
+# writing settings): a change to one keeps the story cache. Every other field is
+# part of its fingerprint (a test checks the story modules read none of these).
+NOT_STORY_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "base_url",
+        "article_text",
+        "content",
+        "output",
+        "cache",
+        "topic_threshold",
+        "max_topics",
+        "topic_min_stories",
+        "section_min_score",
+        "sections",
+        "sources",
+        "allow_private",
+        "fetch_delay",
+        "fetch_concurrency",
+        "archive_threshold",
+        "top_stories",
+        "keyword_page_min_articles",
+        "search",
+        "timezone",
+    }
 )
 
 
@@ -284,9 +315,14 @@ def fingerprint(config: Config) -> str:
 
     import digest
 
+    settings = [
+        (f.name, getattr(config, f.name))
+        for f in dataclasses.fields(config)
+        if f.name not in NOT_STORY_FIELDS
+    ]
     parts = [
         FORMAT,
-        repr(config),
+        repr(settings),
         digest.__version__,
         _code_hash(),
         numpy.__version__,

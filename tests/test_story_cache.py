@@ -5,8 +5,10 @@ clean build writes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,14 @@ from digest.models import Article
 from digest.pipeline import analyse_files, build
 from digest.state import STATE_FILE
 from digest.stories import make_stories
-from digest.story_cache import FORMAT, STORE, STORY_MODULES, StoryCache
+from digest.story_cache import (
+    FORMAT,
+    NOT_STORY_FIELDS,
+    STORE,
+    STORY_MODULES,
+    StoryCache,
+    fingerprint,
+)
 from tests.site_fixture import write_fixture, write_long_story
 from tests.test_golden import tree
 
@@ -87,6 +96,20 @@ def test_another_config_misses(corpus: list[Article], tmp_path: Path) -> None:
     made = make_stories(groups, corpus, config, idf, other)
     assert made == make_stories(groups, corpus, config, idf)
     assert other.hits == other.reweighed == 0
+
+
+def test_settings_stories_never_read_keep_the_cache() -> None:
+    """A field left out of the fingerprint must not be read where stories are made,
+    or the cache would serve stories made with an old value."""
+    for name in ("stories", "story_cache", "summarize", "evidence", "cluster"):
+        source = (REPO / "digest" / f"{name}.py").read_text("utf-8")
+        read = set(re.findall(r"\bconfig\.(\w+)", source))
+        assert not read & NOT_STORY_FIELDS, (name, read & NOT_STORY_FIELDS)
+        assert "getattr(config" not in source or name == "story_cache", name
+    assert {f.name for f in dataclasses.fields(Config)} >= NOT_STORY_FIELDS
+    assert fingerprint(Config()) == fingerprint(Config(title="Other", base_url="https://x.org/"))
+    assert fingerprint(Config()) != fingerprint(Config(summary_max_words=40))
+    assert fingerprint(Config()) != fingerprint(Config(story_threshold=0.5))
 
 
 def test_the_code_hash_covers_every_module_stories_imports() -> None:
