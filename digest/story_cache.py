@@ -373,6 +373,7 @@ def _evidence_fits(evidence: StoryEvidence | None, n: int) -> bool:
         and len({(i, j) for i, j, _ in evidence.pairs}) == len(evidence.pairs)
         and all(2 <= count <= n and bool(term) for term, count in evidence.shared_terms)
         and _finite_figures(evidence)
+        and 0 <= evidence.joined_by_time <= n * (n - 1) // 2  # (pairs lists the strongest only)
     )
 
 
@@ -382,8 +383,4 @@ def _finite_figures(evidence: StoryEvidence) -> bool:
     for _, _, pair in evidence.pairs:
         numbers += [pair.words, pair.counted]
     hours = [evidence.hours_span, *(p.hours_apart for _, _, p in evidence.pairs)]
-    return (
-        all(-1e-6 <= x <= 100 for x in numbers)
-        and all(h is None or h >= 0 for h in hours)
-        and 0 <= evidence.joined_by_time <= len(evidence.pairs)
-    )
+    return all(-1e-6 <= x <= 100 for x in numbers) and all(h is None or h >= 0 for h in hours)

@@ -10,6 +10,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from digest.story_cache import (
     STORY_MODULES,
     StoryCache,
     fingerprint,
+    fits,
 )
 from tests.site_fixture import write_fixture, write_long_story
 from tests.test_golden import tree
@@ -72,6 +74,37 @@ def test_a_story_from_the_cache_is_the_story_made_afresh(
     again = StoryCache(tmp_path, Config())
     assert stories_with(corpus, again) == fresh
     assert (again.hits, again.reweighed, again.misses) == (len(fresh), 0, 0)
+
+
+def test_a_story_of_many_pairs_fits_its_entry(corpus: list[Article], tmp_path: Path) -> None:
+    """Evidence lists the SIMILAR_PAIRS strongest pairs but counts every pair joined by
+    time: an entry counting more of those than it lists is still a story's own."""
+    config = Config()
+    idf = term_idf(corpus)
+    groups = group_articles(corpus, config, idf)
+    group = max(groups, key=lambda g: len(g.members))
+    assert len(group.members) >= 6  # 15 pairs or more, 10 listed
+    store = StoryCache(tmp_path, config)
+    story = make_stories([group], corpus, config, idf, store)[0]
+    store.save()
+    (key,) = stored_entries(tmp_path)
+    entry = StoryCache(tmp_path, config).get(key)
+    assert entry is not None and story.evidence is not None
+    by_id = {a.id: a for a in corpus}
+    members = [by_id[i] for i in story.articles]
+    reports = [a for a in members if a.id not in dict(story.duplicates)]
+    assert fits(entry, reports, members)
+    pairs = len(members) * (len(members) - 1) // 2
+    for joined, fitting in ((pairs, True), (pairs + 1, False), (-1, False)):
+        evidence = replace(story.evidence, joined_by_time=joined)
+        forged = replace(entry, weighed=replace(entry.weighed, evidence=evidence))
+        assert fits(forged, reports, members) is fitting
+
+
+def stored_entries(folder: Path) -> dict[str, Any]:
+    data = json.loads((folder / STORE).read_bytes())
+    assert isinstance(data, dict)
+    return dict(data["entries"])
 
 
 def test_an_added_article_reuses_what_it_cannot_touch(
