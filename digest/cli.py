@@ -290,6 +290,11 @@ def _print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = F
             f"Cache: {report.cache_hits} hit(s), {report.cache_misses} miss(es) "
             f"(files analysed){refused}."
         )
+        if report.story_hits or report.story_reweighed or report.story_misses:
+            click.echo(
+                f"Story cache: {report.story_hits} hit(s), {report.story_reweighed} "
+                f"reweighed (IDF moved), {report.story_misses} miss(es)."
+            )
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s):", err=True)
         for problem in report.problems:

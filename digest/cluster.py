@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -50,7 +50,7 @@ def term_idf(articles: Sequence[Article]) -> dict[str, float]:
 
 
 def article_vectors(
-    articles: Sequence[Article], idf: dict[str, float] | None = None
+    articles: Sequence[Article], idf: Mapping[str, float] | None = None
 ) -> list[Vector]:
     """Articles -> normalised TF-IDF vectors over their content terms."""
     idf = term_idf(articles) if idf is None else idf

@@ -234,3 +234,8 @@ class BuildReport:
     # (`digest.render.Ledger`; both 0 without the cache, which keeps no fingerprints)
     pages_rendered: int = 0
     pages_reused: int = 0
+    # stories taken whole from the story cache / whose members' part was reused and
+    # summary and figures weighed again (the IDF moved) / made anew (`story_cache`)
+    story_hits: int = 0
+    story_reweighed: int = 0
+    story_misses: int = 0

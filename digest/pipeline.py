@@ -24,6 +24,7 @@ from digest.search import Indexer
 from digest.slugs import distinct_ids, unique_names
 from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
 from digest.stories import make_stories, place_stories, top_stories
+from digest.story_cache import StoryCache
 from digest.topics import assign_topics
 from digest.write import (
     MARKER,
@@ -103,7 +104,11 @@ def build(
         refused += store.refused
         store.close()
     clock.lap("analyse")
-    site = assemble_site(articles, config)
+    stories = StoryCache(cache_dir, config) if cache_dir is not None else None
+    site = assemble_site(articles, config, stories)
+    if stories is not None:
+        stories.save()  # keeps only what this build used
+        refused += stories.refused
     clock.lap("group")
     dates = tuple((a.path, a.meta.date) for a in site.articles if a.meta.date)
     reported = problems + future_dates(dates)  # the clock's problems are never stored
@@ -186,6 +191,9 @@ def build(
         timings=tuple(clock.laps),
         pages_rendered=ledger.rendered if ledger is not None else 0,
         pages_reused=ledger.reused if ledger is not None else 0,
+        story_hits=stories.hits if stories is not None else 0,
+        story_reweighed=stories.reweighed if stories is not None else 0,
+        story_misses=stories.misses if stories is not None else 0,
     )
 
 
@@ -413,12 +421,15 @@ def distinct_articles(articles: Sequence[Article]) -> list[Article]:
     return [a if ids[p] == a.id else replace(a, id=ids[p]) for p, a in by_path.items()]
 
 
-def assemble_site(articles: Sequence[Article], config: Config) -> Site:
-    """Analysed articles -> the Site: stories grouped, summarised, ordered and placed in topics."""
+def assemble_site(
+    articles: Sequence[Article], config: Config, store: StoryCache | None = None
+) -> Site:
+    """Analysed articles -> the Site: stories grouped, summarised, ordered and placed in
+    topics (with `store`, what the story cache holds of a story is taken from it)."""
     ordered = sorted(distinct_articles(articles), key=lambda a: a.id)
     idf = term_idf(ordered)
     groups = group_articles(ordered, config, idf)
-    stories = make_stories(groups, ordered, config, idf)
+    stories = make_stories(groups, ordered, config, idf, store)
     topics = assign_topics(stories, {a.id: a for a in ordered}, config)
     stories = place_stories(stories, topics)
     dates = [a.meta.date for a in ordered if a.meta.date]

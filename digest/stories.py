@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from itertools import chain
 
 from digest.cluster import Group, article_vectors
 from digest.config import Config
@@ -26,7 +27,8 @@ from digest.models import (
     StoryEvidence,
     Topic,
 )
-from digest.summarize import summarize
+from digest.story_cache import Entry, Members, StoryCache, Weighed, article_hash, fits, idf_hash
+from digest.summarize import candidate_sentences, candidate_terms, headline_terms, scored_summary
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
 from digest.urls import site_names
@@ -46,41 +48,122 @@ RECENT_DAYS = 7
 
 
 def make_stories(
-    groups: Sequence[Group], articles: Sequence[Article], config: Config, idf: dict[str, float]
+    groups: Sequence[Group],
+    articles: Sequence[Article],
+    config: Config,
+    idf: dict[str, float],
+    store: StoryCache | None = None,
 ) -> list[Story]:
-    """Groups of articles -> stories, most-covered first (then newest, title, id)."""
-    stories = [make_story(g, articles, config, idf) for g in groups]
+    """Groups of articles -> stories, most-covered first (then newest, title, id).
+    With a story cache, what a story's members decide is taken from it where it can be."""
+    hashes: dict[str, str] = {}
+    stories = [make_story(g, articles, config, idf, store, hashes) for g in groups]
     stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
     return stories
 
 
 def make_story(
-    group: Group, articles: Sequence[Article], config: Config, idf: dict[str, float]
+    group: Group,
+    articles: Sequence[Article],
+    config: Config,
+    idf: Mapping[str, float],
+    store: StoryCache | None = None,
+    hashes: dict[str, str] | None = None,
 ) -> Story:
-    """One group of articles -> a Story with title, keywords and cited summary."""
+    """One group of articles -> a Story with title, keywords and cited summary.
+
+    A pure function of the group's members, its duplicate pairs and cohesion, the
+    config and the IDF of the terms it looks up (`story_idf`), so a story cache can
+    hold it: with `store`, the members' part (`story_cache.Members`) is reused when
+    the members are the same, and the summary and figures too when those IDF
+    values are (`hashes` keeps each article's hash for the next story)."""
     members = [articles[i] for i in group.members]
     members.sort(key=lambda a: (a.meta.date or "9999", a.id))
     repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
     reports = [a for a in members if a.id not in repeats]
-    title = story_title(members)
     dates = [a.meta.date for a in members if a.meta.date]
-    keywords = story_keywords(reports, config.keywords_per_article)
+    key = entry = None
+    if store is not None:
+        known = {} if hashes is None else hashes
+        for a in members:
+            if a.id not in known:
+                known[a.id] = article_hash(a)
+        key = store.key([known[a.id] for a in members], sorted(repeats.items()))
+        entry = store.get(key)
+        if entry is not None and not (
+            fits(entry, reports, members)
+            and len(entry.members.terms) == len(candidate_sentences(reports))
+        ):
+            store.refused += 1
+            store.drop(key)
+            entry = None
+    if entry is not None:
+        part = entry.members
+    else:
+        keywords = story_keywords(reports, config.keywords_per_article)
+        shared = shared_keywords(reports, keywords)
+        part = Members(keywords, shared, candidate_terms(reports), None)
+    looked = story_idf(members, part.terms, idf)
+    weight = idf_hash(tuple(looked.values()))
+    if entry is not None and entry.weighed.idf == weight:
+        weighed = entry.weighed
+    else:
+        summary, relevance = scored_summary(
+            reports,
+            config.summary_min_words,
+            config.summary_max_words,
+            looked,
+            terms=part.terms,
+            relevance=part.relevance,
+        )
+        part = replace(part, relevance=relevance)
+        weighed = Weighed(weight, summary, why_together(members, config, looked))
+    if store is not None and key is not None:
+        if entry is None:
+            store.misses += 1
+        elif entry.weighed is weighed:
+            store.hits += 1
+        else:
+            store.reweighed += 1
+        if entry is None or entry.weighed is not weighed:
+            store.put(key, Entry(part, weighed))
     return Story(
         id=story_id(members),
-        title=title,
+        title=story_title(members),
         articles=tuple(a.id for a in members),
         duplicates=tuple(sorted(repeats.items())),
-        keywords=keywords,
-        summary=summarize(reports, config.summary_min_words, config.summary_max_words, idf),
+        keywords=part.keywords,
+        summary=weighed.summary,
         cohesion=group.cohesion,
         date=max(dates) if dates else None,
-        evidence=why_together(members, config, idf),
-        shared_keywords=shared_keywords(reports, keywords),
+        evidence=weighed.evidence,
+        shared_keywords=part.shared_keywords,
     )
 
 
+def story_idf(
+    members: Sequence[Article], sentence_terms: Sequence[Sequence[str]], idf: Mapping[str, float]
+) -> dict[str, float]:
+    """A story's members, the terms of its summary's candidate sentences and the
+    digest's IDF -> the IDF of every term making the story looks up: its members'
+    terms when it has several (`why_together`), those sentence terms, and its
+    headlines' terms when no sentence has any (`summarize.headline_summary`). In an
+    order the members and sentences decide, so the values alone identify them."""
+    looked: dict[str, float] = {}
+    if len(members) > 1:
+        looked = {t: idf.get(t, 1.0) for a in members for t in a.terms}
+    for terms in sentence_terms:
+        for t in terms:
+            if t not in looked:
+                looked[t] = idf.get(t, 1.0)  # as `terms.tfidf` reads a missing one
+    if not any(sentence_terms):
+        for t in chain.from_iterable(map(headline_terms, members)):
+            looked.setdefault(t, idf.get(t, 1.0))
+    return looked
+
+
 def why_together(
-    members: Sequence[Article], config: Config, idf: dict[str, float]
+    members: Sequence[Article], config: Config, idf: Mapping[str, float]
 ) -> StoryEvidence | None:
     """A story's articles (in story order) -> what grouping counted for them, with
     the SIMILAR_PAIRS strongest pairs kept (a story of 300 headlines has 44,850);

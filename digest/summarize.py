@@ -102,21 +102,47 @@ def summarize(
     *,
     weights: Sequence[float] = WEIGHTS,
     mmr_lambda: float = MMR_LAMBDA,
+    terms: Sequence[Sequence[str]] | None = None,
 ) -> tuple[SummarySentence, ...]:
     """A story's distinct reports -> summary sentences of min–max words in total.
 
     `idf` weighs terms as the whole digest does (so the story's own subject, in
     every sentence of it, still counts); without it, IDF over the story's sentences.
+    `terms` are `candidate_terms(articles)` when already known (a story cache).
     """
-    candidates = story_candidates(articles, idf)
+    summary, _ = scored_summary(
+        articles, min_words, max_words, idf, weights=weights, mmr_lambda=mmr_lambda, terms=terms
+    )
+    return summary
+
+
+def scored_summary(
+    articles: Sequence[Article],
+    min_words: int,
+    max_words: int,
+    idf: Mapping[str, float] | None = None,
+    *,
+    weights: Sequence[float] = WEIGHTS,
+    mmr_lambda: float = MMR_LAMBDA,
+    terms: Sequence[Sequence[str]] | None = None,
+    relevance: Sequence[float] | None = None,
+) -> tuple[tuple[SummarySentence, ...], tuple[float, ...] | None]:
+    """`summarize`, and the relevance of each candidate sentence when no IDF played a
+    part in it (all candidates come from one report: the features that compare
+    reports are 0), else None. That relevance, given back as `relevance`, saves
+    computing it again when only the IDF changed (a story cache)."""
+    candidates = story_candidates(articles, idf, terms)
     if not candidates:
-        return headline_summary(articles, min_words, max_words, idf)
-    features = sentence_features(candidates, len(articles))
-    relevance = [sum(w * f for w, f in zip(weights, row, strict=True)) for row in features]
+        return headline_summary(articles, min_words, max_words, idf), None
+    one_report = all(c.article == candidates[0].article for c in candidates)
+    if relevance is None or len(relevance) != len(candidates) or not one_report:
+        features = sentence_features(candidates, len(articles))
+        relevance = [sum(w * f for w, f in zip(weights, row, strict=True)) for row in features]
     chosen = pick_sentences(candidates, relevance, min_words, max_words, mmr_lambda)
-    return tuple(
+    sentences = tuple(
         SummarySentence(candidates[i].text, articles[candidates[i].article].id) for i in chosen
     )
+    return sentences, tuple(relevance) if one_report else None
 
 
 def pick_sentences(
@@ -159,9 +185,8 @@ def sentence_features(candidates: Sequence[Candidate], n_articles: int) -> list[
         cols.extend([index.setdefault(t, len(index)) for t in c.vector])
         rows.extend([i] * len(c.vector))
         vals.extend(c.vector.values())
-    x = np.zeros((n, len(index)))  # TF-IDF rows, unit length
-    x[rows, cols] = vals
-    has = (x > 0).astype(float)  # which sentence uses which term
+    has = np.zeros((n, len(index)))  # which sentence uses which term
+    has[rows, cols] = 1.0
     n_terms = has.sum(axis=1)
     owner = np.array([c.article for c in candidates])
     cited, starts = np.unique(owner, return_index=True)
@@ -177,7 +202,9 @@ def sentence_features(candidates: Sequence[Candidate], n_articles: int) -> list[
     centroid = local @ (centre / np.linalg.norm(centre))
     term_share = (has @ uses) / n_terms / n
 
-    if peers:
+    if peers:  # (a story of one report: the features below, and only they, weigh by IDF)
+        x = np.zeros((n, len(index)))  # TF-IDF rows, unit length
+        x[rows, cols] = vals
         article = np.add.reduceat(x, starts, axis=0)  # each report's sentences summed
         total = article.sum(axis=0)
         rest = total[None, :] - article  # the story without that report
@@ -249,11 +276,10 @@ def _pick(
     return total
 
 
-def story_candidates(
-    articles: Sequence[Article], idf: Mapping[str, float] | None
-) -> list[Candidate]:
-    """A story's reports -> the sentences a summary may use, with their vectors."""
-    raw: list[tuple[int, int, str, int, list[str], bool]] = []
+def candidate_sentences(articles: Sequence[Article]) -> list[tuple[int, int, str, int, bool]]:
+    """A story's reports -> the sentences a summary may use, as (report, position,
+    text, words, fragment), at most MAX_CANDIDATES of them; their terms aside."""
+    raw: list[tuple[int, int, str, int, bool]] = []
     for a, article in enumerate(articles):
         if headline_only(article):
             continue
@@ -269,16 +295,53 @@ def story_candidates(
                 or text.count('"') % 2 == 1
                 or (text[-1] not in ".!\"'\u201d\u2019)" and text not in lead)
             )
-            raw.append((a, p, text, n, content_terms(analysis_text(text)), fragment))
+            raw.append((a, p, text, n, fragment))
     if len(raw) > MAX_CANDIDATES:  # each report's first sentences, report by report
         raw = sorted(sorted(raw, key=lambda r: (r[1], r[0]))[:MAX_CANDIDATES])
+    return raw
+
+
+def candidate_terms(articles: Sequence[Article]) -> tuple[tuple[str, ...], ...]:
+    """A story's reports -> the content terms of each of its `candidate_sentences`, in
+    order: the part of a summary that depends on the reports alone (a story cache
+    keeps it; it is half the time of summarising)."""
+    return tuple(
+        tuple(content_terms(analysis_text(text)))
+        for _, _, text, _, _ in candidate_sentences(articles)
+    )
+
+
+def story_candidates(
+    articles: Sequence[Article],
+    idf: Mapping[str, float] | None,
+    terms: Sequence[Sequence[str]] | None = None,
+) -> list[Candidate]:
+    """A story's reports (and their `candidate_terms`, when known) -> the sentences a
+    summary may use, with their vectors."""
+    raw = candidate_sentences(articles)
+    if terms is None:
+        terms = [content_terms(analysis_text(text)) for _, _, text, _, _ in raw]
+    if len(terms) != len(raw):
+        raise ValueError("terms for other sentences")
     if idf is None:
-        idf, _ = idf_table(terms for *_, terms, _ in raw)
+        idf, _ = idf_table(terms)
     return [
-        Candidate(a, p, text, n, tfidf(Counter(terms), idf), tuple(sorted(set(terms))), fragment)
-        for a, p, text, n, terms, fragment in raw
-        if terms
+        Candidate(a, p, text, n, tfidf(Counter(ts), idf), tuple(sorted(set(ts))), fragment)
+        for (a, p, text, n, fragment), ts in zip(raw, terms, strict=True)
+        if ts
     ]
+
+
+def headline_terms(article: Article) -> list[str]:
+    """An article -> the content terms of its headline, as `headline_summary` weighs them."""
+    return content_terms(analysis_text(" ".join(article.title.split())))
+
+
+def summary_texts(article: Article) -> frozenset[str]:
+    """An article -> every text a summary may quote of it: its sentences, and its
+    headline as `headline_summary` shows it."""
+    headline = clean_headline(" ".join(article.title.split()), site_names(article.meta))
+    return frozenset([*(s.strip() for s in article.sentences), headline])
 
 
 def headline_only(article: Article) -> bool:
@@ -303,7 +366,7 @@ def headline_summary(
     flaws: list[int] = []
     for a, article in enumerate(articles):
         title = " ".join(article.title.split())
-        terms = content_terms(analysis_text(title))
+        terms = headline_terms(article)
         if article.title_derived or not title or not terms:
             continue
         names = site_names(article.meta)
