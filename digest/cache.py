@@ -37,7 +37,6 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-import importlib.metadata
 import itertools
 import json
 import math
@@ -53,8 +52,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from digest.config import Config
-from digest.extract import language_of
-from digest.load import SourceFile
+from digest.load.files import SourceFile
 from digest.models import Article, DigestError, Problem
 from digest.urls import http_url
 
@@ -282,7 +280,7 @@ def fits(result: Result, path: str, article_id: str) -> bool:
         and bool(result.title.strip())
         and (meta.url is None or http_url(meta.url) == meta.url)
         and (meta.date is None or is_iso_date(meta.date))
-        and language_of(result.lang) == result.lang
+        and _LANGUAGE.fullmatch(result.lang) is not None
         and len(result.terms) == len(result.term_counts)
         and all(count > 0 for count in result.term_counts)
         and all(a < b for a, b in itertools.pairwise(result.terms))
@@ -292,6 +290,9 @@ def fits(result: Result, path: str, article_id: str) -> bool:
     )
 
 
+# What `extract.language_of` gives (an ISO 639 code, lower case), checked here
+# without importing the analysis stack (a test keeps the two in step).
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}Z?)?")
 
 
@@ -566,11 +567,68 @@ def _code_hash() -> str:
 
 @functools.cache
 def installed_version(name: str) -> str:
-    """The installed version of a distribution, or "none"."""
+    """The installed version of a distribution, or "none": what
+    `importlib.metadata.version` gives, read from the metadata folders found by
+    one listing of each folder on sys.path (`_metadata_folders`). Asking
+    importlib.metadata for each of the twenty libraries every build hashes cost
+    60 ms, a third of a no-op rebuild; it is asked only when this falls short."""
+    folders, complete = _metadata_folders()
+    folder = folders.get(_normal_name(name))
+    version = _version_in(folder) if folder is not None else None
+    if version is not None:
+        return version
+    if folder is None and complete:
+        return "none"
+    import importlib.metadata  # a zip on sys.path, or metadata this does not read
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "none"
+
+
+def _normal_name(name: str) -> str:
+    """A distribution's name as its metadata folder spells it ("PyYAML",
+    "python-dateutil") -> one spelling ("pyyaml", "python_dateutil")."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@functools.cache
+def _metadata_folders() -> tuple[dict[str, Path], bool]:
+    """Normal name -> the `*.dist-info` or `*.egg-info` folder of each distribution
+    on sys.path, the first found winning as in importlib.metadata; and whether
+    every entry of sys.path could be listed (a zip file cannot)."""
+    found: dict[str, Path] = {}
+    complete = True
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        try:
+            names = sorted(os.listdir(folder))
+        except NotADirectoryError:
+            complete = False  # a zip file: importlib.metadata reads those
+            continue
+        except OSError:
+            continue  # missing: nothing installed there
+        for name in names:
+            stem, _, kind = name.rpartition(".")
+            if kind in ("dist-info", "egg-info"):
+                found.setdefault(_normal_name(stem.split("-")[0]), folder / name)
+    return found, complete
+
+
+def _version_in(folder: Path) -> str | None:
+    """A metadata folder -> the Version field of its METADATA (or PKG-INFO), or None."""
+    for file in ("METADATA", "PKG-INFO"):
+        try:
+            with (folder / file).open(encoding="utf-8") as lines:
+                for line in lines:
+                    if line.startswith("Version:"):
+                        return line.removeprefix("Version:").strip()
+                    if not line.strip():
+                        break  # the end of the headers
+        except (OSError, UnicodeError):
+            continue
+    return None
 
 
 def _library_versions() -> dict[str, str]:

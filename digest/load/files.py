@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from digest.load.document import SUFFIXES
+from digest.load.reader import SUFFIXES
 from digest.models import Problem
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # larger files are refused, not truncated
