@@ -116,6 +116,7 @@ LIBRARIES = (
     "yake-rust",
     "py3langid",
     "wordfreq",
+    "msgpack",
     "snowballstemmer",
     "segtok",
     "ftfy",

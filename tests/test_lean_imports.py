@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import cache, state
+from digest import cache, languages, state
 from digest.extract import language_of
 from digest.load import document, reader
 from tests.conftest import REPO, SEEDS, build_project
@@ -32,6 +32,7 @@ HEAVY = (
     "segtok",
     "yake",
     "trafilatura",
+    "wordfreq",
     "markdown",
     "multiprocessing",
     "importlib.metadata",
@@ -90,7 +91,8 @@ def test_a_rebuild_that_analyses_nothing_imports_no_analysis(tmp_path: Path) -> 
     assert probe.returncode == 0, probe.stderr
     modules = set(json.loads(probe.stdout.splitlines()[-1]))
     assert "digest.render" in modules  # it did build
-    analysis = ("digest.analyse", "digest.extract", "yake", "trafilatura", "lxml", "yaml")
+    analysis = ["digest.analyse", "digest.extract", "yake", "trafilatura", "lxml", "yaml"]
+    analysis += ["wordfreq", "langcodes"]  # its word lists are read without it
     assert [name for name in analysis if name in modules] == []
 
 
@@ -117,3 +119,20 @@ def test_the_caches_language_check_is_extracts(tag: str) -> None:
 
 def test_the_content_folder_lists_the_suffixes_the_readers_read() -> None:
     assert reader.SUFFIXES == document.SUFFIXES
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "zh", "nb", "xx", "EN"])
+def test_common_words_are_wordfreqs(lang: str) -> None:
+    """Read from wordfreq's data file without importing it, the word list is
+    the one wordfreq gives, word for word, in its order."""
+    import math
+
+    import wordfreq
+
+    expected = {}
+    if lang in wordfreq.available_languages("small"):
+        freqs = wordfreq.get_frequency_dict(lang, "small")
+        expected = {w: round(math.log10(f) + 9.0, 3) for w, f in freqs.items() if f >= 1e-6}
+    found = languages.common_words.__wrapped__(lang)
+    assert list(found.items()) == list(expected.items())
+    assert (languages._small_list(lang) is not None) == (lang in ("en", "fr", "zh", "nb"))
