@@ -92,7 +92,7 @@ def test_a_rebuild_that_analyses_nothing_imports_no_analysis(tmp_path: Path) -> 
     modules = set(json.loads(probe.stdout.splitlines()[-1]))
     assert "digest.render" in modules  # it did build
     analysis = ["digest.analyse", "digest.extract", "yake", "trafilatura", "lxml", "yaml"]
-    analysis += ["wordfreq", "langcodes"]  # its word lists are read without it
+    analysis += ["wordfreq", "langcodes", "ftfy"]  # its word lists are read without it
     assert [name for name in analysis if name in modules] == []
 
 
