@@ -12,11 +12,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# `decode` first and eagerly: importing the module `digest.load.decode` sets the
+# package's attribute "decode" to that module, and this puts the function back
+from digest.load.decode import decode
 from digest.load.files import SourceFile, read_content
 from digest.load.reader import SUFFIXES
 
 if TYPE_CHECKING:
-    from digest.load.decode import decode
     from digest.load.document import headline_only, load_document
     from digest.load.meta import meta_from_mapping
 
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
 # folder needs only `files`, and a build with nothing to analyse (the no-op
 # rebuild) should not pay for lxml, PyYAML and dateutil.
 _LAZY = {
-    "decode": "digest.load.decode",
     "headline_only": "digest.load.document",
     "load_document": "digest.load.document",
     "meta_from_mapping": "digest.load.meta",
