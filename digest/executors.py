@@ -19,6 +19,7 @@ in how many places) the work ran. The pipeline picks one with `make_executor`:
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import select
 import signal
@@ -26,13 +27,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from digest.models import DigestError
-
-if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,10 +82,6 @@ class ProcessExecutor:
 def worker_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` processes for pure per-item work (analysis here, page
     extraction in `digest fetch`); give it tasks wrapped by `watched`."""
-    # imported here: a build with few or no files to analyse starts no pool
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # forkserver: workers never inherit threads of the caller (digest serve and
     # digest fetch have some)
     methods = multiprocessing.get_all_start_methods()

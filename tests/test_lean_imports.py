@@ -34,7 +34,6 @@ HEAVY = (
     "trafilatura",
     "wordfreq",
     "markdown",
-    "multiprocessing",
     "importlib.metadata",
     "digest.analyse",
     "digest.extract",
