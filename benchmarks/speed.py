@@ -46,7 +46,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-EVAL = REPO.parent / "shared" / "eval"
+# the eval data beside the repository; DIGEST_EVAL_DIR points elsewhere (a git worktree)
+EVAL = Path(os.environ.get("DIGEST_EVAL_DIR") or REPO.parent / "shared" / "eval")
 PELICAN_VERSION = "4.12.0"
 START = datetime(2024, 1, 1)
 

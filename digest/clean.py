@@ -7,8 +7,6 @@ import re
 import unicodedata
 from dataclasses import replace
 
-import ftfy
-
 from digest.models import Block, Document, Problem
 
 # Characters that change how text displays without being text: zero-width
@@ -72,6 +70,8 @@ def repair_text(text: str) -> str:
     # Printable ASCII is left as it is by every ftfy fix (no mojibake, controls,
     # ligatures, wide forms or line separators), and is most text: skip the call.
     if not (text.isascii() and text.isprintable()):
+        import ftfy  # here: summaries import this module, and only the analysis repairs
+
         text = ftfy.fix_text(text, unescape_html=False, normalization="NFC", uncurl_quotes=False)
     if "&" in text:
         text = html.unescape(text)

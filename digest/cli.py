@@ -14,14 +14,13 @@ import click
 
 from digest import DISTRIBUTION, __version__
 from digest.config import ARTICLE_TEXT_CHOICES, Config, load_config
-from digest.deploy import check_target, deploy_site, pages_url
 from digest.executors import EXECUTORS, Executor, make_executor
-from digest.load import SUFFIXES
+from digest.load.reader import SUFFIXES
 from digest.models import BuildReport, DigestError, terminal_safe
 from digest.pipeline import build as build_site
-from digest.scaffold import digest_requirement, init_digest
-from digest.serve import DevServer
 
+# Each command imports the modules only it uses (deploy, init, serve, fetch):
+# `digest build` is run on every change, and a no-op build is mostly imports.
 if TYPE_CHECKING:
     from digest.fetch import FetchReport
 
@@ -327,6 +326,8 @@ def serve(
     failed rebuild is shown in the terminal and over the page while the last
     good site stays up. Ctrl-C stops.
     """
+    from digest.serve import DevServer
+
     server = DevServer(
         config_file,
         _overrides(content, output, base_url, article_text),
@@ -370,6 +371,8 @@ def init(folder: Path) -> None:
     article, templates/ for overrides, .gitignore and a GitHub Pages workflow.
     Existing files are never overwritten.
     """
+    from digest.scaffold import digest_requirement, init_digest
+
     requirement = digest_requirement()
     try:
         written = init_digest(folder, requirement)
@@ -420,6 +423,8 @@ def deploy(
     Commits the output folder, plus .nojekyll and an optional CNAME, on top of
     the remote branch without touching your working tree or index.
     """
+    from digest.deploy import check_target, deploy_site
+
     config, base = _load(config_file, _overrides(content, output, base_url, article_text))
     try:  # before building: a build is wasted when the push cannot happen
         remote_url = check_target(base, remote, branch)
@@ -456,6 +461,8 @@ def deploy(
 
 
 def _warn_no_base_url(remote_url: str) -> None:
+    from digest.deploy import pages_url
+
     guess = pages_url(remote_url)
     example = guess or "https://USER.github.io/REPO/"
     click.echo(

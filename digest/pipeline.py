@@ -9,23 +9,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest import state
-from digest.analyse import analyse_file
+from digest.bundled import builtin_templates
 from digest.cache import ArticleCache, check_cache_path, fingerprint
-from digest.cluster import group_articles, term_idf
 from digest.config import Config
 from digest.dates import future_date_notes
-from digest.executors import Executor, ProcessExecutor
-from digest.load import SourceFile, read_content
+from digest.load.files import SourceFile, read_content
 from digest.models import Article, BuildReport, DigestError, Problem, Site
-from digest.render import Ledger, builtin_templates, render_pages
 from digest.search import Indexer
 from digest.slugs import distinct_ids, unique_names
 from digest.static import check_static_path, collisions, read_static, static_bytes, stray_files
-from digest.stories import make_stories, place_stories, top_stories
 from digest.story_cache import StoryCache
-from digest.topics import assign_topics
 from digest.write import (
     MARKER,
     PageData,
@@ -34,6 +30,14 @@ from digest.write import (
     has_leftovers,
     write_site,
 )
+
+if TYPE_CHECKING:
+    from digest.executors import Executor
+
+# The stages past reading the content are imported where they run, not here: a
+# build with nothing to do (the no-op rebuild) stops before any of them, and
+# their libraries (jinja2, babel, numpy, the analysis stack) are most of the
+# time such a build would take.
 
 # Called as files are analysed: (files analysed so far, files to analyse).
 Progress = Callable[[int, int], None]
@@ -93,9 +97,7 @@ def build(
         if report is not None:
             return replace(report, cache_refused=refused)
     store = ArticleCache(cache_dir, config) if cache_dir is not None else None
-    articles, more, hits = analyse_files(
-        files, config, store, progress, executor or ProcessExecutor(jobs)
-    )
+    articles, more, hits = analyse_files(files, config, store, progress, executor, jobs)
     misses = len(files) - hits
     del files  # the bytes of every file: not needed again
     problems += more
@@ -118,6 +120,8 @@ def build(
     known = {s[0]: (s[1], s[2]) for s in saved.search} if saved is not None else {}
     current = output_dir if saved is not None else None
     indexer = Indexer(current, enabled=config.search, known=known)
+    from digest.render import Ledger, render_pages  # jinja2, babel: only a build that renders
+
     record = _last_written(saved, output_dir)
     paths: list[str] = []
     strays: list[Problem] = []
@@ -323,12 +327,13 @@ def analyse_files(
     cache: ArticleCache | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    jobs: int | None = None,
 ) -> tuple[list[Article], list[Problem], int]:
     """Source files -> (articles, problems, how many results came from the cache).
 
     Each file is analysed on its own. The cache is read and written here, in the
     calling process, and only the misses are analysed: that loop is the one to
-    hand to the executor (default: a local process pool).
+    hand to the executor (default: a local process pool of `jobs` workers).
     """
     ids = article_ids([f.path for f in files])
     results: dict[str, Article | Problem] = {}
@@ -341,7 +346,7 @@ def analyse_files(
                 results[source.path] = shared_terms(hit)
     hits = len(results)
     misses = [source for source in files if source.path not in results]
-    analysed = _analyse_in_parallel(misses, ids, config, executor or ProcessExecutor())
+    analysed = _analyse_in_parallel(misses, ids, config, executor, jobs)
     for done, (source, result) in enumerate(zip(misses, analysed, strict=False), 1):
         if cache is not None:
             cache.put(keys[source.path], result)
@@ -373,13 +378,24 @@ def shared_terms(result: Article | Problem) -> Article | Problem:
 
 
 def _analyse_in_parallel(
-    files: Sequence[SourceFile], ids: dict[str, str], config: Config, executor: Executor
+    files: Sequence[SourceFile],
+    ids: dict[str, str],
+    config: Config,
+    executor: Executor | None,
+    jobs: int | None,
 ) -> Iterator[Article | Problem]:
     """Files -> their analyses in the same order, from the executor's workers (each
-    analysis is independent and pure), once they are known to analyse as this
-    process would."""
-    if files:
-        executor.check(functools.partial(fingerprint, config), fingerprint(config))
+    analysis is independent and pure; default: a pool of `jobs` processes), once
+    they are known to analyse as this process would. Nothing to analyse: no
+    executor, no analysis modules imported."""
+    if not files:
+        return iter(())
+    # the analysis stack (lxml, ftfy, segtok, the keyword modules): only for a miss
+    from digest.analyse import analyse_file
+    from digest.executors import ProcessExecutor
+
+    executor = executor or ProcessExecutor(jobs)
+    executor.check(functools.partial(fingerprint, config), fingerprint(config))
     return executor.map(analyse_file, files, [ids[f.path] for f in files], [config] * len(files))
 
 
@@ -426,6 +442,11 @@ def assemble_site(
 ) -> Site:
     """Analysed articles -> the Site: stories grouped, summarised, ordered and placed in
     topics (with `store`, what the story cache holds of a story is taken from it)."""
+    # the whole-site stages: imported by the builds that run them
+    from digest.cluster import group_articles, term_idf
+    from digest.stories import make_stories, place_stories, top_stories
+    from digest.topics import assign_topics
+
     ordered = sorted(distinct_articles(articles), key=lambda a: a.id)
     idf = term_idf(ordered)
     groups = group_articles(ordered, config, idf)

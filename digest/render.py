@@ -33,6 +33,7 @@ import markupsafe
 from babel.numbers import format_percent
 
 from digest import feeds, i18n
+from digest.bundled import ASSETS, builtin_templates
 from digest.config import Config
 from digest.excerpts import restrict_site
 from digest.feeds import Entry, Feed
@@ -50,10 +51,6 @@ from digest.models import (
 from digest.page_inputs import PageInputs, digest_of, environment_hash, site_inputs
 from digest.slugs import unique_slugs
 from digest.urls import http_url
-
-PACKAGE_TEMPLATES = Path(__file__).parent / "templates"  # installed wheel
-SOURCE_TEMPLATES = Path(__file__).parent.parent / "templates"  # source checkout
-ASSETS = ("assets/style.css", "assets/search.js", "assets/favicon.svg")
 
 # Entries in the whole-digest feed and in each topic feed: the newest stories.
 FEED_ENTRIES = 50
@@ -118,10 +115,6 @@ def _shown_template(filename: str) -> str:
         return f"{path.resolve().relative_to(builtin_templates().resolve()).as_posix()} (built in)"
     except (ValueError, OSError):
         return filename
-
-
-def builtin_templates() -> Path:
-    return PACKAGE_TEMPLATES if PACKAGE_TEMPLATES.is_dir() else SOURCE_TEMPLATES
 
 
 def _finalize(value: Any) -> Any:

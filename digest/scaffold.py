@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from digest import DISTRIBUTION
+from digest.bundled import builtin_templates
 from digest.config import ENV_PREFIX, Config, field_type
 from digest.models import DigestError
-from digest.render import builtin_templates
 
 # shown for settings whose default is "not set"; TOML has no null
 EXAMPLES = {"base_url": "https://user.github.io/my-digest/"}

@@ -8,14 +8,21 @@ the bundle beside them, before the new site is swapped in whole. Pagefind
 indexes only the elements marked `data-pagefind-body` (story and article
 pages).
 
-A large digest is indexed in shards of about SHARD_PAGES pages each, a page's
-shard fixed by a hash of its path: `pagefind/` is the first, `pagefind-1/`…
-the others, listed in `pagefind/digest-shards.json` for the search page to
-merge (Pagefind's `mergeIndex`). Pagefind holds a whole index in memory while
-it builds it (about 1 GB for 8,000 story and article pages), so shards bound
+A large digest is indexed in shards of at most SHARD_PAGES pages, by date:
+each page has a key, its date (the first `<time datetime>` of its indexed body)
+then a hash of its path, and the keys are split in halves — of all time, then
+of the half holding the pages, and so on down to a day and then to the hashes
+— until each part holds SHARD_PAGES pages or fewer (`shard_members`). A part
+depends only on the pages inside its range, so new articles, which are the
+newest pages, land in the newest shard and leave the older shards as they
+were: a day of news re-indexes a shard or two, not the whole digest, and a
+shard splits only when it outgrows SHARD_PAGES. The newest shard is
+`pagefind/`, the one the search page loads; the others, `pagefind-N/` (N
+names the part), are listed in `pagefind/digest-shards.json` for it to merge
+(Pagefind's `mergeIndex`). Pagefind holds a whole index in memory while it
+builds it (about 1 GB for 8,000 story and article pages), so shards also bound
 the build's memory; and a shard whose pages are all unchanged is taken from
-the current site instead of being indexed again — adding one article to a
-digest re-indexes one shard.
+the current site instead of being indexed again.
 
 A shard is taken from the current site only when the build state
 (`digest.state`, in the cache folder) records it — the key of the pages it
@@ -35,9 +42,11 @@ bytes. It is run in an empty working folder with no PAGEFIND_* variables so a
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -51,8 +60,11 @@ from pathlib import Path
 from digest.cache import installed_version
 from digest.models import DigestError
 
-BUNDLE = "pagefind"  # folder of the search bundle in the site (the first shard)
-SHARD_PAGES = 2000  # pages per shard, at most (shards come in powers of two)
+BUNDLE = "pagefind"  # folder of the search bundle in the site (the newest shard)
+# Pages per shard, at most. Indexing costs about 0.7 ms a page, and a rebuild
+# re-indexes the shards its changed pages are in (mostly the newest); each
+# shard costs the search page two small requests more, and one per query.
+SHARD_PAGES = 1000
 SHARDS_FILE = "digest-shards.json"  # in the first shard: the folders of the others
 TIMEOUT_SECONDS = 600
 MARKER = b"data-pagefind-body"
@@ -74,28 +86,57 @@ def pagefind_executable() -> Path:
     return Path(found)
 
 
+# A page to index: (its path in the site, hash of its bytes, its key: `page_key`)
+Page = tuple[str, str, int]
+
+DAY_BITS = 16  # a page's day, counted from 1970-01-01 (to 2149)
+HASH_BITS = 64  # then a hash of its path
+KEY_BITS = DAY_BITS + HASH_BITS
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+_PAGE_DATE = re.compile(rb'<time datetime="(\d{4})-(\d{2})-(\d{2})')
+
+
+def page_key(path: str, data: bytes) -> int:
+    """A page -> its place in the shards: its day (the first `<time datetime>`
+    after the indexed body's marker, as digest's story and article pages show
+    their date; none or unreadable: day 0, with the undated), then a hash of its
+    path. Only the shards' cost depends on it, never what a search finds."""
+    day = 0
+    found = _PAGE_DATE.search(data, max(data.find(MARKER), 0))
+    if found is not None:
+        try:
+            year, month, mday = (int(part) for part in found.groups())
+            day = dt.date(year, month, mday).toordinal() - _EPOCH
+        except ValueError:
+            day = 0
+    day = min(max(day, 0), (1 << DAY_BITS) - 1)
+    spread = int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:8], "big")
+    return day << HASH_BITS | spread
+
+
 class Chooser:
     """Watches pages go by and names the ones Pagefind would index, with a hash
-    of each: once any page marks its body with `data-pagefind-body`, Pagefind
-    skips every page that does not, so only the marked ones are handed over (on
-    a large digest most pages are keyword lists); with no marked page, every
-    HTML page."""
+    and a key of each: once any page marks its body with `data-pagefind-body`,
+    Pagefind skips every page that does not, so only the marked ones are handed
+    over (on a large digest most pages are keyword lists); with no marked page,
+    every HTML page."""
 
     def __init__(self) -> None:
-        self.html: list[tuple[str, str]] = []
-        self.marked: list[tuple[str, str]] = []
+        self.html: list[Page] = []
+        self.marked: list[Page] = []
 
     def see(self, path: str, data: bytes) -> None:
         if not path.endswith(".html"):
             return
+        page = (path, hashlib.sha256(data).hexdigest(), page_key(path, data))
         if MARKER in data:
-            self.marked.append((path, hashlib.sha256(data).hexdigest()))
+            self.marked.append(page)
             self.html.clear()  # the fallback is not needed any more
         elif not self.marked:
-            self.html.append((path, hashlib.sha256(data).hexdigest()))
+            self.html.append(page)
 
-    def chosen(self) -> list[tuple[str, str]]:
-        """(path, hash of its bytes) of the pages to index, by path."""
+    def chosen(self) -> list[Page]:
+        """The pages to index, by path."""
         return sorted(self.marked or self.html)
 
 
@@ -131,7 +172,7 @@ class Indexer:
         self.chooser = Chooser()
         self._staging: Path | None = None
         self._thread: threading.Thread | None = None
-        self._early: list[tuple[str, str]] = []
+        self._early: list[Page] = []
         self._result: Indexed | None = None
         self._error: BaseException | None = None
 
@@ -155,7 +196,7 @@ class Indexer:
             )
             self._thread.start()
 
-    def _run(self, staging: Path, pages: list[tuple[str, str]]) -> None:
+    def _run(self, staging: Path, pages: list[Page]) -> None:
         try:
             self._result = index_folder(staging, pages, self.current, self.known)
         except BaseException as exc:  # handed to the build thread in finish()
@@ -184,18 +225,30 @@ class Indexer:
             self._thread.join()  # Pagefind done before its folder is removed
 
 
-def shard_folders(pages: int) -> list[str]:
-    """How many pages are indexed -> the folders of the shards, the first first."""
-    count = 1
-    while count * SHARD_PAGES < pages:
-        count *= 2
-    return [BUNDLE] + [f"{BUNDLE}-{n}" for n in range(1, count)]
-
-
-def shard_of(path: str, shards: int) -> int:
-    """The shard a page belongs to: fixed by its path, so a new page leaves the
-    others where they were."""
-    return int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:8], "big") % shards
+def shard_members(pages: list[Page]) -> list[tuple[str, list[Page]]]:
+    """The pages to index -> (folder, its pages) of each shard, the first (the
+    search page's `pagefind/`) holding the newest pages. The range of all keys
+    is halved while a part holds more than SHARD_PAGES pages; each part left
+    with pages is a shard, named by its place in that halving (part N splits
+    into 2N and 2N + 1), so a shard's name and pages depend only on the pages
+    in its range."""
+    parts: list[tuple[int, int, list[Page]]] = []  # (first key of its range, number, pages)
+    todo = [(0, 1, pages)]  # (depth, part number, its pages)
+    while todo:
+        depth, number, members = todo.pop()
+        if len(members) <= SHARD_PAGES or depth == KEY_BITS:
+            if members:
+                parts.append(((number - (1 << depth)) << (KEY_BITS - depth), number, members))
+            continue
+        bit = KEY_BITS - 1 - depth
+        low = [page for page in members if not page[2] >> bit & 1]
+        high = [page for page in members if page[2] >> bit & 1]
+        todo += [(depth + 1, 2 * number, low), (depth + 1, 2 * number + 1, high)]
+    parts.sort(key=lambda part: part[0])
+    if not parts:
+        return [(BUNDLE, [])]
+    named = [(f"{BUNDLE}-{number}", members) for _, number, members in parts[:-1]]
+    return [(BUNDLE, parts[-1][2]), *named]
 
 
 @dataclass(frozen=True)
@@ -218,38 +271,27 @@ class Indexed:
 
 def index_folder(
     site: Path,
-    pages: list[tuple[str, str]],
+    pages: list[Page],
     current: Path | None = None,
     known: Mapping[str, tuple[str, str]] | None = None,
 ) -> Indexed:
-    """Pages written under `site` ((relative path, hash) pairs) -> the search
-    bundle's shards in `site`, each taken from the `current` site when `known`
-    (folder -> (key, files hash), from the build state) says it was made from the
-    same pages and its files still hash as recorded."""
-    folders = shard_folders(len(pages))
-    members: list[list[tuple[str, str]]] = [[] for _ in folders]
-    for page in pages:
-        members[shard_of(page[0], len(folders))].append(page)
-    if pages and not members[0]:
-        # The first shard holds the bundle the search page loads, and Pagefind
-        # refuses an empty folder; hashing leaves it empty only when a shard holds
-        # a handful of pages (the tests' SHARD_PAGES = 2). It takes the first page.
-        first = min(pages)
-        members = [[p for p in shard if p != first] for shard in members]
-        members[0].append(first)
+    """Pages written under `site` ((relative path, hash, key) of each) -> the
+    search bundle's shards in `site`, each taken from the `current` site when
+    `known` (folder -> (key, files hash), from the build state) says it was made
+    from the same pages and its files still hash as recorded."""
     version = _pagefind_version()
-    known = known or {}
+    # A shard's key is its pages' (not its folder's: the newest shard is renamed
+    # when a newer one starts, and Pagefind's output does not depend on the name)
+    by_key = {key: (folder, files) for folder, (key, files) in (known or {}).items()}
     merged = []
     shards = []
     written = 0
-    for n, (folder, shard) in enumerate(zip(folders, members, strict=True)):
-        if n and not shard:
-            continue  # an empty shard other than the first: nothing to merge
-        key = hashlib.sha256(json.dumps([version, folder, shard]).encode("utf-8")).hexdigest()
-        recorded = known.get(folder)
+    for n, (folder, shard) in enumerate(shard_members(pages)):
+        key = hashlib.sha256(json.dumps([version, shard]).encode("utf-8")).hexdigest()
+        recorded = by_key.get(key)
         files = None
-        if current is not None and recorded is not None and recorded[0] == key:
-            files = _reuse(current / folder, site / folder, recorded[1])
+        if current is not None and recorded is not None:
+            files = _reuse(current / recorded[0], site / folder, recorded[1])
         if files is None:
             _index_shard(site, shard, site / folder)
             files = _files_hash(site / folder)
@@ -355,12 +397,12 @@ def _link_verified(source: Path, target: Path, expected: str) -> bool:
     return False
 
 
-def _index_shard(site: Path, pages: list[tuple[str, str]], bundle: Path) -> None:
+def _index_shard(site: Path, pages: list[Page], bundle: Path) -> None:
     """Pagefind over some pages written under `site` -> a bundle in `bundle`."""
     scratch = site / f"_search-pages-{secrets.token_hex(6)}"  # removed before the swap
     try:
         scratch.mkdir()
-        for path, _ in pages:
+        for path, _, _ in pages:
             target = scratch.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             try:

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.bundled import ASSETS
 from digest.load.files import MAX_DEPTH, list_inside, read_inside, walk_folder
 from digest.models import DigestError, Problem
-from digest.render import ASSETS
 from digest.search import BUNDLE
 
 # GitHub refuses files over 100 MB in a repository and Pages sites over 1 GB

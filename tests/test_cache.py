@@ -70,7 +70,7 @@ def test_hits_and_misses_are_counted(project: Path, monkeypatch: pytest.MonkeyPa
         analysed.append(source.path)
         return real(source, article_id, config)
 
-    monkeypatch.setattr(digest.pipeline, "analyse_file", counting)
+    monkeypatch.setattr(digest.analyse, "analyse_file", counting)  # the build imports it there
     second = run(project)
     assert (second.cache_hits, second.cache_misses) == (4, 0)
     assert analysed == []

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from digest import models
+from digest.bundled import builtin_templates
 from digest.config import Config
 from digest.page_inputs import NOT_SHOWN, zone_rules
 from digest.pipeline import build
-from digest.render import builtin_templates
 
 OUTLETS = ("Reuters", "BBC News", "Le Monde")
 DAYS = ("2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04")

@@ -73,18 +73,21 @@ def test_every_indexed_page_is_in_one_listed_shard(project: Path) -> None:
     run(project)
     site = project / "site"
     pages = indexed_pages(site)
-    folders = search.shard_folders(len(pages))
-    assert len(folders) >= 4
+    chosen = [
+        (p, "", search.page_key(p, (site / p).read_bytes())) for p in pages
+    ]  # hashes play no part in the sharding
+    members = {
+        folder: [page[0] for page in shard] for folder, shard in search.shard_members(chosen)
+    }
+    assert len(members) >= 4
     listed = json.loads((site / "pagefind" / search.SHARDS_FILE).read_text("utf-8"))["shards"]
     present = sorted(p.name for p in site.glob("pagefind*") if p.is_dir())
-    assert present == sorted(["pagefind", *listed])
-    counted = 0
+    assert present == sorted(["pagefind", *listed]) == sorted(members)
+    assert sorted(path for shard in members.values() for path in shard) == pages
     for name in present:
         entry = json.loads((site / name / "pagefind-entry.json").read_text("utf-8"))
-        counted += sum(lang["page_count"] for lang in entry["languages"].values())
-        expected = [p for p in pages if folders[search.shard_of(p, len(folders))] == name]
-        assert expected, f"{name} indexes nothing"
-    assert counted == len(pages)
+        count = sum(lang["page_count"] for lang in entry["languages"].values())
+        assert 0 < count == len(members[name]) <= search.SHARD_PAGES, name
 
 
 def test_unchanged_shards_are_reused_and_equal_a_fresh_index(project: Path) -> None:
@@ -171,7 +174,7 @@ def test_the_index_is_made_while_other_pages_are_rendered(
     calls: list[tuple[str, int]] = []
     real = search.index_folder
 
-    def spy(site: Path, pages: list[tuple[str, str]], *args: Any) -> search.Indexed:
+    def spy(site: Path, pages: list[search.Page], *args: Any) -> search.Indexed:
         calls.append((threading.current_thread().name, len(pages)))
         return real(site, pages, *args)
 
@@ -221,3 +224,47 @@ def test_furniture_is_marked_for_pagefind_to_skip(project: Path) -> None:
             assert "data-pagefind-ignore" in sup, page
         for para in re.findall(r'<p class="(?:read-original|read-full|versions)[^>]*>', html):
             assert "data-pagefind-ignore" in para, page
+
+
+def keyed(path: str, date: str | None) -> search.Page:
+    """A page of a story or article dated `date` (None: undated), as the indexer sees it."""
+    shown = f'<time datetime="{date}">{date}</time>' if date else "date unknown"
+    html = f"<article data-pagefind-body><p>{shown}</p></article>".encode()
+    return (path, "", search.page_key(path, html))
+
+
+def test_a_pages_key_is_its_date_then_its_path() -> None:
+    first, later, undated = (
+        keyed("b.html", "2024-01-15"),
+        keyed("a.html", "2024-01-16"),
+        keyed("c.html", None),
+    )
+    assert undated[2] < first[2] < later[2]  # by day first, whatever the path
+    assert first[2] >> search.HASH_BITS == 19737  # days from 1970-01-01
+    assert keyed("b.html", "2024-01-15T23:59:00Z")[2] == first[2]
+    assert keyed("b.html", "2024-02-30")[2] >> search.HASH_BITS == 0  # no such day: undated
+
+
+def test_new_pages_change_only_the_newest_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shards hold ranges of dates: a day of new pages leaves every shard of the
+    days before it as it was (the same pages: reused, whatever its folder), and
+    no shard holds more than SHARD_PAGES pages."""
+    monkeypatch.setattr(search, "SHARD_PAGES", 40)
+    days = [f"2024-{month:02d}-{day:02d}" for month in range(1, 13) for day in range(1, 29)]
+    old = [keyed(f"stories/s{n}.html", days[n % len(days)]) for n in range(600)]
+    new = [keyed(f"articles/n{n}.html", "2024-12-29") for n in range(30)]
+    before = {frozenset(pages) for _, pages in search.shard_members(sorted(old))}
+    after = search.shard_members(sorted(old + new))
+    assert all(0 < len(pages) <= 40 for _, pages in after)
+    assert len(before) >= 15
+    redone = [pages for _, pages in after if frozenset(pages) not in before]
+    assert 1 <= len(redone) <= 2  # the newest shard, split in two at most
+    assert set(new) <= {page for pages in redone for page in pages}
+    assert max(after[0][1], key=lambda p: p[2]) == max(old + new, key=lambda p: p[2])
+
+
+def test_a_shard_of_one_day_splits_by_path() -> None:
+    pages = [keyed(f"articles/a{n}.html", "2024-05-01") for n in range(3 * search.SHARD_PAGES)]
+    shards = search.shard_members(sorted(pages))
+    assert len(shards) >= 3 and all(len(s) <= search.SHARD_PAGES for _, s in shards)
+    assert sorted(p for _, s in shards for p in s) == sorted(pages)

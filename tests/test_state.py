@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import digest.pipeline
+import digest.render
 from digest.models import BuildReport, DigestError
 from digest.state import STATE_FILE
 from tests.conftest import REPO, SEEDS, build_project
@@ -38,8 +39,8 @@ def no_analysis(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every stage that runs after the content is read."""
     ran: list[str] = []
 
-    def spy(name: str) -> object:
-        real = getattr(digest.pipeline, name)
+    def spy(module: object, name: str) -> object:
+        real = getattr(module, name)
 
         def wrapper(*args: object, **kwargs: object) -> object:
             ran.append(name)
@@ -47,8 +48,10 @@ def no_analysis(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return wrapper
 
-    for name in ("analyse_files", "assemble_site", "render_pages", "write_site"):
-        monkeypatch.setattr(digest.pipeline, name, spy(name))
+    for name in ("analyse_files", "assemble_site", "write_site"):
+        monkeypatch.setattr(digest.pipeline, name, spy(digest.pipeline, name))
+    # imported by the build where it renders
+    monkeypatch.setattr(digest.render, "render_pages", spy(digest.render, "render_pages"))
     return ran
 
 

@@ -9,10 +9,34 @@ depends on another. Names other modules use are re-exported here.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# `decode` first and eagerly: importing the module `digest.load.decode` sets the
+# package's attribute "decode" to that module, and this puts the function back
 from digest.load.decode import decode
-from digest.load.document import SUFFIXES, headline_only, load_document
 from digest.load.files import SourceFile, read_content
-from digest.load.meta import meta_from_mapping
+from digest.load.reader import SUFFIXES
+
+if TYPE_CHECKING:
+    from digest.load.document import headline_only, load_document
+    from digest.load.meta import meta_from_mapping
+
+# Names of the readers' modules, imported on first use: reading the content
+# folder needs only `files`, and a build with nothing to analyse (the no-op
+# rebuild) should not pay for lxml, PyYAML and dateutil.
+_LAZY = {
+    "headline_only": "digest.load.document",
+    "load_document": "digest.load.document",
+    "meta_from_mapping": "digest.load.meta",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
 
 __all__ = [
     "SUFFIXES",

@@ -10,7 +10,7 @@ from digest.load.decode import decode
 from digest.load.reader import Reader, Unusable
 from digest.models import Document, Problem
 
-if TYPE_CHECKING:  # files imports SUFFIXES from here
+if TYPE_CHECKING:  # only a type here: files is imported without the readers
     from digest.load.files import SourceFile
 
 # The registry: each reader with the suffixes it handles (no suffix is claimed twice).

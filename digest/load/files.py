@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from digest.load.document import SUFFIXES
+from digest.load.reader import SUFFIXES
 from digest.models import Problem
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # larger files are refused, not truncated
@@ -198,11 +198,14 @@ def _read_fd(fd: int, rel: str, problems: list[Problem], limit: int | None) -> b
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            request = min(1 << 20, limit + 1 - size)
+            chunk = os.read(fd, request)
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < request and size <= info.st_size:
+                break  # a regular file read short of what was asked: its end (no read more)
         if size > limit:
             problems.append(Problem(rel, f"file too large (over {limit:,} bytes)"))
             return None

@@ -11,13 +11,13 @@ import lxml.etree
 import lxml.html
 
 from digest.load.meta import evidence_from_text, meta_from_mapping
-from digest.load.reader import Reader, Unusable
+from digest.load.reader import HTML_SUFFIXES, Reader, Unusable
 from digest.models import Block, BlockKind, Document, Problem
 from digest.page_body import PageBody, extract_page, is_full_page
 from digest.titles import strip_site_name
 from digest.urls import http_url, majority_domain, site_names
 
-SUFFIXES = (".html", ".htm")
+SUFFIXES = HTML_SUFFIXES
 
 
 _DROP_TAGS = {

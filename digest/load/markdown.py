@@ -14,11 +14,11 @@ import lxml.html
 
 from digest.load.html import TOO_DEEP, flat_html_blocks, html_blocks, too_deep
 from digest.load.meta import front_matter, meta_from_mapping
-from digest.load.reader import Reader
+from digest.load.reader import MARKDOWN_SUFFIXES, Reader
 from digest.load.text import hard_wrapped, text_blocks
 from digest.models import Block, Document, Problem
 
-SUFFIXES = (".md", ".markdown")
+SUFFIXES = MARKDOWN_SUFFIXES
 
 
 def read(path: str, text: str) -> Document:

@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 from digest.models import Document
 
+# Each format's file suffixes (lower case, with the dot), kept here rather than
+# in the readers so that listing the content folder (`files`) does not import
+# them: a build with nothing to analyse never loads lxml, PyYAML or dateutil.
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+TEXT_SUFFIXES = (".txt", ".text")
+HTML_SUFFIXES = (".html", ".htm")
+SUFFIXES = MARKDOWN_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES  # as `document.READERS` lists them
+
 
 @dataclass(frozen=True)
 class Reader:

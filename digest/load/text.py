@@ -12,11 +12,11 @@ from digest.dates import parse_date
 from digest.load import html
 from digest.load.decode import looks_like_html
 from digest.load.meta import evidence_from_text, meta_from_mapping
-from digest.load.reader import Reader
+from digest.load.reader import TEXT_SUFFIXES, Reader
 from digest.models import Block, BlockKind, Document
 from digest.urls import http_url
 
-SUFFIXES = (".txt", ".text")
+SUFFIXES = TEXT_SUFFIXES
 
 
 _HEADER_LINE = re.compile(
