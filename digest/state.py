@@ -75,6 +75,7 @@ MAX_PAGE_BYTES = 256 * 1024 * 1024  # a page taken from the current site, at mos
 _HASH = re.compile(r"[0-9a-f]{64}")
 _SHARD = re.compile(r"pagefind(?:-[1-9][0-9]*)?")  # digest.search's folders
 # libraries that shape the whole-site stages (per-article ones are in the cache fingerprint)
+PACKAGE = Path(__file__).parent  # digest's own code, hashed into the inputs
 SITE_LIBRARIES = ("jinja2", "markupsafe", "numpy", "scipy", "wordfreq", "pagefind-bin")
 
 
@@ -118,6 +119,7 @@ def input_hash(
     add("config", json.dumps(dataclasses.asdict(config), sort_keys=True, default=str))
     add("libraries", json.dumps({name: installed_version(name) for name in SITE_LIBRARIES}))
     add("output", str(output))
+    add("code", code_hash())
     for folder in template_folders:
         add("templates", str(folder))
         for path in _files_under(folder):
@@ -310,6 +312,22 @@ def save(cache_dir: Path, saved: Saved) -> None:
         return
     finally:
         os.close(folder)
+
+
+def code_hash(package: Path = PACKAGE) -> str:
+    """digest's package folder -> a hash of every file in it (code and catalogs).
+
+    The analysis fingerprint covers only the per-article modules; a changed later
+    stage (grouping, stories, rendering) in a checkout whose version stays the same
+    must not leave the old site standing as up to date."""
+    digest = hashlib.sha256()
+    for path in _files_under(package):
+        if "__pycache__" not in path.parts:
+            data = path.read_bytes()
+            name = path.relative_to(package).as_posix().encode("utf-8", "surrogateescape")
+            digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
+            digest.update(data)
+    return digest.hexdigest()
 
 
 def _files_under(folder: Path) -> list[Path]:

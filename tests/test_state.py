@@ -14,6 +14,7 @@ import pytest
 
 import digest.pipeline
 import digest.render
+import digest.state
 from digest.models import BuildReport, DigestError
 from digest.state import STATE_FILE
 from tests.conftest import REPO, SEEDS, build_project
@@ -101,9 +102,12 @@ def test_what_the_no_op_build_keeps_is_what_a_full_build_writes(project: Path) -
         "add a file to the site",
         "damage the state file",
         "leave a killed build's staging folder",
+        "change a stage of digest's code",
     ],
 )
-def test_any_change_means_a_full_build(project: Path, change: str) -> None:
+def test_any_change_means_a_full_build(
+    project: Path, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_project(project)
     content, site = project / "content", project / "site"
     article = sorted(content.glob("*.txt"))[0]
@@ -140,6 +144,15 @@ def test_any_change_means_a_full_build(project: Path, change: str) -> None:
         (project / ".digest-cache" / STATE_FILE).write_text("{", "utf-8")
     elif change == "leave a killed build's staging folder":
         (project / ".site.new-0123456789ab").mkdir()
+    elif change == "change a stage of digest's code":
+        # a module no article analysis runs (so not in the per-article
+        # fingerprint), edited in a checkout whose version stays the same
+        code = project / "code"
+        shutil.copytree(digest.state.PACKAGE, code, ignore=shutil.ignore_patterns("__pycache__"))
+        stories = code / "stories.py"
+        stories.write_text(stories.read_text("utf-8") + "\n# edited\n", "utf-8")
+        monkeypatch.setattr(digest.state, "PACKAGE", code)
+        monkeypatch.setattr(digest.state.code_hash, "__defaults__", (code,))
     report = build_project(project, **settings)
     assert not report.up_to_date
     assert report.files_written + report.files_unchanged > 0
