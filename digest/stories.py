@@ -103,7 +103,11 @@ def make_story(
         keywords = story_keywords(reports, config.keywords_per_article)
         shared = shared_keywords(reports, keywords)
         part = Members(keywords, shared, candidate_terms(reports), None)
-    looked = story_idf(members, part.terms, idf)
+    # A story of one article is summarised with the IDF of its own sentences: the
+    # digest's would only enter the check for repeated sentences, yet it moves with
+    # every article added, and the story (most stories are one article) would be
+    # weighed again on every build instead of taken whole from the story cache.
+    looked = story_idf(members, part.terms, idf) if len(members) > 1 else {}
     weight = idf_hash(tuple(looked.values()))
     if entry is not None and entry.weighed.idf == weight:
         weighed = entry.weighed
@@ -112,7 +116,7 @@ def make_story(
             reports,
             config.summary_min_words,
             config.summary_max_words,
-            looked,
+            looked if len(members) > 1 else None,
             terms=part.terms,
             relevance=part.relevance,
         )
