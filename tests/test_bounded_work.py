@@ -203,4 +203,4 @@ def test_keywords_of_dense_stops_grow_linearly() -> None:
     def keywords(text: object) -> object:
         return extract_keywords(str(text), 10, 3)
 
-    assert _ratio(_repeat("x. lower "), keywords, 4_000, runs=1) < MAX_RATIO
+    assert _ratio(_repeat("x. lower "), keywords, 4_000, runs=3) < MAX_RATIO
