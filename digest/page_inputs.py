@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.metadata
 import json
 import sys
 import zoneinfo
@@ -38,9 +37,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest.cache import installed_version
 from digest.config import Config
 from digest.feeds import rfc3339
 from digest.models import Article, Story, Topic
+from digest.state import code_hash
 
 if TYPE_CHECKING:
     from digest.render import Outlet, SiteContext
@@ -54,7 +55,6 @@ NOT_SHOWN: dict[type, dict[str, Any]] = {
     Article: {"terms": (), "term_counts": (), "shingles": b""},
     Story: {"cohesion": 0.0},
 }
-PACKAGE = Path(__file__).parent
 RENDER_LIBRARIES = ("jinja2", "markupsafe", "babel")
 
 
@@ -87,9 +87,10 @@ def environment_hash(template_folders: Iterable[Path | None]) -> str:
     add("format", str(FORMAT).encode())
     add("python", sys.version.encode())
     for name in RENDER_LIBRARIES:
-        add(name, _version(name).encode())
-    folders = [("digest", PACKAGE)] + [("templates", f) for f in template_folders if f]
-    for label, folder in folders:
+        add(name, installed_version(name).encode())
+    add("digest", code_hash().encode())  # digest's code and translations
+    for folder in (f for f in template_folders if f):
+        label = "templates"
         add(label, str(folder).encode("utf-8", "surrogateescape"))
         if not folder.is_dir():
             continue
@@ -98,13 +99,6 @@ def environment_hash(template_folders: Iterable[Path | None]) -> str:
                 continue
             add(path.relative_to(folder).as_posix(), path.read_bytes())
     return digest.hexdigest()
-
-
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "none"
 
 
 def site_inputs(config: Config, ctx: SiteContext, environment: str) -> str:
@@ -128,7 +122,7 @@ def zone_rules(zone: str) -> str:
     new tz database can move a time shown on a page."""
     if zone == "UTC":
         return ""
-    digest = hashlib.sha256(_version("tzdata").encode())
+    digest = hashlib.sha256(installed_version("tzdata").encode())
     if ".." not in zone.split("/"):
         for folder in zoneinfo.TZPATH:
             path = Path(folder, *zone.split("/"))
