@@ -75,10 +75,11 @@ class Cluster:
 
 def analysed_clusters(eval_dir: Path, limit: int | None) -> tuple[list[Cluster], dict[str, float]]:
     """multinews_dev -> its clusters as analysed, grouped stories, and the digest's IDF."""
-    from digest.cluster import group_articles, term_idf
+    from digest.cluster import group_articles
     from digest.config import Config
     from digest.load import read_content
     from digest.pipeline import analyse_files
+    from digest.weights import TermWeights
 
     rows = load_jsonl(eval_dir, "multinews_dev.jsonl")
     rows = rows[:limit] if limit is not None else rows
@@ -95,10 +96,12 @@ def analysed_clusters(eval_dir: Path, limit: int | None) -> tuple[list[Cluster],
         files, _ = read_content(content)
         articles, _, _ = analyse_files(files, config, None, None, None)
     ordered = sorted(articles, key=lambda a: a.id)
-    idf = term_idf(ordered)
+    weights = TermWeights(ordered)
+    # the digest's IDF: these articles are undated, so every window is the whole digest
+    idf = weights.around(None, (t for a in ordered for t in a.terms))
     reference = {r["id"]: r["summary"] for r in rows}
     clusters = []
-    for group in group_articles(ordered, config, idf):
+    for group in group_articles(ordered, config, weights):
         members = [ordered[i] for i in group.members]
         # as digest.pipeline.make_story: by date then id, repeats of a report dropped
         members.sort(key=lambda a: (a.meta.date or "9999", a.id))

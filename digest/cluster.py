@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -27,7 +27,8 @@ from typing import Any
 from digest.config import Config
 from digest.dates import moment
 from digest.models import Article
-from digest.terms import Vector, containment, cosine, idf_table, tfidf
+from digest.terms import Vector, containment, cosine, tfidf
+from digest.weights import TermWeights
 
 # Terms an article is indexed under: its most distinctive ones.
 INDEX_TERMS = 40
@@ -44,24 +45,21 @@ class Group:
     cohesion: float
 
 
-def term_idf(articles: Sequence[Article]) -> dict[str, float]:
-    """Articles -> IDF of every content term across them."""
-    return idf_table(a.terms for a in articles)[0]
-
-
 def article_vectors(
-    articles: Sequence[Article], idf: Mapping[str, float] | None = None
+    articles: Sequence[Article], weights: TermWeights | None = None
 ) -> list[Vector]:
-    """Articles -> normalised TF-IDF vectors over their content terms."""
-    idf = term_idf(articles) if idf is None else idf
-    return [tfidf(a.counts(), idf) for a in articles]
+    """Articles (of the digest `weights` were counted over; by default, these) ->
+    normalised TF-IDF vectors over their content terms, each weighed with the IDF
+    of the news around it (`digest.weights`)."""
+    weights = TermWeights(articles) if weights is None else weights
+    return [tfidf(a.counts(), weights.of_article(a)) for a in articles]
 
 
 def group_articles(
-    articles: Sequence[Article], config: Config, idf: dict[str, float] | None = None
+    articles: Sequence[Article], config: Config, weights: TermWeights | None = None
 ) -> list[Group]:
     """Articles -> story groups, each a tuple of indices, in a deterministic order."""
-    vectors = article_vectors(articles, idf)
+    vectors = article_vectors(articles, weights)
     moments = [moment(a.meta.date) for a in articles]
     pinned: dict[str, list[int]] = defaultdict(list)
     # Articles in different languages never make one story (unless pinned): their

@@ -443,14 +443,15 @@ def assemble_site(
     """Analysed articles -> the Site: stories grouped, summarised, ordered and placed in
     topics (with `store`, what the story cache holds of a story is taken from it)."""
     # the whole-site stages: imported by the builds that run them
-    from digest.cluster import group_articles, term_idf
+    from digest.cluster import group_articles
     from digest.stories import make_stories, place_stories, top_stories
     from digest.topics import assign_topics
+    from digest.weights import TermWeights
 
     ordered = sorted(distinct_articles(articles), key=lambda a: a.id)
-    idf = term_idf(ordered)
-    groups = group_articles(ordered, config, idf)
-    stories = make_stories(groups, ordered, config, idf, store)
+    weights = TermWeights(ordered)
+    groups = group_articles(ordered, config, weights)
+    stories = make_stories(groups, ordered, config, weights, store)
     topics = assign_topics(stories, {a.id: a for a in ordered}, config)
     stories = place_stories(stories, topics)
     dates = [a.meta.date for a in ordered if a.meta.date]

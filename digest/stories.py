@@ -32,6 +32,7 @@ from digest.summarize import candidate_sentences, candidate_terms, headline_term
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
 from digest.urls import site_names
+from digest.weights import TermWeights
 
 # What a mere mention of a keyword by one report adds, against up to 1 for
 # ranking it first.
@@ -51,13 +52,13 @@ def make_stories(
     groups: Sequence[Group],
     articles: Sequence[Article],
     config: Config,
-    idf: dict[str, float],
+    weights: TermWeights,
     store: StoryCache | None = None,
 ) -> list[Story]:
     """Groups of articles -> stories, most-covered first (then newest, title, id).
     With a story cache, what a story's members decide is taken from it where it can be."""
     hashes: dict[str, str] = {}
-    stories = [make_story(g, articles, config, idf, store, hashes) for g in groups]
+    stories = [make_story(g, articles, config, weights, store, hashes) for g in groups]
     stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
     return stories
 
@@ -66,7 +67,7 @@ def make_story(
     group: Group,
     articles: Sequence[Article],
     config: Config,
-    idf: Mapping[str, float],
+    weights: TermWeights,
     store: StoryCache | None = None,
     hashes: dict[str, str] | None = None,
 ) -> Story:
@@ -107,8 +108,8 @@ def make_story(
     # digest's would only enter the check for repeated sentences, yet it moves with
     # every article added, and the story (most stories are one article) would be
     # weighed again on every build instead of taken whole from the story cache.
-    looked = story_idf(members, part.terms, idf) if len(members) > 1 else {}
-    weight = idf_hash(tuple(looked.values()))
+    looked, values = story_idf(members, part.terms, weights) if len(members) > 1 else ({}, ())
+    weight = idf_hash(values)
     if entry is not None and entry.weighed.idf == weight:
         weighed = entry.weighed
     else:
@@ -121,7 +122,7 @@ def make_story(
             relevance=part.relevance,
         )
         part = replace(part, relevance=relevance)
-        weighed = Weighed(weight, summary, why_together(members, config, looked))
+        weighed = Weighed(weight, summary, why_together(members, config, looked, weights))
     if store is not None and key is not None:
         if entry is None:
             store.misses += 1
@@ -146,36 +147,38 @@ def make_story(
 
 
 def story_idf(
-    members: Sequence[Article], sentence_terms: Sequence[Sequence[str]], idf: Mapping[str, float]
-) -> dict[str, float]:
-    """A story's members, the terms of its summary's candidate sentences and the
-    digest's IDF -> the IDF of every term making the story looks up: its members'
-    terms when it has several (`why_together`), those sentence terms, and its
-    headlines' terms when no sentence has any (`summarize.headline_summary`). In an
-    order the members and sentences decide, so the values alone identify them."""
-    looked: dict[str, float] = {}
+    members: Sequence[Article], sentence_terms: Sequence[Sequence[str]], weights: TermWeights
+) -> tuple[dict[str, float], tuple[float, ...]]:
+    """A story's members (in story order), the terms of its summary's candidate
+    sentences and the digest's term weights -> (the story's IDF: that of the news
+    around its first report, for its members' terms when it has several
+    (`why_together`), those sentence terms, and its headlines' terms when no
+    sentence has any (`summarize.headline_summary`); every IDF value the story
+    looks up, its members' vectors' among them). The values come in an order the
+    members and sentences decide, so they alone identify what weighed the story."""
+    wanted: list[str] = []
     if len(members) > 1:
-        looked = {t: idf.get(t, 1.0) for a in members for t in a.terms}
-    for terms in sentence_terms:
-        for t in terms:
-            if t not in looked:
-                looked[t] = idf.get(t, 1.0)  # as `terms.tfidf` reads a missing one
+        wanted.extend(chain.from_iterable(a.terms for a in members))
+    wanted.extend(chain.from_iterable(sentence_terms))
     if not any(sentence_terms):
-        for t in chain.from_iterable(map(headline_terms, members)):
-            looked.setdefault(t, idf.get(t, 1.0))
-    return looked
+        wanted.extend(chain.from_iterable(map(headline_terms, members)))
+    looked = weights.around(members[0].meta.date, wanted)
+    values = tuple(looked.values())
+    if len(members) > 1:
+        values += tuple(chain.from_iterable(weights.of_article(a).values() for a in members))
+    return looked, values
 
 
 def why_together(
-    members: Sequence[Article], config: Config, idf: Mapping[str, float]
+    members: Sequence[Article], config: Config, idf: Mapping[str, float], weights: TermWeights
 ) -> StoryEvidence | None:
-    """A story's articles (in story order) -> what grouping counted for them, with
-    the SIMILAR_PAIRS strongest pairs kept (a story of 300 headlines has 44,850);
-    None for a story of one article."""
+    """A story's articles (in story order), its IDF and the digest's term weights ->
+    what grouping counted for them, with the SIMILAR_PAIRS strongest pairs kept (a
+    story of 300 headlines has 44,850); None for a story of one article."""
     if len(members) < 2:
         return None
     # the vectors grouping compared, so the figures agree with what decided
-    found = story_evidence(members, article_vectors(members, idf), idf, config)
+    found = story_evidence(members, article_vectors(members, weights), idf, config)
     return replace(found, pairs=found.pairs[:SIMILAR_PAIRS])
 
 

@@ -63,6 +63,7 @@ STORY_MODULES = tuple(
             "summarize",
             "evidence",
             "cluster",
+            "weights",
             *cache.ANALYSIS_MODULES,
         }
     )

@@ -14,11 +14,11 @@ from digest.cluster import (
     article_vectors,
     counted_similarity,
     group_articles,
-    term_idf,
 )
 from digest.config import Config
 from digest.evidence import pair_evidence, story_evidence
 from digest.terms import cosine
+from digest.weights import TermWeights
 from tests.conftest import Builder, parse_html
 from tests.test_stages import CHESS, FLOOD, FLOOD_2, make_article
 
@@ -54,7 +54,7 @@ QUAKE_2 = (
 
 def similarity(a: str, b: str) -> float:
     articles = [make_article("a", a), make_article("b", b)]
-    va, vb = article_vectors(articles, term_idf(articles))
+    va, vb = article_vectors(articles, TermWeights(articles))
     return cosine(va, vb)
 
 
@@ -132,9 +132,10 @@ def test_story_figures_agree_with_the_threshold() -> None:
     articles = [
         make_article(str(n), t, date=d) for n, (t, d) in enumerate(zip(texts, dates, strict=True))
     ]
-    idf = term_idf(articles)
-    vectors = article_vectors(articles, idf)
-    groups = group_articles(articles, config, idf)
+    weights = TermWeights(articles)
+    vectors = article_vectors(articles, weights)
+    groups = group_articles(articles, config, weights)
+    idf = weights.around(None, (t for a in articles for t in a.terms))
     assert sorted(g.members for g in groups) == [(0, 1), (2, 3), (4,)]
     quake = story_evidence(articles[:2], vectors[:2], idf, config)
     ((i, j, pair),) = quake.pairs

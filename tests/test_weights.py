@@ -1,0 +1,70 @@
+"""Term weights by day: the IDF of the news around an article (digest.weights)."""
+
+from __future__ import annotations
+
+from digest.terms import idf_table
+from digest.weights import IDF_WINDOW_DAYS, TermWeights
+from tests.test_stages import make_article
+
+QUAKE = "An earthquake struck Kumamoto on Tuesday; trains stopped across Kyushu."
+FLOOD = "River defences failed in Carlisle overnight; the flood reached the station."
+MARKET = "Shares fell in Tokyo as the yen rose; exporters led the market lower."
+
+
+def test_a_digest_shorter_than_the_window_is_weighed_as_one_collection() -> None:
+    # 14 days from the first article's day to the last one's
+    assert IDF_WINDOW_DAYS == 14
+    articles = [
+        make_article("a", QUAKE, date="2024-05-01T09:00:00Z"),
+        make_article("b", FLOOD, date="2024-05-09"),
+        make_article("c", MARKET),  # undated
+        make_article("d", QUAKE + " " + MARKET, date="2024-05-15T23:00:00Z"),
+    ]
+    whole, _ = idf_table(a.terms for a in articles)
+    weights = TermWeights(articles)
+    for a in articles:
+        # the same floats, to the last bit, as one IDF over the whole digest
+        assert weights.of_article(a) == {t: whole[t] for t in a.terms}
+    terms = [t for a in articles for t in a.terms]
+    assert weights.around("2024-05-09", terms) == {t: whole[t] for t in terms}
+    assert weights.around(None, ["kumamoto", "no-such-term"])["no-such-term"] == 1.0
+
+
+def far(days: int) -> str:
+    return f"2024-{1 + days // 28:02d}-{1 + days % 28:02d}"
+
+
+def test_an_article_weeks_away_moves_no_weight() -> None:
+    quake = make_article("quake", QUAKE, date=far(0))
+    flood = make_article("flood", FLOOD, date=far(3))
+    later = make_article("later", QUAKE + " " + FLOOD, date=far(3 * IDF_WINDOW_DAYS))
+    near = make_article("near", QUAKE + " " + FLOOD, date=far(IDF_WINDOW_DAYS))
+    before = TermWeights([quake, flood])
+    assert TermWeights([quake, flood, later]).of_article(quake) == before.of_article(quake)
+    assert TermWeights([quake, flood, later]).around(far(1), quake.terms) == before.around(
+        far(1), quake.terms
+    )
+    # within the window (IDF_WINDOW_DAYS days from the quake's day), it counts
+    assert TermWeights([quake, flood, near]).of_article(quake) != before.of_article(quake)
+    # and the late article is weighed by the news of its own weeks: alone there,
+    # every term is as rare as a term can be
+    alone = TermWeights([quake, flood, later]).of_article(later)
+    assert len(set(alone.values())) == 1
+    assert alone == TermWeights([later]).of_article(later)
+
+
+def test_undated_articles_count_in_every_window_and_see_the_whole_digest() -> None:
+    quake = make_article("quake", QUAKE, date=far(0))
+    later = make_article("later", FLOOD, date=far(5 * IDF_WINDOW_DAYS))
+    undated = make_article("undated", QUAKE + " " + FLOOD)
+    weights = TermWeights([quake, later, undated])
+    # the quake's window holds the quake and the undated article: "kyushu" is in both
+    both, _ = idf_table([quake.terms, undated.terms])
+    assert weights.of_article(quake) == {t: both[t] for t in quake.terms}
+    whole, _ = idf_table([quake.terms, later.terms, undated.terms])
+    assert weights.of_article(undated) == {t: whole[t] for t in undated.terms}
+    assert weights.around(None, undated.terms) == weights.of_article(undated)
+
+
+def test_no_articles() -> None:
+    assert TermWeights([]).around(None, ["word"]) == {"word": 1.0}
