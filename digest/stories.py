@@ -8,11 +8,11 @@ only looks it up.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import chain
+from typing import Any
 
 from digest.cluster import Group, article_vectors
 from digest.config import Config
@@ -276,46 +276,92 @@ def related_stories(
     """Ordered stories with their topics -> each story's related stories: those sharing
     its keywords (weighted by both stories' keyword scores), then stories of the same
     topic; computed once over an inverted index, in time linear in the stories."""
-    by_id = {s.id: s for s in stories}
+    import numpy as np  # heavy import: only the builds that make stories need it
+
     topic_stories = {t.id: t.stories for t in topics}
     # a keyword's label as the story pages show it: the last story's form
     labels = {kw.key: kw.label for s in stories for kw in s.keywords}
-    by_key: dict[str, list[tuple[Story, float]]] = defaultdict(list)
-    for story in stories:
-        for kw in story.keywords:
-            by_key[kw.key].append((story, kw.score))
+    by_key: dict[str, list[tuple[int, float, int]]] = defaultdict(list)
+    for n, story in enumerate(stories):
+        for k, kw in enumerate(story.keywords):
+            by_key[kw.key].append((n, kw.score, k))
     # A keyword half the digest has relates nothing; one of more than
     # MAX_POSTINGS stories little, and following it made the work grow with the
     # square of the stories (4,000 stories sharing their keywords: 210 s).
     common = min(MAX_POSTINGS, max(20, len(stories) // 5))
-    users = {key: {s.id for s, _ in postings} for key, postings in by_key.items()}
-    order = {s.id: n for n, s in enumerate(stories)}
-    out: dict[str, tuple[RelatedStory, ...]] = {}
-    for story in stories:
-        score: dict[str, float] = defaultdict(float)
-        used = [kw for kw in story.keywords if len(by_key[kw.key]) <= common]
-        for kw in used:
-            for other, other_score in by_key[kw.key]:
-                if other.id != story.id:
-                    score[other.id] += kw.score * other_score
-        for other_id in score:
-            if by_id[other_id].topic == story.topic:
-                score[other_id] += 0.25
-        ranked = heapq.nsmallest(
-            RELATED_STORIES, score, key=lambda i: (-round(score[i], 6), order[i])
+    users = {key: {n for n, _, _ in postings} for key, postings in by_key.items()}
+    # every (story, other story) pair sharing a keyword of at most `common` stories:
+    # the product of their scores for it, and the keyword's place in the first's list
+    lefts, rights, products, places = [], [], [], []
+    for postings in by_key.values():
+        if 2 <= len(postings) <= common:
+            where, scores, place = (np.array(column) for column in zip(*postings, strict=True))
+            size = len(postings)
+            left, right = np.repeat(where, size), np.tile(where, size)
+            apart = left != right
+            lefts.append(left[apart])
+            rights.append(right[apart])
+            products.append((np.repeat(scores, size) * np.tile(scores, size))[apart])
+            places.append(np.repeat(place, size)[apart])
+    size = len(stories)
+    topic = {t: k for k, t in enumerate(topic_stories)}
+    topic_of = np.array([topic.get(s.topic or "", -1) for s in stories])
+    picks: list[list[int]] = [[] for _ in stories]
+    if lefts:
+        pairs, which = np.unique(
+            np.concatenate(lefts) * size + np.concatenate(rights), return_inverse=True
         )
-        picks = [
-            RelatedStory(i, tuple(labels[kw.key] for kw in used if i in users[kw.key]))
-            for i in ranked
+        which = which.ravel()
+        product, place = np.concatenate(products), np.concatenate(places)
+        # summed in the order of the first story's keywords, one keyword at a time
+        # (a pair meets each keyword once), so the sums are those of adding them up
+        # one by one: the same floats, whatever order the pairs were found in
+        score = np.zeros(len(pairs))
+        for k in range(int(place.max()) + 1):
+            at = place == k
+            score[which[at]] += product[at]
+        left, right = np.divmod(pairs, size)
+        score += np.where(topic_of[left] == topic_of[right], 0.25, 0.0)
+        # per story: the highest scores first (to 6 places), then the stories' order
+        ranked = np.lexsort((right, -_rounded(score), left))
+        left, right = left[ranked], right[ranked]
+        first = np.r_[True, left[1:] != left[:-1]]
+        at = np.arange(len(left))
+        rank = at - np.maximum.accumulate(np.where(first, at, 0))
+        kept = rank < RELATED_STORIES
+        for n, other in zip(left[kept].tolist(), right[kept].tolist(), strict=True):
+            picks[n].append(other)
+    out: dict[str, tuple[RelatedStory, ...]] = {}
+    for n, story in enumerate(stories):
+        used = [kw for kw in story.keywords if len(by_key[kw.key]) <= common]
+        related = [
+            RelatedStory(stories[i].id, tuple(labels[kw.key] for kw in used if i in users[kw.key]))
+            for i in picks[n]
         ]
-        if len(picks) < RELATED_STORIES and story.topic in topic_stories:
+        # fewer than RELATED_STORIES picks: every story sharing a keyword is one
+        if len(related) < RELATED_STORIES and story.topic in topic_stories:
+            taken = {stories[i].id for i in picks[n]}
             for other_id in topic_stories[story.topic]:
-                if len(picks) == RELATED_STORIES:
+                if len(related) == RELATED_STORIES:
                     break
-                if other_id != story.id and other_id not in score:
-                    picks.append(RelatedStory(other_id, ()))
-        out[story.id] = tuple(picks)
+                if other_id != story.id and other_id not in taken:
+                    related.append(RelatedStory(other_id, ()))
+        out[story.id] = tuple(related)
     return out
+
+
+def _rounded(values: Any) -> Any:
+    """Floats -> each rounded to 6 places as Python's round() does: NumPy's round
+    (scaled, rounded, scaled back) agrees except within a hair of a half, where
+    its scaling can cross it (1.7499995 -> 1.75, not 1.749999); those few are
+    rounded by Python."""
+    import numpy as np
+
+    rounded = np.round(values, 6)
+    scaled = values * 1e6
+    near = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3)
+    rounded[near] = [round(v, 6) for v in values[near].tolist()]
+    return rounded
 
 
 def top_stories(
