@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import chain
 
-from digest.cluster import Group, article_vectors
+from digest.cluster import Group, article_vectors, distinctive_idf
 from digest.config import Config
 from digest.dates import day_number, moment
 from digest.evidence import story_evidence
@@ -57,7 +57,8 @@ def make_stories(
     """Groups of articles -> stories, most-covered first (then newest, title, id).
     With a story cache, what a story's members decide is taken from it where it can be."""
     hashes: dict[str, str] = {}
-    stories = [make_story(g, articles, config, idf, store, hashes) for g in groups]
+    cut = distinctive_idf(len(articles))
+    stories = [make_story(g, articles, config, idf, store, hashes, cut) for g in groups]
     stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
     return stories
 
@@ -69,14 +70,17 @@ def make_story(
     idf: Mapping[str, float],
     store: StoryCache | None = None,
     hashes: dict[str, str] | None = None,
+    cut: float | None = None,
 ) -> Story:
     """One group of articles -> a Story with title, keywords and cited summary.
 
     A pure function of the group's members, its duplicate pairs and cohesion, the
-    config and the IDF of the terms it looks up (`story_idf`), so a story cache can
-    hold it: with `store`, the members' part (`story_cache.Members`) is reused when
-    the members are the same, and the summary and figures too when those IDF
-    values are (`hashes` keeps each article's hash for the next story)."""
+    config and the IDF of the terms it looks up (`story_idf`) with the IDF from
+    which a term is distinctive (`cut`, `cluster.distinctive_idf` of the number
+    of `articles` when not given), so a story cache can hold it: with `store`,
+    the members' part (`story_cache.Members`) is reused when the members are
+    the same, and the summary and figures too when those IDF values and that
+    cut are (`hashes` keeps each article's hash for the next story)."""
     members = [articles[i] for i in group.members]
     members.sort(key=lambda a: (a.meta.date or "9999", a.id))
     repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
@@ -108,7 +112,8 @@ def make_story(
     # every article added, and the story (most stories are one article) would be
     # weighed again on every build instead of taken whole from the story cache.
     looked = story_idf(members, part.terms, idf) if len(members) > 1 else {}
-    weight = idf_hash(tuple(looked.values()))
+    cut = distinctive_idf(len(articles)) if cut is None else cut
+    weight = idf_hash((*looked.values(), cut) if looked else ())
     if entry is not None and entry.weighed.idf == weight:
         weighed = entry.weighed
     else:
@@ -121,7 +126,7 @@ def make_story(
             relevance=part.relevance,
         )
         part = replace(part, relevance=relevance)
-        weighed = Weighed(weight, summary, why_together(members, config, looked))
+        weighed = Weighed(weight, summary, why_together(members, config, looked, cut))
     if store is not None and key is not None:
         if entry is None:
             store.misses += 1
@@ -167,15 +172,16 @@ def story_idf(
 
 
 def why_together(
-    members: Sequence[Article], config: Config, idf: Mapping[str, float]
+    members: Sequence[Article], config: Config, idf: Mapping[str, float], cut: float
 ) -> StoryEvidence | None:
-    """A story's articles (in story order) -> what grouping counted for them, with
+    """A story's articles (in story order), the config, the IDF of their terms and the
+    IDF from which a term is distinctive -> what grouping counted for them, with
     the SIMILAR_PAIRS strongest pairs kept (a story of 300 headlines has 44,850);
     None for a story of one article."""
     if len(members) < 2:
         return None
     # the vectors grouping compared, so the figures agree with what decided
-    found = story_evidence(members, article_vectors(members, idf), idf, config)
+    found = story_evidence(members, article_vectors(members, idf), idf, config, cut)
     return replace(found, pairs=found.pairs[:SIMILAR_PAIRS])
 
 
