@@ -6,6 +6,8 @@ whose average reaches `story_threshold`. These functions recompute those figures
 for one story from plain records, so a story page can say what joined the
 articles in numbers that agree with the rule: the words' similarity, the hours
 between them, what the pair counted as, and the terms the articles share.
+Between long articles, what their words count is bounded by their similarity
+through distinctive terms (`cluster.word_part`); a pair so bounded says both.
 
 Every pair of a group formed by average linkage was joined at an average at or
 above the threshold, so the mean over all its pairs is too (each merge averages
@@ -22,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from digest.cluster import counted_similarity
+from digest.cluster import counted_similarity, word_part
 from digest.config import Config
 from digest.dates import moment
 from digest.models import Article, PairEvidence, StoryEvidence
@@ -32,19 +34,40 @@ from digest.terms import Vector, cosine, stem
 SHARED_TERMS = 8
 
 
-def pair_evidence(a: Article, b: Article, va: Vector, vb: Vector, config: Config) -> PairEvidence:
-    """Two articles and their TF-IDF vectors -> the figures grouping counted for them."""
+def pair_evidence(
+    a: Article,
+    b: Article,
+    va: Vector,
+    vb: Vector,
+    config: Config,
+    rare: tuple[frozenset[str], frozenset[str]],
+) -> PairEvidence:
+    """Two articles, their TF-IDF vectors and the terms distinctive in each
+    (`weights.TermWeights.distinctive`) -> the figures grouping counted for them."""
     alike = cosine(va, vb)
     (day_a, hour_a), (day_b, hour_b) = moment(a.meta.date), moment(b.meta.date)
     hours = abs(hour_a - hour_b) if hour_a is not None and hour_b is not None else None
     window = config.story_window_days
     if window and day_a is not None and day_b is not None and abs(day_a - day_b) > window:
         return PairEvidence(round(alike, 4), _rounded(hours), 0.0, too_far=True)
+    small, large = (va, vb) if len(va) <= len(vb) else (vb, va)
+    both = rare[0] & rare[1]
+    through = sum(w * large.get(t, 0.0) for t, w in small.items() if t in both)
+    shortest = min(len(va), len(vb))
     counted = float(
         counted_similarity(
-            alike, math.nan if hours is None else hours, min(len(va), len(vb)), config
+            alike, math.nan if hours is None else hours, shortest, config, distinctive=through
         )
     )
+    part = float(word_part(alike, through, shortest))
+    if part < alike:  # bounded by what their distinctive terms share
+        return PairEvidence(
+            round(alike, 4),
+            _rounded(hours),
+            round(counted, 4),
+            word_part=round(part, 4),
+            distinctive=round(through, 4),
+        )
     return PairEvidence(round(alike, 4), _rounded(hours), round(counted, 4))
 
 
@@ -53,11 +76,19 @@ def story_evidence(
     vectors: Sequence[Vector],
     idf: Mapping[str, float],
     config: Config,
+    rare: Sequence[frozenset[str]],
 ) -> StoryEvidence:
-    """A story's articles, their TF-IDF vectors and the digest's IDF -> its evidence.
+    """A story's articles, their TF-IDF vectors, the story's IDF and the terms
+    distinctive in each article (`weights.TermWeights.distinctive`) -> its evidence.
     Pairs are listed strongest first (then by position)."""
     pairs = [
-        (i, j, pair_evidence(articles[i], articles[j], vectors[i], vectors[j], config))
+        (
+            i,
+            j,
+            pair_evidence(
+                articles[i], articles[j], vectors[i], vectors[j], config, (rare[i], rare[j])
+            ),
+        )
         for i in range(len(articles))
         for j in range(i + 1, len(articles))
     ]
@@ -70,7 +101,7 @@ def story_evidence(
         pairs=tuple(pairs),
         counted=round(sum(p.counted for _, _, p in pairs) / count, 4),
         words=round(sum(p.words for _, _, p in pairs) / count, 4),
-        joined_by_time=sum(1 for _, _, p in pairs if p.words < threshold <= p.counted),
+        joined_by_time=sum(1 for _, _, p in pairs if p.words_counted < threshold <= p.counted),
         hours_span=_rounded(max(timed) - min(timed)) if len(timed) == len(hours) > 1 else None,
         shared_terms=shared_terms(articles, idf),
     )

@@ -140,11 +140,21 @@ class PairEvidence:
     hours_apart: float | None  # when both dates carry a time of day
     counted: float  # the similarity grouping summed (words + time bonus, or 0 out of window)
     too_far: bool = False  # dated further apart than the story window: counted as 0
+    # Long articles whose words count less than their cosine: what the words
+    # counted, bounded by their similarity through distinctive terms alone
+    # (`cluster.word_part`); None when the words counted in full.
+    word_part: float | None = None
+    distinctive: float | None = None
+
+    @property
+    def words_counted(self) -> float:
+        """What the words counted (their cosine, unless distinctive terms bounded it)."""
+        return self.words if self.word_part is None else self.word_part
 
     @property
     def time_bonus(self) -> float:
         """What publication time added (0 when it did not count)."""
-        return 0.0 if self.too_far else max(0.0, self.counted - self.words)
+        return 0.0 if self.too_far else max(0.0, self.counted - self.words_counted)
 
 
 @dataclass(frozen=True)

@@ -478,6 +478,9 @@ class Similarity:
     hours_apart: float | None = None  # when both carry a time of day
     time_bonus: float = 0.0  # what publication time added to the words
     too_far: bool = False  # dated further apart than the story window
+    # long texts whose words counted less than their cosine: their similarity
+    # through distinctive terms alone, which bounded it (`cluster.word_part`)
+    distinctive: float | None = None
 
 
 @dataclass(frozen=True)
@@ -743,6 +746,7 @@ class SiteContext:
                     e.hours_apart,
                     round(e.time_bonus, 4),
                     e.too_far,
+                    e.distinctive,
                 )
             )
         return pairs

@@ -74,10 +74,10 @@ def make_story(
     """One group of articles -> a Story with title, keywords and cited summary.
 
     A pure function of the group's members, its duplicate pairs and cohesion, the
-    config and the IDF of the terms it looks up (`story_idf`), so a story cache can
+    config and the term weights it looks up (`story_idf`), so a story cache can
     hold it: with `store`, the members' part (`story_cache.Members`) is reused when
-    the members are the same, and the summary and figures too when those IDF
-    values are (`hashes` keeps each article's hash for the next story)."""
+    the members are the same, and the summary and figures too when those weights
+    are (`hashes` keeps each article's hash for the next story)."""
     members = [articles[i] for i in group.members]
     members.sort(key=lambda a: (a.meta.date or "9999", a.id))
     repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
@@ -166,6 +166,9 @@ def story_idf(
     values = tuple(looked.values())
     if len(members) > 1:
         values += tuple(chain.from_iterable(weights.of_article(a).values() for a in members))
+        # with the values, the sizes of the windows fix every document frequency
+        # (which terms are distinctive, `why_together`)
+        values += tuple(float(weights.window_size(a)) for a in members)
     return looked, values
 
 
@@ -177,8 +180,15 @@ def why_together(
     story of 300 headlines has 44,850); None for a story of one article."""
     if len(members) < 2:
         return None
-    # the vectors grouping compared, so the figures agree with what decided
-    found = story_evidence(members, article_vectors(members, weights), idf, config)
+    # the vectors and distinctive terms grouping compared, so the figures agree
+    # with what decided
+    found = story_evidence(
+        members,
+        article_vectors(members, weights),
+        idf,
+        config,
+        [weights.distinctive(a) for a in members],
+    )
     return replace(found, pairs=found.pairs[:SIMILAR_PAIRS])
 
 

@@ -383,5 +383,6 @@ def _finite_figures(evidence: StoryEvidence) -> bool:
     numbers: list[Any] = [evidence.counted, evidence.words]
     for _, _, pair in evidence.pairs:
         numbers += [pair.words, pair.counted]
+        numbers += [x for x in (pair.word_part, pair.distinctive) if x is not None]
     hours = [evidence.hours_span, *(p.hours_apart for _, _, p in evidence.pairs)]
     return all(-1e-6 <= x <= 100 for x in numbers) and all(h is None or h >= 0 for h in hours)

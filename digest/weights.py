@@ -37,6 +37,14 @@ from digest.terms import BACKGROUND_DOCUMENTS
 # `story_window_days`) are weighed alike, and a week's digest as one collection.
 IDF_WINDOW_DAYS = 14
 
+# A term is distinctive in an article when at most DISTINCTIVE_SHARE of the articles
+# of its window use it (at most DISTINCTIVE_FLOOR of them in a window under 1,000):
+# the names and particulars of an event rather than the vocabulary of its subject.
+# Grouping bounds what two long articles' words count by what they share of those
+# (`cluster.word_part`, where the values are explained).
+DISTINCTIVE_SHARE = 0.005
+DISTINCTIVE_FLOOR = 5
+
 
 class TermWeights:
     """The IDF of a digest's terms, by day (see the module's docstring)."""
@@ -71,9 +79,16 @@ class TermWeights:
         self._days = np.sort(offset[offset >= 0])
         self._undated = len(articles) - len(self._days)
         self._undated_df = np.bincount(ids[~dated], minlength=len(self._vocabulary))
-        # each (article, term) pair's IDF, in the order of the articles and their terms
+        # each (article, term) pair's IDF and whether the term is distinctive there,
+        # in the order of the articles and their terms; the articles of each window
         low, high = self._bounds(at)
-        self._values = self._idf(ids, low, high)
+        df, n = self._counts(ids, low, high)
+        self._values = self._idf(df, n)
+        self._distinctive = (df <= np.maximum(DISTINCTIVE_FLOOR, DISTINCTIVE_SHARE * n)).tolist()
+        low, high = self._bounds(offset)
+        self._sizes: dict[str, int] = dict(
+            zip((a.id for a in articles), self._counts(ids[:0], low, high)[1].tolist(), strict=True)
+        )
 
     def _bounds(self, offsets: Any) -> tuple[Any, Any]:
         """Day offsets (-1: undated) -> the first and last day offsets of their windows."""
@@ -84,14 +99,17 @@ class TermWeights:
         high = np.where(undated, self._span, np.minimum(offsets + self._window, self._span))
         return low, high
 
-    def _idf(self, ids: Any, low: Any, high: Any) -> list[float]:
-        """Term ids and their windows (day offsets, inclusive) -> IDF values; a term
-        no article of the window has weighs 1.0, as `terms.tfidf` weighs a term
-        missing from its table."""
+    def _counts(self, ids: Any, low: Any, high: Any) -> tuple[Any, Any]:
+        """Term ids and their windows (day offsets, inclusive) -> (how many articles
+        of each window have the term, how many articles each window has); windows
+        alone (no ids) -> (nothing, their sizes)."""
         import numpy as np
 
+        n = np.searchsorted(self._days, high, side="right")
+        n -= np.searchsorted(self._days, low, side="left")
+        n += self._undated
         if not len(ids):
-            return []
+            return np.zeros(0, dtype=np.int64), n
         # searched in sorted order: each search starts where the last one ended
         order = np.argsort(ids * self._stride + low, kind="stable")
         base = ids[order] * self._stride
@@ -100,9 +118,16 @@ class TermWeights:
             self._keys, base + low[order], side="left"
         )
         df += self._undated_df[ids]
-        n = np.searchsorted(self._days, high, side="right")
-        n -= np.searchsorted(self._days, low, side="left")
-        n += self._undated
+        return df, n
+
+    def _idf(self, df: Any, n: Any) -> list[float]:
+        """Document frequencies and numbers of articles -> IDF values; a term no
+        article of the window has weighs 1.0, as `terms.tfidf` weighs a term
+        missing from its table."""
+        import numpy as np
+
+        if not len(df):
+            return []
         # one logarithm per distinct (articles, df): the values repeat
         width = len(self._days) + self._undated + 1  # more than any df
         pairs, inverse = np.unique(n * width + df, return_inverse=True)
@@ -120,6 +145,18 @@ class TermWeights:
         values = self._values[start : start + len(article.terms)]
         return dict(zip(article.terms, values, strict=True))
 
+    def distinctive(self, article: Article) -> frozenset[str]:
+        """One of the digest's articles -> its terms that are distinctive in its window
+        (DISTINCTIVE_SHARE)."""
+        start = self._start[article.id]
+        flags = self._distinctive[start : start + len(article.terms)]
+        return frozenset(t for t, rare in zip(article.terms, flags, strict=True) if rare)
+
+    def window_size(self, article: Article) -> int:
+        """One of the digest's articles -> how many articles its window holds (with
+        its IDF values, this fixes every document frequency it was weighed with)."""
+        return self._sizes[article.id]
+
     def around(self, date: str | None, terms: Iterable[str]) -> dict[str, float]:
         """A date (None: the whole digest) and terms -> their IDF in the window of
         that date's day, in the order given (a term no article of the window has,
@@ -132,5 +169,5 @@ class TermWeights:
         known = [t for t in wanted if t in self._vocabulary]
         ids = np.fromiter(map(self._vocabulary.__getitem__, known), np.int64, len(known))
         low, high = self._bounds(np.full(len(known), offset, dtype=np.int64))
-        found = dict(zip(known, self._idf(ids, low, high), strict=True))
+        found = dict(zip(known, self._idf(*self._counts(ids, low, high)), strict=True))
         return {t: found.get(t, 1.0) for t in wanted}
