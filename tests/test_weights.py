@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from digest.models import Article
 from digest.terms import idf_table
-from digest.weights import IDF_WINDOW_DAYS, TermWeights
+from digest.weights import DISTINCTIVE_FLOOR, DISTINCTIVE_SHARE, IDF_WINDOW_DAYS, TermWeights
 from tests.test_stages import make_article
 
 QUAKE = "An earthquake struck Kumamoto on Tuesday; trains stopped across Kyushu."
@@ -68,3 +69,24 @@ def test_undated_articles_count_in_every_window_and_see_the_whole_digest() -> No
 
 def test_no_articles() -> None:
     assert TermWeights([]).around(None, ["word"]) == {"word": 1.0}
+
+
+def test_a_term_is_distinctive_where_few_articles_of_its_weeks_use_it() -> None:
+    assert (DISTINCTIVE_FLOOR, DISTINCTIVE_SHARE) == (5, 0.005)  # 5 below 1,000 articles
+
+    def digest(users: int, far_users: int) -> tuple[TermWeights, list[Article]]:
+        near = [make_article(f"n{i}", f"Kumamoto report {i}.", date=far(i)) for i in range(users)]
+        away = [
+            make_article(f"f{i}", f"Kumamoto report {i}.", date=far(3 * IDF_WINDOW_DAYS + i))
+            for i in range(far_users)
+        ]
+        return TermWeights(near + away), near
+
+    weights, near = digest(5, 0)
+    assert "kumamoto" in weights.distinctive(near[0])
+    weights, near = digest(6, 0)
+    assert "kumamoto" not in weights.distinctive(near[0])
+    # six articles use it, but one is weeks away: in the first five's weeks, five do
+    weights, near = digest(5, 1)
+    assert all("kumamoto" in weights.distinctive(a) for a in near)
+    assert weights.window_size(near[0]) == 5
