@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from itertools import chain
 from typing import Any
@@ -27,7 +27,7 @@ from digest.models import (
     StoryEvidence,
     Topic,
 )
-from digest.story_cache import Entry, Members, StoryCache, Weighed, article_hash, fits, idf_hash
+from digest.story_cache import Entry, Members, StoryCache, Weighed, article_hash, fits, weights_hash
 from digest.summarize import candidate_sentences, candidate_terms, headline_terms, scored_summary
 from digest.terms import count_mentions
 from digest.titles import clean_headline, headline_penalty
@@ -58,7 +58,15 @@ def make_stories(
     """Groups of articles -> stories, most-covered first (then newest, title, id).
     With a story cache, what a story's members decide is taken from it where it can be."""
     hashes: dict[str, str] = {}
-    stories = [make_story(g, articles, config, weights, store, hashes) for g in groups]
+    by_id = {a.id: a for a in articles}
+
+    def hash_of(article_id: str) -> str:
+        found = hashes.get(article_id)
+        if found is None:
+            found = hashes[article_id] = article_hash(by_id[article_id])
+        return found
+
+    stories = [make_story(g, articles, config, weights, store, hash_of) for g in groups]
     stories.sort(key=lambda s: (-distinct_reports(s), _neg_date(s.date), s.title, s.id))
     return stories
 
@@ -69,7 +77,7 @@ def make_story(
     config: Config,
     weights: TermWeights,
     store: StoryCache | None = None,
-    hashes: dict[str, str] | None = None,
+    hash_of: Callable[[str], str] | None = None,
 ) -> Story:
     """One group of articles -> a Story with title, keywords and cited summary.
 
@@ -77,19 +85,18 @@ def make_story(
     config and the term weights it looks up (`story_idf`), so a story cache can
     hold it: with `store`, the members' part (`story_cache.Members`) is reused when
     the members are the same, and the summary and figures too when those weights
-    are (`hashes` keeps each article's hash for the next story)."""
+    are: when the articles of the IDF windows it looks up are the same (`hash_of`
+    gives an article's hash by id, computed once for every story)."""
     members = [articles[i] for i in group.members]
     members.sort(key=lambda a: (a.meta.date or "9999", a.id))
     repeats = {articles[i].id: articles[j].id for i, j in group.duplicates}
     reports = [a for a in members if a.id not in repeats]
     dates = [a.meta.date for a in members if a.meta.date]
     key = entry = None
+    if hash_of is None:
+        hash_of = {a.id: article_hash(a) for a in articles}.__getitem__
     if store is not None:
-        known = {} if hashes is None else hashes
-        for a in members:
-            if a.id not in known:
-                known[a.id] = article_hash(a)
-        key = store.key([known[a.id] for a in members], sorted(repeats.items()))
+        key = store.key([hash_of(a.id) for a in members], sorted(repeats.items()))
         entry = store.get(key)
         if entry is not None and not (
             fits(entry, reports, members)
@@ -108,11 +115,16 @@ def make_story(
     # digest's would only enter the check for repeated sentences, yet it moves with
     # every article added, and the story (most stories are one article) would be
     # weighed again on every build instead of taken whole from the story cache.
-    looked, values = story_idf(members, part.terms, weights) if len(members) > 1 else ({}, ())
-    weight = idf_hash(values)
+    weight = weights_hash(())
+    if len(members) > 1 and store is not None:
+        # the articles of the windows it weighs with: its first report's (its IDF)
+        # and each member's (their vectors, and which of their terms are distinctive)
+        windows = [members[0], *members]
+        weight = weights_hash([weights.window_key(a.meta.date, hash_of) for a in windows])
     if entry is not None and entry.weighed.idf == weight:
         weighed = entry.weighed
     else:
+        looked = story_idf(members, part.terms, weights) if len(members) > 1 else {}
         summary, relevance = scored_summary(
             reports,
             config.summary_min_words,
@@ -148,28 +160,19 @@ def make_story(
 
 def story_idf(
     members: Sequence[Article], sentence_terms: Sequence[Sequence[str]], weights: TermWeights
-) -> tuple[dict[str, float], tuple[float, ...]]:
+) -> dict[str, float]:
     """A story's members (in story order), the terms of its summary's candidate
-    sentences and the digest's term weights -> (the story's IDF: that of the news
+    sentences and the digest's term weights -> the story's IDF: that of the news
     around its first report, for its members' terms when it has several
     (`why_together`), those sentence terms, and its headlines' terms when no
-    sentence has any (`summarize.headline_summary`); every IDF value the story
-    looks up, its members' vectors' among them). The values come in an order the
-    members and sentences decide, so they alone identify what weighed the story."""
+    sentence has any (`summarize.headline_summary`)."""
     wanted: list[str] = []
     if len(members) > 1:
         wanted.extend(chain.from_iterable(a.terms for a in members))
     wanted.extend(chain.from_iterable(sentence_terms))
     if not any(sentence_terms):
         wanted.extend(chain.from_iterable(map(headline_terms, members)))
-    looked = weights.around(members[0].meta.date, wanted)
-    values = tuple(looked.values())
-    if len(members) > 1:
-        values += tuple(chain.from_iterable(weights.of_article(a).values() for a in members))
-        # with the values, the sizes of the windows fix every document frequency
-        # (which terms are distinctive, `why_together`)
-        values += tuple(float(weights.window_size(a)) for a in members)
-    return looked, values
+    return weights.around(members[0].meta.date, wanted)
 
 
 def why_together(

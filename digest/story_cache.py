@@ -5,17 +5,18 @@ What `stories.make_story` decides about one group comes in two parts:
 - what the group's members alone decide — the story's keywords, the keywords
   its reports share, and the content terms of every sentence its summary may
   use (`summarize.candidate_terms`, half the time of summarising);
-- what the digest's IDF weighs as well — the summary and the figures on why its
-  articles are together.
+- what term weights (the IDF of the news around its articles, `digest.weights`)
+  decide as well — the summary and the figures on why its articles are together.
 
 An entry is keyed by exactly what the first part depends on: the members (a
 hash of each analysed record), which of them repeat another (the group's
 duplicate pairs), the config, digest's version and the source of the modules
 that make a story (STORY_MODULES), and the versions of Python and numpy. The
-second part is kept in the entry with a hash of the IDF values it was weighed
-with, and reused only when they are the same; otherwise it is weighed again
-from the first part, which is most of the saving when one article is added
-(it moves the IDF of every term a little).
+second part is kept in the entry with a hash of the articles of the IDF windows
+it was weighed with (`weights_hash`: its first report's window and each
+member's), and reused only while those windows hold the same articles, which
+fixes every weight it looked up; otherwise it is weighed again from the first
+part. An article added today changes the windows of the last two weeks only.
 
 The cache folder is untrusted (see `digest.cache`, whose safe readers and
 writers this module uses): an entry is used only when it decodes into the
@@ -113,7 +114,7 @@ class Members:
 
 @dataclass(frozen=True)
 class Weighed:
-    """What the digest's IDF decides too, and a hash of the IDF values used."""
+    """What term weights decide too, and a hash of what fixed them (`weights_hash`)."""
 
     idf: str
     summary: tuple[SummarySentence, ...]
@@ -229,9 +230,13 @@ def article_hash(article: Article) -> str:
     return digest.hexdigest()
 
 
-def idf_hash(values: Sequence[float]) -> str:
-    """The IDF values a story looked up, in the order it looked them up -> their hash."""
-    return hashlib.sha256(array("d", values).tobytes()).hexdigest()
+def weights_hash(windows: Sequence[str]) -> str:
+    """Keys of the IDF windows a story weighs with (`weights.TermWeights.window_key`),
+    in the order it looks them up -> their hash (of none: a story of one article)."""
+    digest = hashlib.sha256(b"windows")
+    for window in windows:
+        digest.update(b"\0" + window.encode())
+    return digest.hexdigest()
 
 
 def encode_entry(entry: Entry) -> dict[str, Any]:

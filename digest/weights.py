@@ -23,8 +23,10 @@ it grows with the digest's size, not with the square of its days.
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -85,10 +87,14 @@ class TermWeights:
         df, n = self._counts(ids, low, high)
         self._values = self._idf(df, n)
         self._distinctive = (df <= np.maximum(DISTINCTIVE_FLOOR, DISTINCTIVE_SHARE * n)).tolist()
-        low, high = self._bounds(offset)
-        self._sizes: dict[str, int] = dict(
-            zip((a.id for a in articles), self._counts(ids[:0], low, high)[1].tolist(), strict=True)
+        # the articles of each window, for its key: the dated by day (then id), the undated
+        placed = sorted((o, a.id) for o, a in zip(offset.tolist(), articles, strict=True) if o >= 0)
+        self._placed_days = [o for o, _ in placed]
+        self._placed_ids = [i for _, i in placed]
+        self._undated_ids = sorted(
+            a.id for o, a in zip(offset.tolist(), articles, strict=True) if o < 0
         )
+        self._window_keys: dict[tuple[int, int], str] = {}
 
     def _bounds(self, offsets: Any) -> tuple[Any, Any]:
         """Day offsets (-1: undated) -> the first and last day offsets of their windows."""
@@ -101,8 +107,7 @@ class TermWeights:
 
     def _counts(self, ids: Any, low: Any, high: Any) -> tuple[Any, Any]:
         """Term ids and their windows (day offsets, inclusive) -> (how many articles
-        of each window have the term, how many articles each window has); windows
-        alone (no ids) -> (nothing, their sizes)."""
+        of each window have the term, how many articles each window has)."""
         import numpy as np
 
         n = np.searchsorted(self._days, high, side="right")
@@ -152,10 +157,26 @@ class TermWeights:
         flags = self._distinctive[start : start + len(article.terms)]
         return frozenset(t for t, rare in zip(article.terms, flags, strict=True) if rare)
 
-    def window_size(self, article: Article) -> int:
-        """One of the digest's articles -> how many articles its window holds (with
-        its IDF values, this fixes every document frequency it was weighed with)."""
-        return self._sizes[article.id]
+    def window_key(self, date: str | None, hash_of: Callable[[str], str]) -> str:
+        """A date (None: the whole digest) and a hash of each article's record by id ->
+        a hash of the articles of that date's window. With the records, they fix every
+        IDF value there and which terms are distinctive: two builds giving a window the
+        same key weigh its terms alike."""
+        day = day_number(date)
+        if day is None:
+            bounds = (0, self._span)
+        else:
+            offset = min(max(day - self._first, 0), self._span)
+            bounds = (max(offset - self._window, 0), min(offset + self._window, self._span))
+        key = self._window_keys.get(bounds)
+        if key is None:
+            start = bisect.bisect_left(self._placed_days, bounds[0])
+            end = bisect.bisect_right(self._placed_days, bounds[1])
+            digest = hashlib.sha256(f"window {self._window}".encode())
+            for article_id in chain(self._placed_ids[start:end], self._undated_ids):
+                digest.update(hash_of(article_id).encode())
+            key = self._window_keys[bounds] = digest.hexdigest()
+        return key
 
     def around(self, date: str | None, terms: Iterable[str]) -> dict[str, float]:
         """A date (None: the whole digest) and terms -> their IDF in the window of

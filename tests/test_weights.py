@@ -89,4 +89,22 @@ def test_a_term_is_distinctive_where_few_articles_of_its_weeks_use_it() -> None:
     # six articles use it, but one is weeks away: in the first five's weeks, five do
     weights, near = digest(5, 1)
     assert all("kumamoto" in weights.distinctive(a) for a in near)
-    assert weights.window_size(near[0]) == 5
+
+
+def test_a_window_key_changes_with_the_articles_of_that_window_only() -> None:
+    quake = make_article("quake", QUAKE, date=far(0))
+    flood = make_article("flood", FLOOD, date=far(2))
+    later = make_article("later", MARKET, date=far(3 * IDF_WINDOW_DAYS))
+    records = {a.id: f"record of {a.id}" for a in (quake, flood, later)}
+
+    def key(articles: list[Article], date: str | None, edited: str = "") -> str:
+        hashes = {**records, edited: "edited"} if edited else records
+        return TermWeights(articles).window_key(date, hashes.__getitem__)
+
+    before = key([quake, flood], far(1))
+    assert key([quake, flood, later], far(1)) == before  # weeks away: the same window
+    assert key([quake, flood, later], far(1), edited="later") == before
+    assert key([quake, flood], far(1), edited="flood") != before  # a record in it changed
+    assert key([quake], far(1)) != before  # an article left it
+    # the whole digest's window (undated) holds every article
+    assert key([quake, flood, later], None) != key([quake, flood], None)
