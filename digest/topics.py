@@ -243,8 +243,10 @@ def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
     # (i, j, similarity) of each story and its neighbours, block by block in row
     # order; a pair met twice keeps the similarity met last
     pairs: list[tuple[Any, Any, Any]] = []
+    # transposed once, not once a block (the same matrix, so the same products)
+    columns = tfidf.T.tocsr()
     for start in range(0, n, NEIGHBOUR_BLOCK):
-        block = (tfidf[start : start + NEIGHBOUR_BLOCK] @ tfidf.T).toarray()
+        block = (tfidf[start : start + NEIGHBOUR_BLOCK] @ columns).toarray()
         rows = np.arange(block.shape[0])
         block[rows, start + rows] = 0.0  # not its own neighbour
         if keep < 1:
@@ -276,11 +278,5 @@ def _average_link_labels(tfidf: Any, threshold: float) -> list[int]:
 
 # Most similar stories each story is linked to when topics are formed by
 # linking, and how many stories' similarities are computed at once.
-NEIGHBOURS = 50
-NEIGHBOUR_BLOCK = 512
-
-
-# Most similar stories each story is linked to when topics are formed, and how
-# many stories' similarities are computed at once.
 NEIGHBOURS = 50
 NEIGHBOUR_BLOCK = 512
