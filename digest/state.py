@@ -64,11 +64,13 @@ from digest.config import Config
 from digest.load import SourceFile
 from digest.load.files import open_inside
 from digest.models import Problem
+from digest.search import valid_entry
 
 # 2: static files in the inputs, the paths written kept; 3: the search shards'
 # hashes, records in the JSON as they are in `Saved`, ctime in the listing;
-# 4: each page's fingerprint (`digest.page_inputs`)
-FORMAT = 4
+# 4: each page's fingerprint (`digest.page_inputs`); 5: each HTML page's
+# search entry (`digest.search.Chooser`)
+FORMAT = 5
 STATE_FILE = "build.json"
 MAX_STATE_BYTES = 256 * 1024 * 1024  # 20,000 articles' paths, dates and problems: ~10 MB
 MAX_PAGE_BYTES = 256 * 1024 * 1024  # a page taken from the current site, at most
@@ -96,6 +98,9 @@ class Saved:
     search: tuple[tuple[str, str, str], ...] = ()
     # (site path, fingerprint of what it was rendered from) of each page that has one
     pages: tuple[tuple[str, str], ...] = ()
+    # (site path, what the search index took of it: `digest.search.Entry`) of
+    # each HTML page, so the next build need not read an unchanged one again
+    indexed: tuple[tuple[str, str], ...] = ()
 
 
 def input_hash(
@@ -288,6 +293,7 @@ def _plausible(saved: Saved) -> bool:
         )
         and all(_site_path(path) and _HASH.fullmatch(key) for path, key in saved.pages)
         and len({path for path, _ in saved.pages}) == len(saved.pages)
+        and all(_site_path(path) and valid_entry(entry) for path, entry in saved.indexed)
     )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from digest import models
+from digest import state as digest_state
 from digest.bundled import builtin_templates
 from digest.config import Config
 from digest.page_inputs import NOT_SHOWN, zone_rules
@@ -344,6 +345,35 @@ def test_with_search_kept_pages_are_indexed_as_in_a_fresh_build(tmp_path: Path) 
     assert report.pages_reused > 0
     assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
     digest.check("an edit with search")
+
+
+def test_with_search_a_kept_page_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build state keeps what the search index took of each HTML page, so a
+    page taken from the last site is handed to the writer as its file, unread;
+    the bundle still equals a fresh build's."""
+    digest = Digest(tmp_path, random.Random(12))
+    digest.config = dataclasses.replace(digest.config, search=True)
+    for _ in range(8):
+        digest.add()
+    build(digest.config, tmp_path)
+    state = json.loads((tmp_path / ".digest-cache" / "build.json").read_text())
+    entries = dict(state["indexed"])
+    assert any(re.fullmatch("[0-9a-f]{32} [0-9]+", e) for p, e in entries.items())
+    assert all(p.endswith(".html") for p in entries)
+    read: list[str] = []
+    real = digest_state._read_page
+
+    def spy(output: Path, path: str) -> bytes | None:
+        read.append(path)
+        return real(output, path)
+
+    monkeypatch.setattr(digest_state, "_read_page", spy)
+    digest.edit(digest.pick(), title="Grindavik lava reaches the harbour")
+    report = build(digest.config, tmp_path)
+    assert report.pages_reused > 0 and read == []
+    digest.check("an edit with search, kept pages unread")
 
 
 def test_the_time_zone_rules_are_an_input_of_every_page() -> None:
