@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import models
+from digest import feeds, models, render
 from digest import state as digest_state
 from digest.bundled import builtin_templates
 from digest.config import Config
@@ -374,6 +374,42 @@ def test_with_search_a_kept_page_is_not_read_again(
     report = build(digest.config, tmp_path)
     assert report.pages_reused > 0 and read == []
     digest.check("an edit with search, kept pages unread")
+
+
+def test_a_topic_feed_is_kept_while_stories_it_does_not_show_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A topic's feed shows its newest FEED_ENTRIES stories, and only those are
+    its inputs: an edit to an older story of the topic changes the topic page,
+    not the feed, which is taken from the last build; every build still equals
+    a fresh one."""
+    monkeypatch.setattr(render, "FEED_ENTRIES", 1)
+    rendered: list[str] = []
+    real = feeds.atom_xml
+
+    def spy(feed: feeds.Feed) -> bytes:
+        rendered.append(feed.self_link.rsplit("/", 1)[-1])
+        return real(feed)
+
+    monkeypatch.setattr(feeds, "atom_xml", spy)
+    digest = Digest(tmp_path, random.Random(14))
+    for _ in range(12):
+        digest.add()
+    digest.check("the first build")
+    topics = tmp_path / "site" / "topics"
+    kept = 0
+    for kind in ("title", "text", "bridge", "title", "date", "text", "title", "source"):
+        pages = {p.stem: p.read_bytes() for p in topics.glob("*.html") if p.stem != "index"}
+        digest.step(kind)
+        rendered.clear()
+        build(digest.config, tmp_path)
+        incremental = set(rendered)
+        digest.check(kind)  # its own build is a no-op now
+        for topic, page in pages.items():
+            now = topics / f"{topic}.html"
+            if now.is_file() and now.read_bytes() != page and f"{topic}.xml" not in incremental:
+                kept += 1
+    assert kept, "no topic feed was kept while its topic page changed"
 
 
 def test_the_time_zone_rules_are_an_input_of_every_page() -> None:
