@@ -21,8 +21,11 @@ shard splits only when it outgrows SHARD_PAGES. The newest shard is
 names the part), are listed in `pagefind/digest-shards.json` for it to merge
 (Pagefind's `mergeIndex`). Pagefind holds a whole index in memory while it
 builds it (about 1 GB for 8,000 story and article pages), so shards also bound
-the build's memory; and a shard whose pages are all unchanged is taken from
-the current site instead of being indexed again.
+the build's memory; and a shard is taken from the current site instead of
+being indexed again when what Pagefind reads of its pages is unchanged: a
+page's hash leaves out the inside of the elements marked
+`data-pagefind-ignore="all"` (`indexed_view`), where digest's templates put
+the cross-links other stories change (related stories, keyword links).
 
 A shard is taken from the current site only when the build state
 (`digest.state`, in the cache folder) records it — the key of the pages it
@@ -86,7 +89,7 @@ def pagefind_executable() -> Path:
     return Path(found)
 
 
-# A page to index: (its path in the site, hash of its bytes, its key: `page_key`)
+# A page to index: (its path in the site, hash of what Pagefind reads of it, its key: `page_key`)
 Page = tuple[str, str, int]
 
 DAY_BITS = 16  # a page's day, counted from 1970-01-01 (to 2149)

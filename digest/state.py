@@ -143,6 +143,14 @@ def input_hash(
 
 def output_listing(output: Path) -> tuple[str, int]:
     """The output folder -> (hash of every file's path, size, times and inode, file count).
+    See `_listing`."""
+    listing, count, _ = _listing(output)
+    return listing, count
+
+
+def _listing(output: Path) -> tuple[str, int, set[str]]:
+    """The output folder -> (hash of every file's path, size, times and inode, file
+    count, the paths of its regular files reached through folders, not links).
 
     Files a build leaves alone keep their inode and times (they are hard-linked
     into the new site, and the listing is taken after the old site is gone), so
@@ -153,6 +161,7 @@ def output_listing(output: Path) -> tuple[str, int]:
     """
     digest = hashlib.sha256()
     count = 0
+    regular: set[str] = set()
     stack = [(output, "")]
     while stack:
         folder, prefix = stack.pop()
@@ -173,12 +182,14 @@ def output_listing(output: Path) -> tuple[str, int]:
                 digest.update(f"d {rel}\n".encode("utf-8", "surrogateescape"))
                 continue
             count += 1
+            if stat.S_ISREG(info.st_mode):
+                regular.add(rel)
             line = (
                 f"f {rel} {info.st_mode} {info.st_size} {info.st_mtime_ns} "
                 f"{info.st_ctime_ns} {info.st_ino}\n"
             )
             digest.update(line.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest(), count
+    return digest.hexdigest(), count, regular
 
 
 def earlier_pages(
@@ -192,39 +203,27 @@ def earlier_pages(
     as the last build left it (a page edited, added, deleted or touched there).
 
     The listing holds every file's inode and change time, so a matching folder
-    holds the very files the last build wrote; each is still read without
-    following a link, and only when it is a regular file (a file handed over
-    is checked so by the writer, `digest.write`).
+    holds the very files the last build wrote; a page is taken only when the
+    listing found it a regular file reached through folders, not links (a
+    forged state may name anything), and is still read without following a
+    link (a file handed over is opened so by the writer, `digest.write`, which
+    checks again that it is a regular file).
     """
     if saved is None or not saved.pages or saved.output != str(output):
         return None
-    if output_listing(output)[0] != saved.outputs:
+    listing, _, regular = _listing(output)
+    if listing != saved.outputs:
         return None
     recorded = dict(saved.pages)
 
     def earlier(path: str, fingerprint: str) -> bytes | Path | None:
-        if recorded.get(path) != fingerprint:
+        if recorded.get(path) != fingerprint or path not in regular:
             return None
         if read(path):
             return _read_page(output, path)
-        return output.joinpath(*path.split("/")) if _is_page(output, path) else None
+        return output.joinpath(*path.split("/"))
 
     return earlier
-
-
-def _is_page(output: Path, path: str) -> bool:
-    """Whether a path of the output folder is a regular file reached without
-    following a link (a forged state may name files that are not there)."""
-    try:
-        fd = open_inside(output, path)
-    except (OSError, ValueError):
-        return False
-    try:
-        return stat.S_ISREG(os.fstat(fd).st_mode)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def _read_page(output: Path, path: str) -> bytes | None:
