@@ -18,6 +18,8 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # C-accelerated where the interpreter has it
+from typing import Any
 
 # Characters XML 1.0 (and HTML) do not allow in text: C0/C1 controls other than
 # tab, newline and carriage return, lone surrogates and the non-characters.
@@ -179,7 +181,66 @@ def json_feed(feed: Feed) -> bytes:
             item["tags"] = [clean_text(c) for c in e.categories]
         items.append(item)
     data["items"] = items
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return (indented_json(data) + "\n").encode("utf-8")
+
+
+class _Unusual(Exception):
+    """A value `indented_json` leaves to the json module."""
+
+
+def indented_json(value: Any) -> str:
+    """Dicts (string keys), lists, tuples, strings, ints, None and booleans ->
+    exactly `json.dumps(value, ensure_ascii=False, indent=1)`, about twice as
+    fast: with `indent`, the json module encodes in Python, one generator per
+    level, and digest.json holds every article. Anything else (a float, another
+    key type) is left to json.dumps whole."""
+    out: list[str] = []
+    add = out.append
+
+    def walk(item: Any, pad: str) -> None:
+        kind = type(item)
+        if kind is str:
+            add(encode_basestring(item))
+        elif kind is dict:
+            if not item:
+                add("{}")
+                return
+            inner = "\n" + pad + " "
+            start = "{" + inner
+            for key, member in item.items():
+                if type(key) is not str:
+                    raise _Unusual
+                add(start + encode_basestring(key) + ": ")
+                start = "," + inner
+                walk(member, pad + " ")
+            add("\n" + pad + "}")
+        elif kind is list or kind is tuple:
+            if not item:
+                add("[]")
+                return
+            inner = "\n" + pad + " "
+            start = "[" + inner
+            for member in item:
+                add(start)
+                start = "," + inner
+                walk(member, pad + " ")
+            add("\n" + pad + "]")
+        elif item is None:
+            add("null")
+        elif item is True:
+            add("true")
+        elif item is False:
+            add("false")
+        elif kind is int:
+            add(int.__repr__(item))
+        else:
+            raise _Unusual
+
+    try:
+        walk(value, "")
+    except _Unusual:
+        return json.dumps(value, ensure_ascii=False, indent=1)
+    return "".join(out)
 
 
 def sitemap_xml(urls: Sequence[tuple[str, str | None]]) -> bytes:

@@ -247,12 +247,13 @@ class PageInputs:
             "stories": [self.card(s) for s in self.ctx.topic_stories(topic)],
         }
 
-    def topic_feed(self, topic: Topic, fallback: str) -> Any:
+    def topic_feed(self, topic: Topic, fallback: str, shown: Iterable[Story]) -> Any:
         """topics/ID.xml (`render_feeds` story_entry, `_feed.html` story_content):
-        each story's title, dates, summary, keywords, reports and outlets."""
+        the topic's name and, of the stories the feed `shown` (its newest), each
+        one's title, dates, summary, keywords, reports and outlets."""
         ctx = self.ctx
         entries = []
-        for story in ctx.topic_stories(topic):
+        for story in shown:
             entries.append(
                 {
                     "story": [story.id, story.title, story.date],
@@ -265,7 +266,7 @@ class PageInputs:
                     "outlets": ctx.outlet_count(story),
                 }
             )
-        return {"topic": topic, "stories": entries}
+        return {"topic": [topic.id, topic.label], "stories": entries}
 
     def outlet_page(self, outlet: Outlet) -> Any:
         """source.html: the outlet and its articles."""

@@ -119,7 +119,8 @@ def build(
     # shards of the current site are reused only as the build state records them
     known = {s[0]: (s[1], s[2]) for s in saved.search} if saved is not None else {}
     current = output_dir if saved is not None else None
-    indexer = Indexer(current, enabled=config.search, known=known)
+    own_templates = _has_templates(base / "templates")
+    indexer = Indexer(current, enabled=config.search, known=known, views=not own_templates)
     from digest.render import Ledger, render_pages  # jinja2, babel: only a build that renders
 
     record = _last_written(saved, output_dir)
@@ -129,19 +130,23 @@ def build(
     # build are taken from the current site; a project's own templates can read
     # anything, so with them every page is rendered (`digest.page_inputs`).
     ledger = Ledger() if cache_dir is not None else None
-    if ledger is not None and not _has_templates(base / "templates"):
+    entries = dict(saved.indexed) if saved is not None and config.search else {}
+    if ledger is not None and not own_templates:
         # a page kept as it is (a path) is hard-linked by the writer; the search
-        # index reads the HTML pages (`search.Chooser`): with search, those come as bytes
+        # index needs what it took of each HTML page (`search.Chooser`): the
+        # entry the last build recorded, else the page's bytes
         html = config.search
         ledger.earlier = state.earlier_pages(
-            saved, output_dir, lambda p: html and p.endswith(".html")
+            saved, output_dir, lambda p: html and p.endswith(".html") and p not in entries
         )
 
     def pages() -> Iterator[tuple[str, PageData]]:
         rendered = render_pages(site, config, templates=base / "templates", ledger=ledger)
         for path, data in rendered:
-            if isinstance(data, bytes):  # a file kept as it is is no HTML page with search
+            if isinstance(data, bytes):
                 indexer.see(path, data)
+            elif path in entries:  # kept as it is: as the last build saw it
+                indexer.add(path, entries[path])
             paths.append(path)
             yield path, data
         clock.lap("render")  # rendered and written: the two go page by page
@@ -178,6 +183,7 @@ def build(
             str(output_dir),
             tuple((s.folder, s.key, s.files) for s in indexer.shards),
             tuple(sorted(ledger.fingerprints.items())) if ledger is not None else (),
+            tuple(sorted(indexer.chooser.entries.items())),
         )
         state.save(cache_dir, saved)
     clock.lap("write")

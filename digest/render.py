@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import functools
 import gettext
-import json
 import re
 import zoneinfo
 from collections import defaultdict
@@ -949,10 +948,12 @@ def render_feeds(
     pages = inputs or PageInputs(ctx)
     for topic in site.topics:
         path = ctx.topic_feed(topic.id)
-        if (data := kept(path, functools.partial(pages.topic_feed, topic, fallback))) is not None:
+        # the feed shows the newest FEED_ENTRIES stories: only those are its inputs
+        stories = newest_stories(ctx.topic_stories(topic))
+        shows = functools.partial(pages.topic_feed, topic, fallback, stories)
+        if (data := kept(path, shows)) is not None:
             yield path, data
             continue
-        stories = ctx.topic_stories(topic)
         yield (
             path,
             feeds.atom_xml(
@@ -961,7 +962,7 @@ def render_feeds(
                     ctx.topic_page(topic.id),
                     f"{topic.label} · {site.title}",
                     words.gettext("Stories in the topic %(topic)s") % {"topic": topic.label},
-                    newest([story_entry(s, path) for s in newest_stories(stories)], FEED_ENTRIES),
+                    newest([story_entry(s, path) for s in stories], FEED_ENTRIES),
                 )
             ),
         )
@@ -1019,4 +1020,4 @@ def digest_json(site: Site, ctx: SiteContext) -> bytes:
         ],
         "topics": [{"id": t.id, "label": t.label, "stories": list(t.stories)} for t in site.topics],
     }
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return (feeds.indented_json(data) + "\n").encode("utf-8")

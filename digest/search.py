@@ -21,8 +21,11 @@ shard splits only when it outgrows SHARD_PAGES. The newest shard is
 names the part), are listed in `pagefind/digest-shards.json` for it to merge
 (Pagefind's `mergeIndex`). Pagefind holds a whole index in memory while it
 builds it (about 1 GB for 8,000 story and article pages), so shards also bound
-the build's memory; and a shard whose pages are all unchanged is taken from
-the current site instead of being indexed again.
+the build's memory; and a shard is taken from the current site instead of
+being indexed again when what Pagefind reads of its pages is unchanged: a
+page's hash leaves out the inside of the elements marked
+`data-pagefind-ignore="all"` (`indexed_view`), where digest's templates put
+the cross-links other stories change (related stories, keyword links).
 
 A shard is taken from the current site only when the build state
 (`digest.state`, in the cache folder) records it — the key of the pages it
@@ -86,7 +89,7 @@ def pagefind_executable() -> Path:
     return Path(found)
 
 
-# A page to index: (its path in the site, hash of its bytes, its key: `page_key`)
+# A page to index: (its path in the site, hash of what Pagefind reads of it, its key: `page_key`)
 Page = tuple[str, str, int]
 
 DAY_BITS = 16  # a page's day, counted from 1970-01-01 (to 2149)
@@ -114,30 +117,115 @@ def page_key(path: str, data: bytes) -> int:
     return day << HASH_BITS | spread
 
 
+# What the build state keeps of an HTML page for the search index, so an
+# unchanged page is not read again (`Chooser.entries`): "HASH KEY" of a page
+# with a `data-pagefind-body`, "-" of one without.
+Entry = str
+UNMARKED: Entry = "-"
+_ENTRY = re.compile(r"-|[0-9a-f]{32} [0-9]{1,25}")
+
+
+def valid_entry(entry: str) -> bool:
+    """Whether a stored entry is one `Chooser.entries` could have made."""
+    return bool(_ENTRY.fullmatch(entry)) and (entry == UNMARKED or int(entry[33:]) < 1 << KEY_BITS)
+
+
+# An element Pagefind skips whole, its content, filters, meta and anchors
+# (`data-pagefind-ignore="all"`), as digest's own templates write its tag.
+_IGNORED_ALL = re.compile(rb'<([a-z][a-z0-9]*)\b[^<>]*\sdata-pagefind-ignore="all"[^<>]*>')
+# Markup inside which a tag is not a tag: with any of it in the indexed part,
+# the page is keyed by all its bytes.
+_OPAQUE = re.compile(rb"<!--|<!\[CDATA\[|<(?:script|style|textarea|template|title|xmp|noscript)\b")
+
+
+def indexed_view(data: bytes) -> bytes:
+    """A page digest's own templates rendered -> its bytes without the inside of
+    each element marked `data-pagefind-ignore="all"` after its indexed body's
+    marker: what Pagefind reads of it. The related stories, keyword links and
+    other cross-links are so marked, so a page that changed only there keeps
+    its shard. Whole bytes when an element cannot be matched to its end."""
+    start = data.find(MARKER)
+    if start < 0 or _OPAQUE.search(data, start):
+        return data
+    parts = []
+    done = 0
+    at = start
+    while (found := _IGNORED_ALL.search(data, at)) is not None:
+        end = _closing(data, found.group(1), found.end())
+        if end < 0:
+            return data
+        parts.append(data[done : found.end()])
+        done = at = end
+    parts.append(data[done:])
+    return b"".join(parts)
+
+
+def _closing(data: bytes, name: bytes, at: int) -> int:
+    """Where the element `name` opened just before `at` closes (the start of its
+    end tag, counting nested elements of the same name), or -1."""
+    tags = re.compile(rb"<(/?)" + re.escape(name) + rb"[\s>]")
+    depth = 1
+    for tag in tags.finditer(data, at):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.start()
+    return -1
+
+
 class Chooser:
     """Watches pages go by and names the ones Pagefind would index, with a hash
     and a key of each: once any page marks its body with `data-pagefind-body`,
     Pagefind skips every page that does not, so only the marked ones are handed
     over (on a large digest most pages are keyword lists); with no marked page,
-    every HTML page."""
+    every HTML page.
 
-    def __init__(self) -> None:
+    With `views`, a marked page is hashed by what Pagefind reads of it
+    (`indexed_view`), so a shard whose pages changed only in what Pagefind skips
+    is taken from the current site: only for pages of digest's own templates,
+    whose markup `indexed_view` reads soundly. A page the last build saw and
+    left unchanged comes with the entry it recorded (`add`) instead of its bytes;
+    `entries` are this build's, for the build state.
+    """
+
+    def __init__(self, views: bool = False) -> None:
+        self.views = views
         self.html: list[Page] = []
         self.marked: list[Page] = []
+        self.unread: list[str] = []  # unmarked pages known from their entry alone
+        self.entries: dict[str, Entry] = {}
 
     def see(self, path: str, data: bytes) -> None:
         if not path.endswith(".html"):
             return
-        page = (path, hashlib.sha256(data).hexdigest(), page_key(path, data))
         if MARKER in data:
-            self.marked.append(page)
-            self.html.clear()  # the fallback is not needed any more
-        elif not self.marked:
-            self.html.append(page)
+            shown = indexed_view(data) if self.views else data
+            entry = f"{hashlib.sha256(shown).hexdigest()[:32]} {page_key(path, data)}"
+            self.add(path, entry)
+        else:
+            self.entries[path] = UNMARKED
+            if not self.marked:
+                self.html.append((path, hashlib.sha256(data).hexdigest(), page_key(path, data)))
 
-    def chosen(self) -> list[Page]:
-        """The pages to index, by path."""
-        return sorted(self.marked or self.html)
+    def add(self, path: str, entry: Entry) -> None:
+        """A page known by the entry the last build recorded for the same bytes."""
+        self.entries[path] = entry
+        if entry == UNMARKED:
+            if not self.marked:
+                self.unread.append(path)
+            return
+        digest, key = entry.split(" ")
+        self.marked.append((path, digest, int(key)))
+        self.html.clear()  # the fallback is not needed any more
+        self.unread.clear()
+
+    def chosen(self, staging: Path | None = None) -> list[Page]:
+        """The pages to index, by path (unmarked pages known by their entry alone
+        are read from `staging` when no page is marked)."""
+        if self.marked or not self.unread or staging is None:
+            return sorted(self.marked or self.html)
+        read = [(p, (staging / p).read_bytes()) for p in self.unread]
+        pages = [(p, hashlib.sha256(d).hexdigest(), page_key(p, d)) for p, d in read]
+        return sorted(self.html + pages)
 
 
 # Where the pages Pagefind indexes come from, as digest renders them: all of
@@ -164,12 +252,13 @@ class Indexer:
         current: Path | None,
         enabled: bool = True,
         known: Mapping[str, tuple[str, str]] | None = None,
+        views: bool = False,
     ) -> None:
         self.current = current  # the site being replaced: unchanged shards come from it
         self.known = dict(known or {})  # its shards as the build state records them
         self.shards: tuple[Shard, ...] = ()  # the new site's, once finished
         self.enabled = enabled
-        self.chooser = Chooser()
+        self.chooser = Chooser(views)
         self._staging: Path | None = None
         self._thread: threading.Thread | None = None
         self._early: list[Page] = []
@@ -180,9 +269,17 @@ class Indexer:
         self._staging = staging
 
     def see(self, path: str, data: bytes) -> None:
-        if not self.enabled:
-            return
-        self.chooser.see(path, data)
+        if self.enabled:
+            self.chooser.see(path, data)
+            self._start(path)
+
+    def add(self, path: str, entry: Entry) -> None:
+        """A page unchanged since the last build, known by the entry it recorded."""
+        if self.enabled:
+            self.chooser.add(path, entry)
+            self._start(path)
+
+    def _start(self, path: str) -> None:
         if (
             self._thread is None
             and self._staging is not None
@@ -205,7 +302,7 @@ class Indexer:
     def finish(self, staging: Path) -> int:
         if not self.enabled:
             return 0
-        chosen = self.chooser.chosen()
+        chosen = self.chooser.chosen(staging)
         if self._thread is not None:
             self._thread.join()
             if chosen == self._early:

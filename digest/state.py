@@ -64,11 +64,13 @@ from digest.config import Config
 from digest.load import SourceFile
 from digest.load.files import open_inside
 from digest.models import Problem
+from digest.search import valid_entry
 
 # 2: static files in the inputs, the paths written kept; 3: the search shards'
 # hashes, records in the JSON as they are in `Saved`, ctime in the listing;
-# 4: each page's fingerprint (`digest.page_inputs`)
-FORMAT = 4
+# 4: each page's fingerprint (`digest.page_inputs`); 5: each HTML page's
+# search entry (`digest.search.Chooser`)
+FORMAT = 5
 STATE_FILE = "build.json"
 MAX_STATE_BYTES = 256 * 1024 * 1024  # 20,000 articles' paths, dates and problems: ~10 MB
 MAX_PAGE_BYTES = 256 * 1024 * 1024  # a page taken from the current site, at most
@@ -96,6 +98,9 @@ class Saved:
     search: tuple[tuple[str, str, str], ...] = ()
     # (site path, fingerprint of what it was rendered from) of each page that has one
     pages: tuple[tuple[str, str], ...] = ()
+    # (site path, what the search index took of it: `digest.search.Entry`) of
+    # each HTML page, so the next build need not read an unchanged one again
+    indexed: tuple[tuple[str, str], ...] = ()
 
 
 def input_hash(
@@ -138,6 +143,14 @@ def input_hash(
 
 def output_listing(output: Path) -> tuple[str, int]:
     """The output folder -> (hash of every file's path, size, times and inode, file count).
+    See `_listing`."""
+    listing, count, _ = _listing(output)
+    return listing, count
+
+
+def _listing(output: Path) -> tuple[str, int, set[str]]:
+    """The output folder -> (hash of every file's path, size, times and inode, file
+    count, the paths of its regular files reached through folders, not links).
 
     Files a build leaves alone keep their inode and times (they are hard-linked
     into the new site, and the listing is taken after the old site is gone), so
@@ -148,6 +161,7 @@ def output_listing(output: Path) -> tuple[str, int]:
     """
     digest = hashlib.sha256()
     count = 0
+    regular: set[str] = set()
     stack = [(output, "")]
     while stack:
         folder, prefix = stack.pop()
@@ -168,12 +182,14 @@ def output_listing(output: Path) -> tuple[str, int]:
                 digest.update(f"d {rel}\n".encode("utf-8", "surrogateescape"))
                 continue
             count += 1
+            if stat.S_ISREG(info.st_mode):
+                regular.add(rel)
             line = (
                 f"f {rel} {info.st_mode} {info.st_size} {info.st_mtime_ns} "
                 f"{info.st_ctime_ns} {info.st_ino}\n"
             )
             digest.update(line.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest(), count
+    return digest.hexdigest(), count, regular
 
 
 def earlier_pages(
@@ -187,39 +203,27 @@ def earlier_pages(
     as the last build left it (a page edited, added, deleted or touched there).
 
     The listing holds every file's inode and change time, so a matching folder
-    holds the very files the last build wrote; each is still read without
-    following a link, and only when it is a regular file (a file handed over
-    is checked so by the writer, `digest.write`).
+    holds the very files the last build wrote; a page is taken only when the
+    listing found it a regular file reached through folders, not links (a
+    forged state may name anything), and is still read without following a
+    link (a file handed over is opened so by the writer, `digest.write`, which
+    checks again that it is a regular file).
     """
     if saved is None or not saved.pages or saved.output != str(output):
         return None
-    if output_listing(output)[0] != saved.outputs:
+    listing, _, regular = _listing(output)
+    if listing != saved.outputs:
         return None
     recorded = dict(saved.pages)
 
     def earlier(path: str, fingerprint: str) -> bytes | Path | None:
-        if recorded.get(path) != fingerprint:
+        if recorded.get(path) != fingerprint or path not in regular:
             return None
         if read(path):
             return _read_page(output, path)
-        return output.joinpath(*path.split("/")) if _is_page(output, path) else None
+        return output.joinpath(*path.split("/"))
 
     return earlier
-
-
-def _is_page(output: Path, path: str) -> bool:
-    """Whether a path of the output folder is a regular file reached without
-    following a link (a forged state may name files that are not there)."""
-    try:
-        fd = open_inside(output, path)
-    except (OSError, ValueError):
-        return False
-    try:
-        return stat.S_ISREG(os.fstat(fd).st_mode)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def _read_page(output: Path, path: str) -> bytes | None:
@@ -288,6 +292,7 @@ def _plausible(saved: Saved) -> bool:
         )
         and all(_site_path(path) and _HASH.fullmatch(key) for path, key in saved.pages)
         and len({path for path, _ in saved.pages}) == len(saved.pages)
+        and all(_site_path(path) and valid_entry(entry) for path, entry in saved.indexed)
     )
 
 

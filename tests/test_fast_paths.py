@@ -1,13 +1,15 @@
 """The fast paths of loading, cleaning and keyword labelling give exactly what the
 plain code they stand in for gives: the regex built per phrase, the Markdown
-converter, ftfy, the per-character filters. Each is compared with that code (kept
-here as the reference) on generated text full of the cases it must get right:
-odd whitespace, the letters IGNORECASE folds specially, markup characters.
+converter, ftfy, the per-character filters, the JSON encoder of digest.json.
+Each is compared with that code (kept here as the reference) on generated text
+full of the cases it must get right: odd whitespace, the letters IGNORECASE
+folds specially, markup characters.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import string
 import sys
@@ -21,7 +23,7 @@ import lxml.html
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from digest import clean, keywords
+from digest import clean, feeds, keywords
 from digest.keywords import (
     _CASE_TRAPS,
     _count_phrase,
@@ -429,3 +431,27 @@ def test_count_mentions_matches_one_search_per_key(
     ]
     texts = [" ".join([a.title, *a.sentences]).lower() for a in articles]
     assert count_mentions(articles, keys) == mentions_reference(texts, keys)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from('"\\\n\t\x00/é')),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example({"articles": [], "stories": [{"id": "a", "keywords": ["x"], "topic": None}]})
+@example({1: "key not a string"})
+@given(JSON_VALUES)
+def test_indented_json_is_json_dumps(value: Any) -> None:
+    """digest.json and feed.json's encoder gives json.dumps(indent=1)'s bytes."""
+    assert feeds.indented_json(value) == json.dumps(value, ensure_ascii=False, indent=1)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from digest import models
+from digest import feeds, models, render
+from digest import state as digest_state
 from digest.bundled import builtin_templates
 from digest.config import Config
 from digest.page_inputs import NOT_SHOWN, zone_rules
@@ -344,6 +345,71 @@ def test_with_search_kept_pages_are_indexed_as_in_a_fresh_build(tmp_path: Path) 
     assert report.pages_reused > 0
     assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
     digest.check("an edit with search")
+
+
+def test_with_search_a_kept_page_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build state keeps what the search index took of each HTML page, so a
+    page taken from the last site is handed to the writer as its file, unread;
+    the bundle still equals a fresh build's."""
+    digest = Digest(tmp_path, random.Random(12))
+    digest.config = dataclasses.replace(digest.config, search=True)
+    for _ in range(8):
+        digest.add()
+    build(digest.config, tmp_path)
+    state = json.loads((tmp_path / ".digest-cache" / "build.json").read_text())
+    entries = dict(state["indexed"])
+    assert any(re.fullmatch("[0-9a-f]{32} [0-9]+", e) for p, e in entries.items())
+    assert all(p.endswith(".html") for p in entries)
+    read: list[str] = []
+    real = digest_state._read_page
+
+    def spy(output: Path, path: str) -> bytes | None:
+        read.append(path)
+        return real(output, path)
+
+    monkeypatch.setattr(digest_state, "_read_page", spy)
+    digest.edit(digest.pick(), title="Grindavik lava reaches the harbour")
+    report = build(digest.config, tmp_path)
+    assert report.pages_reused > 0 and read == []
+    digest.check("an edit with search, kept pages unread")
+
+
+def test_a_topic_feed_is_kept_while_stories_it_does_not_show_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A topic's feed shows its newest FEED_ENTRIES stories, and only those are
+    its inputs: an edit to an older story of the topic changes the topic page,
+    not the feed, which is taken from the last build; every build still equals
+    a fresh one."""
+    monkeypatch.setattr(render, "FEED_ENTRIES", 1)
+    rendered: list[str] = []
+    real = feeds.atom_xml
+
+    def spy(feed: feeds.Feed) -> bytes:
+        rendered.append(feed.self_link.rsplit("/", 1)[-1])
+        return real(feed)
+
+    monkeypatch.setattr(feeds, "atom_xml", spy)
+    digest = Digest(tmp_path, random.Random(14))
+    for _ in range(12):
+        digest.add()
+    digest.check("the first build")
+    topics = tmp_path / "site" / "topics"
+    kept = 0
+    for kind in ("title", "text", "bridge", "title", "date", "text", "title", "source"):
+        pages = {p.stem: p.read_bytes() for p in topics.glob("*.html") if p.stem != "index"}
+        digest.step(kind)
+        rendered.clear()
+        build(digest.config, tmp_path)
+        incremental = set(rendered)
+        digest.check(kind)  # its own build is a no-op now
+        for topic, page in pages.items():
+            now = topics / f"{topic}.html"
+            if now.is_file() and now.read_bytes() != page and f"{topic}.xml" not in incremental:
+                kept += 1
+    assert kept, "no topic feed was kept while its topic page changed"
 
 
 def test_the_time_zone_rules_are_an_input_of_every_page() -> None:

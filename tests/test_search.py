@@ -268,3 +268,100 @@ def test_a_shard_of_one_day_splits_by_path() -> None:
     shards = search.shard_members(sorted(pages))
     assert len(shards) >= 3 and all(len(s) <= search.SHARD_PAGES for _, s in shards)
     assert sorted(p for _, s in shards for p in s) == sorted(pages)
+
+
+# --- what Pagefind reads of a page decides whether its shard is indexed again --
+
+
+def story_page(related: str, text: str = "The ferry strike ended on Tuesday.") -> bytes:
+    """A page shaped as digest's story pages: its related stories in a section
+    Pagefind skips whole."""
+    return (
+        '<!doctype html><html lang="en"><head><title>Ferry</title></head><body>'
+        '<article class="story" data-pagefind-body data-pagefind-meta="kind:Story">'
+        '<h1 data-pagefind-weight="5">Ferry strike ends</h1>'
+        '<p class="meta" data-pagefind-ignore="all">2 sources · '
+        '<time datetime="2024-01-16">16 Jan</time></p>'
+        f'<p class="summary">{text}</p>'
+        '<section class="related" data-pagefind-ignore="all"><h2 id="related-h">Related</h2>'
+        f'<ul class="related-list">{related}</ul></section></article></body></html>'
+    ).encode()
+
+
+OLD_RELATED = '<li><a href="a.html">Bus strike</a></li>'
+NEW_RELATED = (
+    '<li><a href="b.html" id="x">Rail strike</a> <span data-pagefind-filter="topic">World'
+    '</span></li><li><section data-pagefind-ignore="all"><a href="a.html">Bus</a></section></li>'
+)
+
+
+def test_the_indexed_view_leaves_out_what_pagefind_skips_whole() -> None:
+    old, new = story_page(OLD_RELATED), story_page(NEW_RELATED)
+    assert old != new and search.indexed_view(old) == search.indexed_view(new)
+    assert b'<section class="related" data-pagefind-ignore="all"></section>' in (
+        search.indexed_view(new)
+    )
+    other = story_page(OLD_RELATED, text="The ferry strike goes on.")
+    assert search.indexed_view(other) != search.indexed_view(old)  # indexed text: kept
+    # what could hide a tag, or an element never closed: the page is keyed whole
+    commented = old.replace(b'<p class="summary">', b'<!-- </section> --><p class="summary">')
+    assert search.indexed_view(commented) == commented
+    unclosed = old.replace(b"</ul></section>", b"</ul>")
+    assert search.indexed_view(unclosed) == unclosed
+    plain = old.replace(b" data-pagefind-body", b"")
+    assert search.indexed_view(plain) == plain  # nothing indexed by marker: all of it
+
+
+def test_pagefind_gives_the_same_index_for_pages_with_the_same_view(tmp_path: Path) -> None:
+    """The premise of keying shards by `indexed_view`, checked against the
+    installed Pagefind: pages that differ only inside elements marked
+    `data-pagefind-ignore="all"` (links, ids, filters) index to the same bytes."""
+    trees = []
+    for name, related in (("old", OLD_RELATED), ("new", NEW_RELATED)):
+        site = tmp_path / name
+        chooser = search.Chooser(views=True)
+        for n in range(3):
+            page = story_page(related, text=f"Ferry strike number {n} ended.")
+            (site / "stories").mkdir(parents=True, exist_ok=True)
+            (site / "stories" / f"s{n}.html").write_bytes(page)
+            chooser.see(f"stories/s{n}.html", page)
+        search.index_folder(site, chooser.chosen())
+        trees.append((chooser.chosen(), tree(site / search.BUNDLE)))
+    assert trees[0][0] == trees[1][0]  # the same shard key
+    assert trees[0][1] == trees[1][1]  # the same index
+
+
+def members(site: Path, pages: dict[str, bytes]) -> dict[frozenset[str], str]:
+    """Each shard's pages -> its folder."""
+    chosen = [(p, "", search.page_key(p, data)) for p, data in sorted(pages.items())]
+    return {frozenset(p[0] for p in shard): f for f, shard in search.shard_members(chosen)}
+
+
+def test_a_shard_whose_pages_changed_only_where_pagefind_skips_is_kept(project: Path) -> None:
+    """A new story changes older story pages only in their related stories (a
+    section Pagefind skips whole): the shards holding them, their pages otherwise
+    the same, are taken from the current site; and the site equals a fresh build."""
+    run(project)
+    site = project / "site"
+    old = {p: (site / p).read_bytes() for p in indexed_pages(site)}
+    old_shards, old_files = members(site, old), shard_inodes(site)
+    (project / "content" / "ferry.md").write_text(NEW_STORY, "utf-8")
+    run(project)
+    new = {p: (site / p).read_bytes() for p in indexed_pages(site)}
+    new_shards, new_files = members(site, new), shard_inodes(site)
+    changed = [p for p in old if new[p] != old[p]]
+    assert changed, "the new story changed older story pages"
+    checked = 0
+    for page in changed:
+        assert search.indexed_view(old[page]) == search.indexed_view(new[page]), page
+        shard = next(s for s in new_shards if page in s)
+        if shard in old_shards:  # the same pages as before: kept, not indexed again
+            files = [new_files[new_shards[shard]], old_files[old_shards[shard]]]
+            for listing in files:  # the first shard's list of the others
+                listing.pop(search.SHARDS_FILE, None)
+            assert files[0] == files[1], page
+            checked += 1
+    assert checked, "a shard holding a changed page was kept"
+    shutil.rmtree(project / ".digest-cache")
+    run(project, output="fresh")
+    assert tree(site) == tree(project / "fresh")

@@ -162,6 +162,9 @@ def stored_state(project: Path) -> dict[str, Any]:
         ("search", [["../pagefind", "0" * 64, "0" * 64]]),
         ("pages", [["../outside.html", "0" * 64]]),
         ("pages", [["index.html", "not a hash"]]),
+        ("indexed", [["../outside.html", "-"]]),
+        ("indexed", [["stories/a.html", "0" * 64]]),
+        ("indexed", [["stories/a.html", "0" * 32 + " " + "9" * 25]]),  # past the keys' range
         ("colour", "blue"),
     ],
 )
