@@ -84,9 +84,10 @@ class TermWeights:
         # each (article, term) pair's IDF and whether the term is distinctive there,
         # in the order of the articles and their terms; the articles of each window
         low, high = self._bounds(at)
+        # (NumPy arrays: 8 bytes and 1 byte a pair, against 32 and 8 as Python lists)
         df, n = self._counts(ids, low, high)
         self._values = self._idf(df, n)
-        self._distinctive = (df <= np.maximum(DISTINCTIVE_FLOOR, DISTINCTIVE_SHARE * n)).tolist()
+        self._distinctive = df <= np.maximum(DISTINCTIVE_FLOOR, DISTINCTIVE_SHARE * n)
         # the articles of each window, for its key: the dated by day (then id), the undated
         placed = sorted((o, a.id) for o, a in zip(offset.tolist(), articles, strict=True) if o >= 0)
         self._placed_days = [o for o, _ in placed]
@@ -125,14 +126,14 @@ class TermWeights:
         df += self._undated_df[ids]
         return df, n
 
-    def _idf(self, df: Any, n: Any) -> list[float]:
+    def _idf(self, df: Any, n: Any) -> Any:
         """Document frequencies and numbers of articles -> IDF values; a term no
         article of the window has weighs 1.0, as `terms.tfidf` weighs a term
         missing from its table."""
         import numpy as np
 
         if not len(df):
-            return []
+            return np.zeros(0)
         # one logarithm per distinct (articles, df): the values repeat
         width = len(self._days) + self._undated + 1  # more than any df
         pairs, inverse = np.unique(n * width + df, return_inverse=True)
@@ -141,20 +142,19 @@ class TermWeights:
             math.log((docs + BACKGROUND_DOCUMENTS + 1) / (count + 1)) + 1.0 if count else 1.0
             for docs, count in (divmod(pair, width) for pair in pairs.tolist())
         ]
-        found: list[float] = np.asarray(values)[inverse.ravel()].tolist()
-        return found
+        return np.asarray(values)[inverse.ravel()]
 
     def of_article(self, article: Article) -> dict[str, float]:
         """One of the digest's articles -> the IDF of each of its terms."""
         start = self._start[article.id]
-        values = self._values[start : start + len(article.terms)]
+        values = self._values[start : start + len(article.terms)].tolist()
         return dict(zip(article.terms, values, strict=True))
 
     def distinctive(self, article: Article) -> frozenset[str]:
         """One of the digest's articles -> its terms that are distinctive in its window
         (DISTINCTIVE_SHARE)."""
         start = self._start[article.id]
-        flags = self._distinctive[start : start + len(article.terms)]
+        flags = self._distinctive[start : start + len(article.terms)].tolist()
         return frozenset(t for t, rare in zip(article.terms, flags, strict=True) if rare)
 
     def window_key(self, date: str | None, hash_of: Callable[[str], str]) -> str:
@@ -190,5 +190,5 @@ class TermWeights:
         known = [t for t in wanted if t in self._vocabulary]
         ids = np.fromiter(map(self._vocabulary.__getitem__, known), np.int64, len(known))
         low, high = self._bounds(np.full(len(known), offset, dtype=np.int64))
-        found = dict(zip(known, self._idf(*self._counts(ids, low, high)), strict=True))
+        found = dict(zip(known, self._idf(*self._counts(ids, low, high)).tolist(), strict=True))
         return {t: found.get(t, 1.0) for t in wanted}
