@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -69,7 +69,6 @@ def group_articles(
     """Articles -> story groups, each a tuple of indices, in a deterministic order."""
     weights = TermWeights(articles) if weights is None else weights
     vectors = article_vectors(articles, weights)
-    rare = [weights.distinctive(a) for a in articles]
     moments = [moment(a.meta.date) for a in articles]
     pinned: dict[str, list[int]] = defaultdict(list)
     # Articles in different languages never make one story (unless pinned): their
@@ -80,7 +79,9 @@ def group_articles(
         (pinned[a.meta.story].append(i) if a.meta.story else free[a.lang].append(i))
     clusters: list[list[int]] = []
     for _, indices in sorted(free.items()):
-        edges = _candidate_similarities(indices, vectors, moments, config, rare)
+        edges = _candidate_similarities(
+            indices, vectors, moments, config, lambda i: weights.distinctive(articles[i])
+        )
         clusters.extend(average_link(indices, edges, config.story_threshold))
     clusters.extend(sorted(members) for _, members in sorted(pinned.items()))
     groups = []
@@ -101,7 +102,7 @@ def _candidate_similarities(
     vectors: list[Vector],
     moments: list[tuple[int | None, float | None]],
     config: Config,
-    rare: Sequence[frozenset[str]],
+    rare: Callable[[int], frozenset[str]],
 ) -> Iterator[tuple[int, int, float]]:
     """Similarity of every pair of articles that share a distinctive term, as
     (i, j, similarity) with i < j, ordered by i then j.
@@ -115,8 +116,8 @@ def _candidate_similarities(
     pairs whose words are alike and whose publication times are close count as
     more alike (`counted_similarity`): reports of one event cluster in time.
     Between long texts, the similarity through the terms distinctive in both
-    (`rare`, each article's, `weights.TermWeights.distinctive`) bounds what the
-    words count.
+    (`rare` of an article's index, `weights.TermWeights.distinctive`: asked one
+    article at a time, not held for all) bounds what the words count.
     """
     import numpy as np  # heavy imports: grouping is the first stage that needs them
     from scipy import sparse
@@ -176,7 +177,9 @@ def _candidate_similarities(
     if len(long):
         # the matrix's entries whose term is distinctive in the row's article
         kept = np.fromiter(
-            (t in rare[i] for i, v in zip(indices, rows_vectors, strict=True) for t in v),
+            chain.from_iterable(
+                map(rare(i).__contains__, v) for i, v in zip(indices, rows_vectors, strict=True)
+            ),
             dtype=bool,
             count=len(rows),
         )

@@ -93,9 +93,9 @@ def make_story(
     reports = [a for a in members if a.id not in repeats]
     dates = [a.meta.date for a in members if a.meta.date]
     key = entry = None
-    if hash_of is None:
+    if store is not None and hash_of is None:  # only a store needs the hashes
         hash_of = {a.id: article_hash(a) for a in articles}.__getitem__
-    if store is not None:
+    if store is not None and hash_of is not None:
         key = store.key([hash_of(a.id) for a in members], sorted(repeats.items()))
         entry = store.get(key)
         if entry is not None and not (
@@ -116,7 +116,7 @@ def make_story(
     # every article added, and the story (most stories are one article) would be
     # weighed again on every build instead of taken whole from the story cache.
     weight = weights_hash(())
-    if len(members) > 1 and store is not None:
+    if len(members) > 1 and store is not None and hash_of is not None:
         # the articles of the windows it weighs with: its first report's (its IDF)
         # and each member's (their vectors, and which of their terms are distinctive)
         windows = [members[0], *members]
