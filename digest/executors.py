@@ -18,7 +18,6 @@ in how many places) the work ran. The pipeline picks one with `make_executor`:
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
 import select
@@ -81,55 +80,48 @@ class ProcessExecutor:
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` processes for pure per-item work (analysis here, page
-    extraction in `digest fetch`); give it tasks wrapped by `watched`."""
+    extraction in `digest fetch`), each exiting when this process ends."""
     # forkserver: workers never inherit threads of the caller (digest serve and
     # digest fetch have some)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    # Ctrl-C is the main process's to handle (exit 130, "Interrupted."): workers
-    # ignore it from their first instruction (`signal.signal` needs no import of
-    # digest), instead of each printing a KeyboardInterrupt traceback.
+    if context.get_start_method() == "forkserver":
+        # imported once by the fork server (when it starts), so each worker starts
+        # with it and reaches `_start_worker` at once, not after its imports
+        context.set_forkserver_preload(["digest.executors"])
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=signal.signal,
-        initargs=(signal.SIGINT, signal.SIG_IGN),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
 
 
-def watched(fn: Callable[..., R]) -> Callable[..., R]:
-    """`fn` as a task of a `worker_pool`: the worker running it exits when this
-    process ends (see `_watched`)."""
-    return functools.partial(_watched, os.getpid(), fn)
+def _start_worker(parent: int) -> None:
+    """A pool worker's first instruction: leave Ctrl-C to the build, and watch it.
+
+    Ctrl-C is the main process's to handle (exit 130, "Interrupted."), instead of
+    each worker printing a KeyboardInterrupt traceback. A build killed outright
+    (SIGKILL, the OOM killer, a CI job cancelled) cannot shut its pool down, and
+    the workers — waiting on a queue they hold both ends of — would sleep
+    forever, each holding its memory, with the forkserver kept alive by them. So
+    each worker watches the build process from its start (not from its first
+    task: a build killed while its workers start has given them none) and exits
+    with it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
 def _pool_map(
     pool: ProcessPoolExecutor, chunk: int, fn: Callable[..., R], columns: Sequence[Sequence[Any]]
 ) -> Iterator[R]:
     try:
-        yield from pool.map(watched(fn), *columns, chunksize=chunk)
+        yield from pool.map(fn, *columns, chunksize=chunk)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # queued items are not started
         raise
     pool.shutdown()
-
-
-def _watched(parent: int, fn: Callable[..., R], *args: Any) -> R:
-    """One item in a pool worker: `fn(*args)`, once the worker watches its build.
-
-    A build killed outright (SIGKILL, the OOM killer, a CI job cancelled) cannot
-    shut its pool down, and the workers — waiting on a queue they hold both ends
-    of — would sleep forever, each holding its memory, with the forkserver kept
-    alive by them. So each worker watches the build process and exits with it.
-    """
-    global _WATCHING
-    if not _WATCHING:
-        _WATCHING = True
-        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    return fn(*args)
-
-
-_WATCHING = False
 
 
 def _exit_with(pid: int) -> None:

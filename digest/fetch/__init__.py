@@ -21,7 +21,7 @@ import yaml
 
 from digest.config import Config, Source
 from digest.dates import parse_date
-from digest.executors import watched, worker_pool
+from digest.executors import worker_pool
 from digest.fetch.article import Extracted, escape, extract_article
 from digest.fetch.http import Client, FetchError, Response
 from digest.fetch.sources import Item, Parsed, SourceError, parse_source
@@ -210,14 +210,13 @@ class _Extractor:
     def __init__(self, pages: int, threads: int) -> None:
         workers = min(os.cpu_count() or 1, threads)
         self.pool: ProcessPoolExecutor | None = None
-        self.task = watched(extract_article)
         if workers > 1 and pages >= PARALLEL_MIN_PAGES:
             self.pool = worker_pool(workers)
 
     def __call__(self, body: bytes, url: str) -> Extracted | None:
         if self.pool is None:
             return extract_article(body, url)
-        return self.pool.submit(self.task, body, url).result()
+        return self.pool.submit(extract_article, body, url).result()
 
     def __enter__(self) -> _Extractor:
         return self
