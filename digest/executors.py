@@ -13,13 +13,19 @@ in how many places) the work ran. The pipeline picks one with `make_executor`:
   when asked for. Before any work is sent, each worker computes the analysis
   fingerprint (digest's version and analysis code, the libraries it calls,
   Python's version, the settings) and a worker whose fingerprint differs from
-  this process's stops the build: it would analyse differently.
+  this process's stops the build: it would analyse differently. Pages are
+  checked the same way before workers render them (`digest.render_farm`).
+
+Work that needs one large value on every worker (rendering needs the whole
+site) asks for `share(value)`: a local pool's workers unpickle it once as they
+start, a Dask cluster's get it scattered once.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import select
 import signal
 import socket
@@ -53,6 +59,27 @@ class Executor(Protocol):
     def check(self, probe: Callable[[], str], expected: str) -> None:
         """Raise DigestError when a worker's `probe()` differs from `expected`."""
 
+    def share(self, shared: Any) -> Workers | None:
+        """Workers holding `shared` once each, for tasks that all need it; None when
+        the work would run in this process anyway (one worker)."""
+
+    def close(self) -> None: ...
+
+
+class Pending(Protocol):
+    """A task handed to workers (a concurrent.futures or Dask future)."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> Any: ...
+
+
+class Workers(Protocol):
+    """Workers that each hold one `shared` value (see `Executor.share`)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Pending:
+        """`fn(shared, *args)` on a worker."""
+
     def close(self) -> None: ...
 
 
@@ -74,13 +101,40 @@ class ProcessExecutor:
         chunk = max(1, count // (workers * 8))
         return _pool_map(worker_pool(workers), chunk, fn, columns)
 
+    def share(self, shared: Any) -> Workers | None:
+        workers = self.jobs or os.cpu_count() or 1
+        return _PoolWorkers(workers, shared) if workers > 1 else None
+
     def close(self) -> None:
         """Each map's pool is shut down when the map is done: nothing to close."""
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
+class _PoolWorkers:
+    """A local pool whose workers each unpickle `shared` once, when they start."""
+
+    def __init__(self, workers: int, shared: Any) -> None:
+        data = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)  # once, not per worker
+        self.pool = worker_pool(workers, data)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Pending:
+        return self.pool.submit(_with_shared, fn, *args)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# What `_PoolWorkers` gave this worker process (see `_start_worker`).
+_SHARED: Any = None
+
+
+def _with_shared(fn: Callable[..., R], *args: Any) -> R:
+    return fn(_SHARED, *args)
+
+
+def worker_pool(workers: int, shared: bytes | None = None) -> ProcessPoolExecutor:
     """A pool of `workers` processes for pure per-item work (analysis here, page
-    extraction in `digest fetch`), each exiting when this process ends."""
+    extraction in `digest fetch`), each exiting when this process ends; each
+    unpickles `shared` (if given) once, for `_with_shared` tasks."""
     # forkserver: workers never inherit threads of the caller (digest serve and
     # digest fetch have some)
     methods = multiprocessing.get_all_start_methods()
@@ -93,11 +147,11 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), shared),
     )
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(parent: int, shared: bytes | None = None) -> None:
     """A pool worker's first instruction: leave Ctrl-C to the build, and watch it.
 
     Ctrl-C is the main process's to handle (exit 130, "Interrupted."), instead of
@@ -109,8 +163,11 @@ def _start_worker(parent: int) -> None:
     task: a build killed while its workers start has given them none) and exits
     with it.
     """
+    global _SHARED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    if shared is not None:
+        _SHARED = pickle.loads(shared)  # pickled by this build's own process
 
 
 def _pool_map(
@@ -213,8 +270,9 @@ class DaskExecutor:
         odd = sorted(worker for worker, answer in answers.items() if answer != expected)
         if odd:
             raise DigestError(
-                f"{len(odd)} of {len(answers)} Dask worker(s) would analyse differently "
-                f"from this machine (another digest-ssg, library or Python version, first "
+                f"{len(odd)} of {len(answers)} Dask worker(s) would analyse or render "
+                f"differently from this machine (another digest-ssg, library or Python "
+                f"version, first "
                 f"{odd[0]}): install the same versions on every worker"
             )
 
@@ -242,6 +300,9 @@ class DaskExecutor:
             self.client.cancel([f for f in futures if f is not None])
             raise
 
+    def share(self, shared: Any) -> Workers | None:
+        return _DaskWorkers(self.client, shared)
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -257,6 +318,22 @@ class DaskExecutor:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _DaskWorkers:
+    """`shared` scattered to every worker of a Dask cluster once; tasks get it as
+    their first argument."""
+
+    def __init__(self, client: Any, shared: Any) -> None:
+        self.client = client
+        self.shared = client.scatter(shared, broadcast=True, hash=False)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Pending:
+        future: Pending = self.client.submit(fn, self.shared, *args, pure=False)
+        return future
+
+    def close(self) -> None:
+        self.client.cancel([self.shared])
 
 
 def make_executor(

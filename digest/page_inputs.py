@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest.bundled import builtin_templates
 from digest.cache import installed_version
 from digest.config import Config
 from digest.feeds import rfc3339
@@ -73,6 +74,24 @@ def digest_of(value: Any) -> str:
     """Strings, numbers, None, records and lists or tuples of them -> the sha256
     of their repr, hex (records as `shown`)."""
     return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def rendering_hash() -> str:
+    """What rendering runs here (Python, the rendering libraries, digest's code and
+    built-in templates; not where they are installed) -> one hash: a machine
+    rendering pages for a build must give the same one."""
+    digest = hashlib.sha256()
+    parts = [("format", str(FORMAT)), ("python", sys.version), ("digest", code_hash())]
+    parts += [(name, installed_version(name)) for name in RENDER_LIBRARIES]
+    folder = builtin_templates()
+    for path in sorted(folder.rglob("*")):
+        if "__pycache__" not in path.parts and path.is_file():
+            content = hashlib.sha256(path.read_bytes()).hexdigest()
+            parts.append((path.relative_to(folder).as_posix(), content))
+    for label, text in parts:
+        data = text.encode("utf-8", "surrogateescape")
+        digest.update(f"{label}:{len(data)}:".encode("utf-8", "surrogateescape") + data)
+    return digest.hexdigest()
 
 
 def environment_hash(template_folders: Iterable[Path | None]) -> str:

@@ -121,7 +121,10 @@ def build(
     current = output_dir if saved is not None else None
     own_templates = _has_templates(base / "templates")
     indexer = Indexer(current, enabled=config.search, known=known, views=not own_templates)
+    from digest.executors import ProcessExecutor
     from digest.render import Ledger, render_pages  # jinja2, babel: only a build that renders
+
+    renderers = executor or ProcessExecutor(jobs)
 
     record = _last_written(saved, output_dir)
     paths: list[str] = []
@@ -141,7 +144,9 @@ def build(
         )
 
     def pages() -> Iterator[tuple[str, PageData]]:
-        rendered = render_pages(site, config, templates=base / "templates", ledger=ledger)
+        rendered = render_pages(
+            site, config, templates=base / "templates", ledger=ledger, executor=renderers
+        )
         for path, data in rendered:
             if isinstance(data, bytes):
                 indexer.see(path, data)

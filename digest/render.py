@@ -20,11 +20,11 @@ import gettext
 import re
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -48,8 +48,12 @@ from digest.models import (
     terminal_safe,
 )
 from digest.page_inputs import PageInputs, digest_of, environment_hash, site_inputs
+from digest.render_farm import Farm, Job, Scene, project_templates, unpacked
 from digest.slugs import unique_slugs
 from digest.urls import http_url
+
+if TYPE_CHECKING:
+    from digest.executors import Executor
 
 # Entries in the whole-digest feed and in each topic feed: the newest stories.
 FEED_ENTRIES = 50
@@ -124,13 +128,19 @@ def _finalize(value: Any) -> Any:
 
 
 def make_environment(
-    user_templates: Path | None = None, language: str = i18n.DEFAULT, zone: str = "UTC"
+    user_templates: Path | Sequence[tuple[str, str, bytes]] | None = None,
+    language: str = i18n.DEFAULT,
+    zone: str = "UTC",
 ) -> jinja2.Environment:
-    """A Jinja environment: the user's templates folder first, then the built-in ones;
+    """A Jinja environment: the user's templates first (their folder, or its files as
+    a `render_farm.Scene` carries them), then the built-in ones;
     `_`/`gettext`/`ngettext` and the date and number filters speak `language`."""
     loaders: list[jinja2.BaseLoader] = []
-    if user_templates is not None and user_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(user_templates)))
+    if isinstance(user_templates, Path):
+        if user_templates.is_dir():
+            loaders.append(jinja2.FileSystemLoader(str(user_templates)))
+    elif user_templates:
+        loaders.append(_shipped_loader(user_templates))
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
@@ -152,6 +162,21 @@ def make_environment(
     unknown = words.gettext("source unknown")
     env.filters["source_label"] = lambda article: article.meta.source or unknown
     return env
+
+
+def _shipped_loader(files: Sequence[tuple[str, str, bytes]]) -> jinja2.BaseLoader:
+    """A project's template files as (name, file name, bytes) -> a loader that finds
+    them as the folder's FileSystemLoader would (same names, file names, and
+    UTF-8 decoding when a template is read)."""
+    found = {name: (filename, data) for name, filename, data in files}
+
+    def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        if name not in found:
+            return None
+        filename, data = found[name]
+        return data.decode("utf-8"), filename, lambda: True
+
+    return jinja2.FunctionLoader(load)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -260,14 +285,20 @@ class Ledger:
 
 
 def render_pages(
-    site: Site, config: Config, templates: Path | None = None, ledger: Ledger | None = None
+    site: Site,
+    config: Config,
+    templates: Path | None = None,
+    ledger: Ledger | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[tuple[str, Output]]:
     """Site -> every output file but the search index, as (relative path, bytes),
     one at a time. Articles shown as excerpts (`config.article_text`) are cut to
     their excerpt first, so no output file can carry the rest of their text.
     With a `ledger`, each page is fingerprinted and a page whose fingerprint the
-    last build recorded is taken from it instead of rendered (see `Ledger`)."""
-    for path, data in _render_pages(site, config, templates, ledger):
+    last build recorded is taken from it instead of rendered (see `Ledger`).
+    With an `executor`, pages past the first few are rendered by its workers
+    (`digest.render_farm`); the files are the same, in the same order."""
+    for path, data in _render_pages(site, config, templates, ledger, executor):
         if ledger is not None and path not in ASSETS:
             ledger.rendered += 1
         yield path, data
@@ -276,16 +307,74 @@ def render_pages(
 
 
 def _render_pages(
-    site: Site, config: Config, templates: Path | None, ledger: Ledger | None
+    site: Site,
+    config: Config,
+    templates: Path | None,
+    ledger: Ledger | None,
+    executor: Executor | None,
 ) -> Iterator[tuple[str, Output]]:
     env = make_environment(templates, config.language, config.timezone)
-    words = i18n.translations(config.language)
     site, excerpts = restrict_site(site, config.article_text, config.base_url)
     ctx = SiteContext(site, config, excerpts)
     try:
         ctx.use_templates(env)
     except MACRO_FAULTS as exc:
         raise DigestError(template_error(exc, "_macros.html", env)) from None
+    here = functools.partial(_render_job, env, ctx, site, config)
+
+    def scene() -> Scene | None:
+        shipped = project_templates(templates)
+        return None if shipped is None else Scene(site, excerpts, config, shipped)
+
+    farm = Farm(executor, here, scene)
+    yield from farm.in_order(_pages(site, config, templates, ledger, env, ctx, farm))
+
+
+def page_renderer(scene: Scene) -> Callable[[Job], bytes]:
+    """A scene -> a function rendering its pages (what a worker of `render_farm` runs)."""
+    config = scene.config
+    env = make_environment(scene.templates, config.language, config.timezone)
+    ctx = SiteContext(scene.site, config, scene.excerpts)
+    try:
+        ctx.use_templates(env)
+    except MACRO_FAULTS as exc:
+        raise DigestError(template_error(exc, "_macros.html", env)) from None
+    tables: dict[str, dict[str, Any]] = {
+        "stories": ctx.stories,
+        "articles": ctx.articles,
+        "topics": ctx.topics,
+    }
+
+    def render(job: Job) -> bytes:
+        values = unpacked(job.values, tables)
+        return _render_job(env, ctx, scene.site, config, replace(job, values=values))
+
+    return render
+
+
+def _render_job(
+    env: jinja2.Environment, ctx: SiteContext, site: Site, config: Config, job: Job
+) -> bytes:
+    try:
+        html = env.get_template(job.template).render(
+            site=site, ctx=ctx, config=config, **job.values
+        )
+    except TEMPLATE_FAULTS as exc:
+        raise DigestError(template_error(exc, job.template, env)) from None
+    return html.encode("utf-8")
+
+
+def _pages(
+    site: Site,
+    config: Config,
+    templates: Path | None,
+    ledger: Ledger | None,
+    env: jinja2.Environment,
+    ctx: SiteContext,
+    farm: Farm,
+) -> Iterator[tuple[str, Any]]:
+    """Every output file as (path, bytes, a kept file, or a page handed to `farm`)."""
+    words = i18n.translations(config.language)
     sitemap: list[tuple[str, str | None]] = []
     inputs = PageInputs(ctx)
     shared = ""
@@ -306,9 +395,10 @@ def _render_pages(
         canonical_link: bool = True,
         shows: Callable[[], Any] | None = None,
         **values: Any,
-    ) -> tuple[str, Output]:
-        """A page, rendered; or, given what it `shows` (`PageInputs`) and the
-        ledger, taken from the last build when that is unchanged."""
+    ) -> tuple[str, Any]:
+        """A page, rendered (or handed to the farm); or, given what it `shows`
+        (`PageInputs`) and the ledger, taken from the last build when that is
+        unchanged."""
         if root is None:
             root = "../" * path.count("/")
         canonical = ctx.absolute(path) if canonical_link else None
@@ -321,24 +411,17 @@ def _render_pages(
             kept = ledger.take(path, key)
             if kept is not None:
                 return path, kept
-        try:
-            html = env.get_template(template).render(
-                site=site,
-                ctx=ctx,
-                config=config,
-                root=root,
-                page_path=path,
-                page_title=title,
-                description=description or site.description,
-                og_type=og_type,
-                canonical=canonical,
-                page_date=date,
-                alternates=[(name, root + href) for name, href in alternates],
-                **values,
-            )
-        except TEMPLATE_FAULTS as exc:
-            raise DigestError(template_error(exc, template, env)) from None
-        return path, html.encode("utf-8")
+        values.update(
+            root=root,
+            page_path=path,
+            page_title=title,
+            description=description or site.description,
+            og_type=og_type,
+            canonical=canonical,
+            page_date=date,
+            alternates=[(name, root + href) for name, href in alternates],
+        )
+        return path, farm.render(Job(path, template, values))
 
     yield page("index.html", "index.html", date=site.build_date)
     for story in site.stories:

@@ -76,6 +76,9 @@ def test_dask_executor_builds_the_same_site_as_local_processes(tmp_path: Path) -
     batches = [task for task in stream.data if str(task["key"]).startswith("_run_batch-")]
     assert len(batches) == -(-(PARALLEL_MIN_ITEMS + 8) // DASK_BATCH)
     assert {task["worker"] for task in batches} <= set(workers)
+    # pages past the first few are rendered on the cluster too (digest.render_farm)
+    pages = [task for task in stream.data if str(task["key"]).startswith("render_batch-")]
+    assert pages and {task["worker"] for task in pages} <= set(workers)
     assert tree(remote) == tree(local)
 
 
