@@ -23,6 +23,27 @@ SEEDS = REPO / "content"
 EVAL = Path(os.environ.get("DIGEST_EVAL_DIR") or REPO.parent / "shared" / "eval")
 
 
+# The longest modules (a minute or more each on 2 cores), started first when the
+# suite runs on several workers (tests/run.sh): started last, one of them would
+# leave the other workers idle at the end.
+LONGEST_MODULES = (
+    "test_quality_gate.py",
+    "test_hostile.py",
+    "test_publish.py",
+    "test_install.py",
+    "test_incremental.py",
+    "test_fast_paths.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=first)  # stable: the order inside a module is kept
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -52,4 +52,6 @@ fi
 "$py" -m ruff check .
 "$py" -m ruff format --check .
 "$py" -m mypy
-"$py" -m pytest "$@"
+# one worker per core (DIGEST_TEST_WORKERS to choose), each running whole test
+# modules: a module's fixtures (a built site, a browser) are made once
+"$py" -m pytest -n "${DIGEST_TEST_WORKERS:-auto}" --dist loadfile "$@"
