@@ -104,6 +104,7 @@ SITE_ONLY_FIELDS = frozenset(
         "fetch_concurrency",
         "duplicate_threshold",
         "archive_threshold",
+        "topic_page_stories",
         "top_stories",
         "keyword_page_min_articles",
         "search",

@@ -158,6 +158,11 @@ class Config:
         "A digest with more stories than this gets date archive pages, and its front page "
         "shows only the first stories of each topic (0: always build the archive).",
     )
+    topic_page_stories: int = _opt(
+        50,
+        "Stories a topic's page lists; a topic with more gets a page per month besides "
+        "(`topics/ID/2024-05.html`), so an added day changes one month's page.",
+    )
     top_stories: int = _opt(
         8,
         "Stories that open the front page as cards: the most-covered of those with a report "
@@ -525,6 +530,7 @@ def _range_errors(c: Config) -> list[str]:
         "lead_sentences",
         "max_topics",
         "keyword_page_min_articles",
+        "topic_page_stories",
     ):
         if getattr(c, name) < 1:
             errors.append(f"'{name}' must be at least 1")

@@ -260,10 +260,22 @@ class PageInputs:
         }
 
     def topic_page(self, topic: Topic) -> Any:
-        """topic.html: the topic and its stories' cards."""
+        """topic.html: the topic (its stories counted), the cards of the stories its
+        page lists and the months of its month pages."""
         return {
-            "topic": topic,
-            "stories": [self.card(s) for s in self.ctx.topic_stories(topic)],
+            "topic": [topic.id, topic.label, len(topic.stories)],
+            "stories": [self.card(s) for s in self.ctx.topic_front(topic)],
+            "months": [month for month, _ in self.ctx.topic_months(topic)],
+        }
+
+    def topic_month(
+        self, topic: Topic, month: str, stories: list[Story], newer: str | None, older: str | None
+    ) -> Any:
+        """topic_month.html: the topic, the month, its neighbours and its stories' cards."""
+        return {
+            "topic": [topic.id, topic.label],
+            "month": [month, newer, older],
+            "stories": [self.card(s) for s in stories],
         }
 
     def topic_feed(self, topic: Topic, fallback: str, shown: Iterable[Story]) -> Any:

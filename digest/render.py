@@ -475,6 +475,26 @@ def _pages(
                 )
             ],
         )
+        months = ctx.topic_months(topic)
+        for n, (month, stories) in enumerate(months):
+            newer = months[n - 1][0] if n > 0 else None
+            older = months[n + 1][0] if n + 1 < len(months) else None
+            yield page(
+                ctx.topic_month_page(topic.id, month),
+                "topic_month.html",
+                topic=topic,
+                month=month,
+                stories=stories,
+                newer=newer,
+                older=older,
+                title=(
+                    words.gettext("%(topic)s in %(month)s")
+                    % {"topic": topic.label, "month": ctx.month_label(month)}
+                    if month != UNDATED
+                    else words.gettext("%(topic)s, undated") % {"topic": topic.label}
+                ),
+                shows=functools.partial(inputs.topic_month, topic, month, stories, newer, older),
+            )
     yield page("topics/index.html", "topics.html", title=words.gettext("Topics"))
     for outlet in ctx.outlets:
         yield page(
@@ -618,6 +638,7 @@ class SiteContext:
         ]
         self.keyword_slugs = unique_slugs(with_page)
         self.has_archive = len(site.stories) > config.archive_threshold
+        self._months: dict[str, list[tuple[str, list[Story]]]] = {}
         self._card_macro: Any = None
         self._cards: dict[tuple[str, str, int, bool], markupsafe.Markup] = {}
 
@@ -684,6 +705,40 @@ class SiteContext:
 
     def topic_stories(self, topic: Topic) -> list[Story]:
         return [self.stories[s] for s in topic.stories]
+
+    def topic_front(self, topic: Topic) -> list[Story]:
+        """The stories a topic's page lists: its first `topic_page_stories`."""
+        return [self.stories[s] for s in topic.stories[: self.config.topic_page_stories]]
+
+    def topic_months(self, topic: Topic) -> list[tuple[str, list[Story]]]:
+        """A topic with more stories than its page lists -> its stories by month of
+        their newest report ("2024-05"), newest month first, then "undated"; each
+        month's in the topic's order. Empty for a topic whose page lists them all.
+        A story stays on its month's page as the topic grows, so an added day
+        changes the page of its month, not every page after it."""
+        if len(topic.stories) <= self.config.topic_page_stories:
+            return []
+        found = self._months.get(topic.id)
+        if found is None:
+            months: dict[str, list[Story]] = defaultdict(list)
+            for story in self.topic_stories(topic):
+                day = story.date[:10] if story.date and _is_day(story.date[:10]) else UNDATED
+                months[day[:7] if day != UNDATED else UNDATED].append(story)
+            dated = sorted((m for m in months if m != UNDATED), reverse=True)
+            found = [(m, months[m]) for m in dated]
+            if UNDATED in months:
+                found.append((UNDATED, months[UNDATED]))
+            self._months[topic.id] = found
+        return found
+
+    def topic_month_page(self, topic_id: str, month: str) -> str:
+        return f"topics/{topic_id}/{month}.html"
+
+    def month_label(self, month: str) -> str:
+        """ "2024-05" -> "May 2024" in the site's language; "undated" -> "Undated"."""
+        if month == UNDATED:
+            return self.words.gettext("Undated")
+        return month_name(f"{month}-01", self.config.language)
 
     def front_page_stories(self, topic: Topic) -> list[Story]:
         """A topic's stories on the front page: those not already among the top

@@ -77,7 +77,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         build_sample(root, base_url=host + SUB_PATH)
         content = write_fixture(root / "fixture-content")
         config = Config(
-            content=str(content), output=str(root / FIXTURE_PATH.strip("/")), archive_threshold=0
+            content=str(content),
+            output=str(root / FIXTURE_PATH.strip("/")),
+            archive_threshold=0,
+            topic_page_stories=1,  # month pages of a topic, opened like every page
         )
         build(config, root)
         # the same digest with its search index in shards of two pages

@@ -34,7 +34,11 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "sample": Config(content=str(SAMPLE), output=str(root / "sample")),
         "sample+base": Config(content=str(SAMPLE), output=str(root / "sample-base"), base_url=BASE),
         "fixture+base": Config(
-            content=str(fixture), output=str(root / "fixture"), base_url=BASE, archive_threshold=0
+            content=str(fixture),
+            output=str(root / "fixture"),
+            base_url=BASE,
+            archive_threshold=0,
+            topic_page_stories=1,  # and a topic's month pages
         ),
     }
     for config in builds.values():
@@ -60,6 +64,7 @@ def test_every_page_passes_the_nu_html_checker(sites: dict[str, Path]) -> None:
     pages = [p for site in sites.values() for p in html_pages(site)]
     # the fixture sites have ~100 pages (fewer keyword pages since generic words get none)
     assert len(pages) > 90
+    assert any(p.parent.parent.name == "topics" for p in pages)  # a topic's month page
     result = subprocess.run(
         ["java", "-Xss2m", "-jar", str(jar), "--errors-only", "--format", "json", *map(str, pages)],
         capture_output=True,
