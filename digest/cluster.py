@@ -26,6 +26,7 @@ distinctive terms alone (`weights.TermWeights.distinctive`).
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,27 @@ def article_vectors(
     normalised TF-IDF vectors over their content terms, each weighed with the IDF
     of the news around it (`digest.weights`)."""
     weights = TermWeights(articles) if weights is None else weights
-    return [tfidf(a.counts(), weights.of_article(a)) for a in articles]
+    return [_vector(a, weights) for a in articles]
+
+
+# 1 + ln(count) for the counts most terms have: `terms.tfidf`'s sublinear TF, the
+# same floats (math.log of the same int), looked up rather than computed.
+_TF = [0.0] + [1.0 + math.log(c) for c in range(1, 64)]
+
+
+def _vector(article: Article, weights: TermWeights) -> Vector:
+    """`terms.tfidf` of an article's counts with its IDF (`weights.of_article`), the
+    same floats in the same order, made from the two lists without building the
+    mappings in between (a third of grouping's time on 5,000 articles)."""
+    counts = article.term_counts
+    if min(counts, default=1) <= 0:
+        return tfidf(article.counts(), weights.of_article(article))
+    raw = [
+        (_TF[c] if c < len(_TF) else 1.0 + math.log(c)) * v
+        for c, v in zip(counts, weights.values_of(article), strict=True)
+    ]
+    norm = math.sqrt(sum(v * v for v in raw))
+    return dict(zip(article.terms, [v / norm for v in raw], strict=True)) if norm else {}
 
 
 def group_articles(
@@ -296,15 +317,29 @@ def _within_reach(left: Any, right: Any, sims: Any, n: int, threshold: float) ->
     changes no story and saves building them into Python dictionaries.
     """
     import numpy as np
-    from scipy import sparse
-    from scipy.sparse.csgraph import connected_components
 
     strong = sims >= threshold
-    graph = sparse.coo_matrix(
-        (np.ones(int(strong.sum())), (left[strong], right[strong])), shape=(n, n)
-    )
-    _, part = connected_components(graph, directed=False)
+    part = np.asarray(_parts(n, left[strong].tolist(), right[strong].tolist()), dtype=np.int64)
     return part[left] == part[right]
+
+
+def _parts(n: int, left: list[int], right: list[int]) -> list[int]:
+    """Nodes 0..n-1 and the edges between them -> a label for each node, the same
+    for two nodes exactly when they are connected (union-find: the strong pairs
+    are few, and scipy's csgraph took longer to import than this takes to run)."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(left, right, strict=True):
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return [root(i) for i in range(n)]
 
 
 def _proposed_pairs(index: Any, day: Any, window: int) -> tuple[Any, Any]:

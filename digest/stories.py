@@ -95,22 +95,6 @@ def make_story(
     key = entry = None
     if store is not None and hash_of is None:  # only a store needs the hashes
         hash_of = {a.id: article_hash(a) for a in articles}.__getitem__
-    if store is not None and hash_of is not None:
-        key = store.key([hash_of(a.id) for a in members], sorted(repeats.items()))
-        entry = store.get(key)
-        if entry is not None and not (
-            fits(entry, reports, members)
-            and len(entry.members.terms) == len(candidate_sentences(reports))
-        ):
-            store.refused += 1
-            store.drop(key)
-            entry = None
-    if entry is not None:
-        part = entry.members
-    else:
-        keywords = story_keywords(reports, config.keywords_per_article)
-        shared = shared_keywords(reports, keywords)
-        part = Members(keywords, shared, candidate_terms(reports), None)
     # A story of one article is summarised with the IDF of its own sentences: the
     # digest's would only enter the check for repeated sentences, yet it moves with
     # every article added, and the story (most stories are one article) would be
@@ -121,6 +105,15 @@ def make_story(
         # and each member's (their vectors, and which of their terms are distinctive)
         windows = [members[0], *members]
         weight = weights_hash([weights.window_key(a.meta.date, hash_of) for a in windows])
+    if store is not None and hash_of is not None:
+        key = store.key([hash_of(a.id) for a in members], sorted(repeats.items()))
+        entry = _stored_entry(store, key, reports, members, weight)
+    if entry is not None:
+        part = entry.members
+    else:
+        keywords = story_keywords(reports, config.keywords_per_article)
+        shared = shared_keywords(reports, keywords)
+        part = Members(keywords, shared, candidate_terms(reports), None)
     if entry is not None and entry.weighed.idf == weight:
         weighed = entry.weighed
     else:
@@ -156,6 +149,38 @@ def make_story(
         evidence=weighed.evidence,
         shared_keywords=part.shared_keywords,
     )
+
+
+def _stored_entry(
+    store: StoryCache,
+    key: str,
+    reports: Sequence[Article],
+    members: Sequence[Article],
+    weight: str,
+) -> Entry | None:
+    """The story cache's entry under `key`, when it fits the story of these reports
+    and members; None (a miss, and a refused entry dropped) otherwise. The terms of
+    its sentences are decoded, and checked to be one list per candidate sentence,
+    only when its weights moved (`weight` is not its `idf`): a story taken whole
+    never reads them."""
+    entry = store.get(key)
+    if entry is None:
+        return None
+    fitting = fits(entry, reports, members)
+    if fitting and entry.weighed.idf != weight:
+        try:
+            terms, relevance = store.sentences(key)
+        except (TypeError, ValueError, OverflowError):
+            fitting = False
+        else:
+            fitting = len(terms) == len(candidate_sentences(reports))
+            part = replace(entry.members, terms=terms, relevance=relevance)
+            entry = replace(entry, members=part)
+    if not fitting:
+        store.refused += 1
+        store.drop(key)
+        return None
+    return entry
 
 
 def story_idf(

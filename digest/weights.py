@@ -146,9 +146,13 @@ class TermWeights:
 
     def of_article(self, article: Article) -> dict[str, float]:
         """One of the digest's articles -> the IDF of each of its terms."""
+        return dict(zip(article.terms, self.values_of(article), strict=True))
+
+    def values_of(self, article: Article) -> list[float]:
+        """One of the digest's articles -> the IDF of each of its terms, in term order."""
         start = self._start[article.id]
-        values = self._values[start : start + len(article.terms)].tolist()
-        return dict(zip(article.terms, values, strict=True))
+        values: list[float] = self._values[start : start + len(article.terms)].tolist()
+        return values
 
     def distinctive(self, article: Article) -> frozenset[str]:
         """One of the digest's articles -> its terms that are distinctive in its window

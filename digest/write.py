@@ -132,7 +132,7 @@ def _write_and_swap(
                     raise DigestError(f"cannot keep {data}: not a regular file of {output}")
                 unchanged += 1
                 continue
-            if _link_current(output.joinpath(*rel.parts), output, target, data):
+            if _link_current(output / path, output, target, data, path):
                 unchanged += 1
                 continue
             target.write_bytes(data)
@@ -181,7 +181,9 @@ def _refuse_dangling(output: Path) -> None:
             return
 
 
-def _link_current(current: Path, output: Path, target: Path, data: bytes | None) -> bool:
+def _link_current(
+    current: Path, output: Path, target: Path, data: bytes | None, rel: str | None = None
+) -> bool:
     """A file of the current site -> the same file in the new site, hard-linked (or
     copied where links cannot be made); False, with nothing made, when it is not a
     regular file really inside the output folder or (given `data`) its bytes differ.
@@ -189,10 +191,11 @@ def _link_current(current: Path, output: Path, target: Path, data: bytes | None)
     The file is opened from the output folder down without following a link, and
     the hard link made is checked to be that very file (device and inode): a file
     or folder swapped for a link between the check and the link never brings a
-    file from elsewhere into the site.
+    file from elsewhere into the site. `rel`, when given, is `current` relative to
+    the output folder, "/"-separated (checked by `safe_relative`).
     """
     try:
-        fd = open_inside(output, current.relative_to(output).as_posix())
+        fd = open_inside(output, rel if rel is not None else current.relative_to(output).as_posix())
     except (OSError, ValueError):
         return False
     try:

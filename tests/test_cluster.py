@@ -5,14 +5,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.cluster import (
     DISTINCTIVE_PART,
     HEADLINE_BONUS,
     SHORT_TEXT_TERMS,
+    _parts,
     article_vectors,
     counted_similarity,
     group_articles,
@@ -20,7 +24,7 @@ from digest.cluster import (
 from digest.config import Config
 from digest.evidence import pair_evidence, story_evidence
 from digest.models import Article
-from digest.terms import cosine
+from digest.terms import cosine, tfidf
 from digest.weights import TermWeights
 from tests.conftest import Builder, parse_html
 from tests.test_stages import CHESS, FLOOD, FLOOD_2, make_article
@@ -331,3 +335,35 @@ def test_story_page_says_when_common_words_were_bounded(
     assert (
         int(pair[1]) >= round(Config().story_threshold * 100) and int(pair[2]) == int(pair[3]) == 0
     )
+
+
+def test_article_vectors_are_the_tfidf_of_their_counts() -> None:
+    """`article_vectors` makes each vector from the count and IDF lists directly: the
+    same floats, in the same order, as `terms.tfidf` of the article's counts and IDF
+    (counts past the looked-up ones included)."""
+    articles = generic_digest()
+    heavy = replace(
+        articles[0], term_counts=tuple(c * 40 + i for i, c in enumerate(articles[0].term_counts))
+    )
+    assert max(heavy.term_counts) > 64
+    articles = [heavy, *articles[1:]]
+    weights = TermWeights(articles)
+    for article, vector in zip(articles, article_vectors(articles, weights), strict=True):
+        expected = tfidf(article.counts(), weights.of_article(article))
+        assert list(vector.items()) == list(expected.items())
+
+
+@settings(deadline=None)
+@given(st.integers(1, 40), st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39))))
+def test_parts_are_the_connected_components(n: int, edges: list[tuple[int, int]]) -> None:
+    """The union-find of the strong-pair graph labels two nodes alike exactly when
+    scipy's connected_components does."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    edges = [(i % n, j % n) for i, j in edges]
+    left, right = [i for i, _ in edges], [j for _, j in edges]
+    graph = sparse.coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
+    _, expected = connected_components(graph, directed=False)
+    found = np.asarray(_parts(n, left, right))
+    assert ((found[:, None] == found[None, :]) == (expected[:, None] == expected[None, :])).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import replace
@@ -327,3 +328,23 @@ def test_top_stories_reach_back_seven_days_from_the_newest_article() -> None:
     undated = [replace(a, meta=Meta()) for a in articles]
     dateless = [replace(s, date=None) for s in ordered]
     assert top_stories(dateless, 2, undated) == ("old", "big")
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(
+    build_site: Builder, seed_content: Path
+) -> None:
+    """A build pauses the cyclic collector while it decodes cached records and
+    freezes what lives until it ends (`pipeline`): afterwards the collector is as
+    the caller left it, enabled or not, and nothing stays frozen (`digest serve`
+    builds again and again in one process)."""
+    for _ in range(2):  # a cold build, then one reading every article from the cache
+        report, _, _ = build_site(seed_content)
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert report.cache_hits > 0
+    gc.disable()
+    try:
+        (seed_content / "extra.md").write_text("# Extra\n\nA new article about ferries.\n")
+        build_site(seed_content)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()

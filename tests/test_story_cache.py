@@ -126,6 +126,40 @@ def test_an_added_article_reuses_what_it_cannot_touch(
     assert (store.hits, store.reweighed, store.misses, store.refused) == (2, 2, 1, 0)
 
 
+# Forged terms of an entry's sentences: read only by a story weighed again.
+SENTENCES_FORGED: dict[str, Callable[[dict[str, Any]], None]] = {
+    "terms for other sentences": lambda e: e["terms"].pop(),
+    "a term that is not a string": lambda e: e["terms"][0].append(3),
+    "relevance that is not numbers": lambda e: e.__setitem__("relevance", ["high"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SENTENCES_FORGED))
+def test_forged_sentence_terms_are_a_miss_where_they_are_read(
+    corpus: list[Article], tmp_path: Path, name: str
+) -> None:
+    """The terms of a story's sentences (and their relevance) are decoded only when
+    its weights moved: an entry whose terms are forged is refused there, a miss,
+    and a story taken whole never reads them. Either way, what a fresh build gives."""
+    added = next(a for a in corpus if a.id == "lagoon-ruv")
+    before = [a for a in corpus if a is not added]
+    stories_with(before, StoryCache(tmp_path, Config()))
+    data = json.loads((tmp_path / STORE).read_bytes())
+    several = [e for e in data["entries"].values() if e["evidence"] is not None]
+    assert len(several) == 3  # the May story, the eruption and the final
+    for entry in several:
+        SENTENCES_FORGED[name](entry)
+    (tmp_path / STORE).write_text(json.dumps(data), "utf-8")
+    store = StoryCache(tmp_path, Config())
+    assert stories_with(corpus, store) == stories_with(corpus, None)
+    # the May story is taken whole (its forged terms unread); the eruption and the
+    # final would be weighed again: refused, and made afresh
+    assert (store.hits, store.reweighed, store.misses, store.refused) == (2, 0, 3, 2)
+    again = StoryCache(tmp_path, Config())
+    stories_with(corpus, again)
+    assert again.hits == len(stories_with(corpus, None)) and again.refused == 0
+
+
 def test_another_config_misses(corpus: list[Article], tmp_path: Path) -> None:
     stories_with(corpus, StoryCache(tmp_path, Config()))
     other = StoryCache(tmp_path, Config(summary_max_words=40))
@@ -275,13 +309,10 @@ FORGED: dict[str, Callable[[dict[str, Any]], None]] = {
     "evidence figure out of range": forge(
         lambda e: e["evidence"]["pairs"][0][2].__setitem__("counted", 1e9)
     ),
-    "terms for other sentences": forge(lambda e: e["terms"].pop()),
-    "a term that is not a string": forge(lambda e: e["terms"][0].append(3)),
     "a field missing": forge(lambda e: e.pop("shared")),
     "a field too many": forge(lambda e: e.__setitem__("colour", "blue")),
     "a summary row too short": forge(lambda e: e["summary"][0].pop()),
     "an idf hash that is not text": forge(lambda e: e.__setitem__("idf", 3)),
-    "relevance that is not numbers": forge(lambda e: e.__setitem__("relevance", ["high"])),
 }
 
 
