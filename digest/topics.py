@@ -71,12 +71,12 @@ def assign_topics(
             if match is not None:
                 named[match.name].append(i)
         free = [i for i, match in zip(free, chosen, strict=True) if match is None]
-    inferred, rest = _infer_groups(free, stories, tfidf, config)
+    inferred, cores, rest = _infer_groups(free, stories, tfidf, config)
     groups = [[stories[i] for i in named[name]] for name in sorted(named)]
     found = [[stories[i] for i in members] for members in inferred]
     labels = sorted(named) + label_groups(found, config.language)
     keys = [f"section:{name}" for name in sorted(named)]
-    keys += [f"topic:{stories[_anchor(m, tfidf, stories, articles)].id}" for m in inferred]
+    keys += [f"topic:{stories[_anchor(m, tfidf, stories, articles)].id}" for m in cores]
     texts = {key: key.split(":", 1)[1] for key in keys}
     groups += found
     if rest:
@@ -141,11 +141,12 @@ def _infer_groups(
     stories: Sequence[Story],
     tfidf: Any,
     config: Config,
-) -> tuple[list[list[int]], list[int]]:
+) -> tuple[list[list[int]], list[list[int]], list[int]]:
     """Positions of stories without a section -> (topics of at least topic_min_stories
-    stories, largest max_topics; the positions left over for "Other stories")."""
+    stories, largest max_topics; each topic's core, its largest fine topic; the
+    positions left over for "Other stories")."""
     if len(free) < max(2, config.topic_min_stories):
-        return [], list(free)
+        return [], [], list(free)
     matrix = tfidf[free]
     labels = _average_link_labels(matrix, config.topic_threshold)
     fine: dict[int, list[int]] = defaultdict(list)  # label -> rows of `matrix`
@@ -161,8 +162,18 @@ def _infer_groups(
     # same stories
     big.sort(key=lambda m: (-len(m), min(stories[i].id for i in m)))
     kept = big[: config.max_topics]
+    # a broad topic's core is its largest fine topic (a fine topic is never split):
+    # its id is chosen there, since fine topics stay put as the digest grows while
+    # a broad topic's edge and centre shift with every fine topic that joins or leaves
+    fine_of = {free[row]: label for label, rows in fine.items() for row in rows}
+    cores = []
+    for members in kept:
+        parts: dict[int, list[int]] = defaultdict(list)
+        for i in members:
+            parts[fine_of[i]].append(i)
+        cores.append(min(parts.values(), key=lambda m: (-len(m), min(stories[i].id for i in m))))
     taken = {i for m in kept for i in m}
-    return kept, [i for i in free if i not in taken]
+    return kept, cores, [i for i in free if i not in taken]
 
 
 def _tfidf(counts: Any) -> Any:

@@ -366,23 +366,24 @@ def test_background_is_the_mean_similarity_of_two_stories() -> None:
 
 
 def test_fine_topics_of_one_section_join_and_sections_stay_apart() -> None:
-    """Four sections of two sub-subjects each: stories of a sub-subject share words
-    (cosine 0.37), sub-subjects of a section share one word (0.07, under
-    topic_threshold but well above the digest's mean of 0.048), sections share
-    nothing. Each section becomes one topic."""
+    """Four sections of two sub-subjects each (7 and 5 stories): stories of a
+    sub-subject share words (cosine 0.37), sub-subjects of a section share one word
+    (0.07, under topic_threshold but well above the digest's mean of 0.049),
+    sections share nothing. Each section becomes one topic, and its core (where
+    its id is chosen) is its larger sub-subject."""
     import numpy as np
     from scipy import sparse
 
     from digest.topics import _infer_groups
 
-    sections, parts, each = 4, 2, 6
-    n = sections * parts * each
-    dense = np.zeros((n, sections + sections * parts + n))
-    for i in range(n):
-        part = i // each
-        dense[i, part // parts] = 0.07**0.5  # the section's word
-        dense[i, sections + part] = 0.30**0.5  # the sub-subject's word
-        dense[i, sections + sections * parts + i] = 0.63**0.5  # its own word
+    sizes = [7, 5] * 4
+    part_of = [part for part, size in enumerate(sizes) for _ in range(size)]
+    n = len(part_of)
+    dense = np.zeros((n, 4 + len(sizes) + n))
+    for i, part in enumerate(part_of):
+        dense[i, part // 2] = 0.07**0.5  # the section's word
+        dense[i, 4 + part] = 0.30**0.5  # the sub-subject's word
+        dense[i, 4 + len(sizes) + i] = 0.63**0.5  # its own word
     stories = [
         Story(
             id=f"s{i:02d}",
@@ -396,7 +397,10 @@ def test_fine_topics_of_one_section_join_and_sections_stay_apart() -> None:
         )
         for i in range(n)
     ]
-    groups, rest = _infer_groups(list(range(n)), stories, sparse.csr_matrix(dense), Config())
+    groups, cores, rest = _infer_groups(list(range(n)), stories, sparse.csr_matrix(dense), Config())
     assert rest == []
-    want = {frozenset(range(s * parts * each, (s + 1) * parts * each)) for s in range(sections)}
-    assert {frozenset(g) for g in groups} == want
+    sections = {frozenset(i for i in range(n) if part_of[i] // 2 == s) for s in range(4)}
+    assert {frozenset(g) for g in groups} == sections
+    for group, core in zip(groups, cores, strict=True):
+        assert len(core) == 7 and set(core) < set(group)
+        assert len({part_of[i] for i in core}) == 1
