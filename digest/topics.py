@@ -17,9 +17,10 @@ Where a story goes, first match wins:
 Every decision depends on a story and the stories like it, never on a discrete
 global choice (such as "the number of topics most stable under resampling");
 the background is a mean over every pair, which one added article moves by
-about 1/n. So adding an article moves few stories. An inferred topic's id (its page and feed URL) is
-the id of the oldest of its most central stories, so it survives stories joining
-or leaving at its edge and its label changing. Labels come from `digest.topic_labels`.
+about 1/n. So adding an article moves few stories. An inferred topic's id (its
+page and feed URL) is the id of the oldest of the most central stories of its
+core (its largest fine topic), so it survives stories joining or leaving at its
+edge and its label changing. Labels come from `digest.topic_labels`.
 """
 
 from __future__ import annotations
