@@ -28,7 +28,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -388,13 +388,18 @@ PAIR_BLOCK = 10_000
 
 
 def average_link(
-    indices: list[int], edges: Iterable[tuple[int, int, float]], threshold: float
+    indices: list[int],
+    edges: Iterable[tuple[int, int, float]],
+    threshold: float,
+    sizes: Mapping[int, int] | None = None,
 ) -> list[list[int]]:
     """Agglomerative clustering with average linkage over a sparse similarity graph
     given as (i, j, similarity) with i < j, each pair once (absent pairs count
-    as 0), merging the most similar pair first."""
+    as 0), merging the most similar pair first. With `sizes`, each index is a
+    group of that many items already and its pairs' values are the similarities
+    summed over all pairs of their items (so the average is exact)."""
     members: dict[int, list[int]] = {i: [i] for i in indices}
-    size = dict.fromkeys(indices, 1)  # of each cluster
+    size = {i: sizes[i] for i in indices} if sizes is not None else dict.fromkeys(indices, 1)
     link: dict[int, dict[int, float]] = defaultdict(dict)  # summed similarity between clusters
     # The most similar pair next: the given pairs at the threshold or above are
     # sorted once (popped from the end), pairs re-linked by a merge go into a
@@ -403,8 +408,9 @@ def average_link(
     for i, j, sim in edges:
         link[i][j] = sim
         link[j][i] = sim
-        if sim >= threshold:
-            ranked.append((-sim, i, j))
+        average = sim if sizes is None else sim / (size[i] * size[j])
+        if average >= threshold:
+            ranked.append((-average, i, j))
     ranked.sort()
     ranked.reverse()
     heap: list[tuple[float, int, int]] = []

@@ -301,3 +301,106 @@ def test_a_full_length_report_reaches_its_section_by_a_few_seed_words() -> None:
     labels = {t.id: t.label for t in topics}
     assert labels[topic_of["story-report"]] == "Sport"
     assert all(labels[topic_of[f"story-space-{n}"]] != "Sport" for n in range(5))
+
+
+def _unit_rows(seed: int, n: int, width: int) -> object:
+    """n sparse non-negative rows of unit length, a fixed seed."""
+    import numpy as np
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, width)) * (rng.random((n, width)) < 0.15)
+    dense[:, 0] += 0.05  # every row non-empty
+    dense /= np.linalg.norm(dense, axis=1)[:, None]
+    return sparse.csr_matrix(dense)
+
+
+def _brute_average_link(
+    dense: object, groups: list[list[int]], threshold: float
+) -> set[frozenset[int]]:
+    """Average link continued from `groups`, every pair of rows compared: merge the
+    pair of groups with the highest mean similarity while it is at least `threshold`."""
+    import numpy as np
+
+    sims = np.asarray(dense) @ np.asarray(dense).T
+    current = [list(g) for g in groups]
+    while len(current) > 1:
+        best, pair = -1.0, (0, 0)
+        for x in range(len(current)):
+            for y in range(x + 1, len(current)):
+                mean = float(sims[np.ix_(current[x], current[y])].mean())
+                if mean > best:
+                    best, pair = mean, (x, y)
+        if best < threshold:
+            break
+        x, y = pair
+        current[x] += current.pop(y)
+    return {frozenset(g) for g in current}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_broader_topics_continue_average_link_exactly(seed: int) -> None:
+    """Linking groups by their summed vectors gives what average link over every
+    pair of stories gives when continued from the same groups (fewer groups than
+    NEIGHBOURS, so each group sees every other)."""
+    from digest.topics import _broader
+
+    rows = _unit_rows(seed, 36, 60)
+    dense = rows.toarray()  # type: ignore[attr-defined]
+    start = [[i, i + 1] for i in range(0, 12, 2)] + [[i] for i in range(12, 36)]
+    for threshold in (0.15, 0.2, 0.3):
+        found = {frozenset(g) for g in _broader(rows, start, threshold)}
+        assert found == _brute_average_link(dense, start, threshold)
+        assert len(found) < len(start)  # something was linked
+
+
+def test_background_is_the_mean_similarity_of_two_stories() -> None:
+    import numpy as np
+
+    from digest.topics import _background
+
+    rows = _unit_rows(4, 30, 40)
+    sims = rows.toarray() @ rows.toarray().T  # type: ignore[attr-defined]
+    mean = (sims.sum() - np.trace(sims)) / (30 * 29)
+    assert _background(rows) == pytest.approx(mean, rel=1e-12)
+
+
+def test_fine_topics_of_one_section_join_and_sections_stay_apart() -> None:
+    """Four sections of two sub-subjects each (7 and 5 stories): stories of a
+    sub-subject share words (cosine 0.37), sub-subjects of a section share one word
+    (0.07, under topic_threshold but well above the digest's mean of 0.049),
+    sections share nothing. Each section becomes one topic, and its core (where
+    its id is chosen) is its larger sub-subject."""
+    import numpy as np
+    from scipy import sparse
+
+    from digest.topics import _infer_groups
+
+    sizes = [7, 5] * 4
+    part_of = [part for part, size in enumerate(sizes) for _ in range(size)]
+    n = len(part_of)
+    dense = np.zeros((n, 4 + len(sizes) + n))
+    for i, part in enumerate(part_of):
+        dense[i, part // 2] = 0.07**0.5  # the section's word
+        dense[i, 4 + part] = 0.30**0.5  # the sub-subject's word
+        dense[i, 4 + len(sizes) + i] = 0.63**0.5  # its own word
+    stories = [
+        Story(
+            id=f"s{i:02d}",
+            title="",
+            articles=(),
+            duplicates=(),
+            keywords=(),
+            summary=(),
+            cohesion=1.0,
+            date=None,
+        )
+        for i in range(n)
+    ]
+    groups, cores, rest = _infer_groups(list(range(n)), stories, sparse.csr_matrix(dense), Config())
+    assert rest == []
+    sections = {frozenset(i for i in range(n) if part_of[i] // 2 == s) for s in range(4)}
+    assert {frozenset(g) for g in groups} == sections
+    for group, core in zip(groups, cores, strict=True):
+        assert len(core) == 7 and set(core) < set(group)
+        assert len({part_of[i] for i in core}) == 1
