@@ -29,11 +29,10 @@ FLOORS: dict[str, dict[str, float]] = {
     "uci_week": {"b3_f1": 0.905, "nmi": 0.936},  # 0.9235, 0.9550
     # Lowered on 2026-11-30 (issue 11), the one exception to "only raised": topics were
     # redesigned to stay put as a digest grows (no k-means, no global choice of how many
-    # topics), which costs the recovery of broad sections (bbc_news; they are what editor
-    # sections in digest.toml are for) and about 0.02 on wikiref220. Were 0.855 / 0.875
-    # and 0.63 / 0.62.
-    "wikiref220": {"b3_f1": 0.835, "nmi": 0.85},  # 0.8524, 0.8669
-    "bbc_news": {"b3_f1": 0.36, "nmi": 0.475},  # 0.3694, 0.4872
+    # topics), which cost the recovery of broad sections. Were 0.855 / 0.875 and 0.63 /
+    # 0.62. Raised on 2026-12-01, when fine topics were linked into broader ones.
+    "wikiref220": {"b3_f1": 0.87, "nmi": 0.88},  # 0.887, 0.900
+    "bbc_news": {"b3_f1": 0.73, "nmi": 0.72},  # 0.745, 0.738
     "multinews_summaries": {
         "rouge1@100": 0.352,  # 0.3604
         "rouge2@100": 0.123,  # 0.1261
@@ -50,9 +49,9 @@ FLOORS: dict[str, dict[str, float]] = {
     # issue 12: article bodies of saved pages, read back from the article pages
     "html_pages": {"f1": 0.955},  # 0.975 (trafilatura.extract's defaults: 0.965)
     "bbc_uci_growing": {
-        "topics_kept+bbc": 0.95,  # 0.969
+        "topics_kept+bbc": 0.95,  # 0.990
         "topics_kept+uci": 0.98,  # 1.0
-        "topic_pairs_kept+bbc": 0.91,  # 0.929
+        "topic_pairs_kept+bbc": 0.91,  # 0.979 (0.929 when pinned)
         "topic_pairs_kept+uci": 0.98,  # 1.0
         "stories_whole+bbc": 0.98,  # 1.0
         "stories_whole+uci": 0.98,  # 1.0
@@ -70,8 +69,13 @@ CEILINGS: dict[str, dict[str, float]] = {
     "kp_multilingual": {"stop_words": 0, "mixed_stories": 0},  # 0, 0
     "bbc_uci_growing": {
         "mixed_sections": 1,  # 1
-        "files_changed+bbc": 0.076,  # 0.074
-        "files_changed+uci": 0.101,  # 0.099
+        # Raised on 2026-12-01 from 0.076, the one exception to "only lowered": linking
+        # fine topics into broad ones (bbc_news NMI 0.41 -> 0.71 on the whole set) lets
+        # one edge story of this 200-article subset leave a 12-story topic, whose label
+        # then swaps its two words and rewrites the topic's 11 story pages (62 files of
+        # 618 against 47). On the whole growing set it stays 0.028, under the issue's 0.05.
+        "files_changed+bbc": 0.102,  # 0.1003
+        "files_changed+uci": 0.057,  # 0.055 (0.099 when pinned)
     },
 }
 
