@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from dask.distributed import get_task_stream
 
+from digest import render_farm
 from digest.cli import main
 from digest.config import Config
 from digest.executors import DASK_BATCH, PARALLEL_MIN_ITEMS, DaskExecutor, make_executor
@@ -60,7 +61,10 @@ def test_parallel_build_equals_serial_build(tmp_path: Path) -> None:
     assert outputs[1] == outputs[2]
 
 
-def test_dask_executor_builds_the_same_site_as_local_processes(tmp_path: Path) -> None:
+def test_dask_executor_builds_the_same_site_as_local_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render_farm, "RENDER_HERE", 16)  # the site has ~90 pages
     content = tmp_path / "content"
     write_corpus(content, PARALLEL_MIN_ITEMS + 8)
     local = tmp_path / "site-local"

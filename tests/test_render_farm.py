@@ -20,6 +20,13 @@ from tests.test_parallel import write_corpus
 ARTICLES = 100
 
 
+@pytest.fixture(autouse=True)
+def few_pages_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers take over after 64 pages, not 1,000: these digests have ~200."""
+    monkeypatch.setattr(render_farm, "RENDER_HERE", 64)
+    monkeypatch.setattr(render_farm, "BATCH", 16)
+
+
 class Counting:
     """A local pool of two that counts the jobs its workers were given."""
 
