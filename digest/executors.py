@@ -29,10 +29,12 @@ import pickle
 import select
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -113,14 +115,27 @@ class _PoolWorkers:
     """A local pool whose workers each unpickle `shared` once, when they start."""
 
     def __init__(self, workers: int, shared: Any) -> None:
-        data = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)  # once, not per worker
-        self.pool = worker_pool(workers, data)
+        # pickled once into a private temporary file, not into bytes the pool would
+        # hold (and send to each worker) for its lifetime: at 20,000 articles the
+        # site is a few hundred MB pickled
+        handle, name = tempfile.mkstemp(prefix="digest-shared-", suffix=".pickle")
+        self.path = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump(shared, file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.pool = worker_pool(workers, str(self.path))
+        except BaseException:
+            self.path.unlink(missing_ok=True)
+            raise
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Pending:
         return self.pool.submit(_with_shared, fn, *args)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self.path.unlink(missing_ok=True)
 
 
 # What `_PoolWorkers` gave this worker process (see `_start_worker`).
@@ -131,10 +146,10 @@ def _with_shared(fn: Callable[..., R], *args: Any) -> R:
     return fn(_SHARED, *args)
 
 
-def worker_pool(workers: int, shared: bytes | None = None) -> ProcessPoolExecutor:
+def worker_pool(workers: int, shared: str | None = None) -> ProcessPoolExecutor:
     """A pool of `workers` processes for pure per-item work (analysis here, page
     extraction in `digest fetch`), each exiting when this process ends; each
-    unpickles `shared` (if given) once, for `_with_shared` tasks."""
+    unpickles the file `shared` (if given) once, for `_with_shared` tasks."""
     # forkserver: workers never inherit threads of the caller (digest serve and
     # digest fetch have some)
     methods = multiprocessing.get_all_start_methods()
@@ -151,7 +166,7 @@ def worker_pool(workers: int, shared: bytes | None = None) -> ProcessPoolExecuto
     )
 
 
-def _start_worker(parent: int, shared: bytes | None = None) -> None:
+def _start_worker(parent: int, shared: str | None = None) -> None:
     """A pool worker's first instruction: leave Ctrl-C to the build, and watch it.
 
     Ctrl-C is the main process's to handle (exit 130, "Interrupted."), instead of
@@ -167,7 +182,8 @@ def _start_worker(parent: int, shared: bytes | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     if shared is not None:
-        _SHARED = pickle.loads(shared)  # pickled by this build's own process
+        with open(shared, "rb") as file:  # written by this build's own process
+            _SHARED = pickle.load(file)
 
 
 def _pool_map(

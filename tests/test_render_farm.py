@@ -3,6 +3,7 @@ order; a template error in a worker's page stops the build as it would here."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,10 @@ def test_workers_render_the_same_files_in_the_same_order(tmp_path: Path) -> None
     templates = _templates(tmp_path)
     here = list(render_pages(site, config, templates))
     counting = Counting()
+    shared_files = set(Path(tempfile.gettempdir()).glob("digest-shared-*"))
     there = list(render_pages(site, config, templates, executor=counting))
+    # the site pickled for the workers is gone once they are
+    assert set(Path(tempfile.gettempdir()).glob("digest-shared-*")) == shared_files
     assert [path for path, _ in there] == [path for path, _ in here]
     assert there == here
     assert counting.checked == 1  # workers were asked to render as this process does
