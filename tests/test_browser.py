@@ -372,9 +372,11 @@ def test_search_sample_story_by_name(served: Served, browser: Any) -> None:
     assert served.story_url() in found
     page.fill("#search-q", "zzzxqy")
     page.press("#search-q", "Enter")
-    page.wait_for_function("document.querySelectorAll('#search-results li').length === 0")
+    # predicates as functions: a bare expression that is not true at once is polled
+    # with eval, which the search page's Content-Security-Policy refuses
+    page.wait_for_function("() => document.querySelectorAll('#search-results li').length === 0")
     page.wait_for_function(
-        "document.getElementById('search-status').textContent.startsWith('Nothing found')"
+        "() => document.getElementById('search-status').textContent.startsWith('Nothing found')"
     )
     page.close()
 
