@@ -313,13 +313,8 @@ def _render_pages(
     ledger: Ledger | None,
     executor: Executor | None,
 ) -> Iterator[tuple[str, Output]]:
-    env = make_environment(templates, config.language, config.timezone)
     site, excerpts = restrict_site(site, config.article_text, config.base_url)
-    ctx = SiteContext(site, config, excerpts)
-    try:
-        ctx.use_templates(env)
-    except MACRO_FAULTS as exc:
-        raise DigestError(template_error(exc, "_macros.html", env)) from None
+    env, ctx = _staged(site, excerpts, config, templates)
     here = functools.partial(_render_job, env, ctx, site, config)
 
     def scene() -> Scene | None:
@@ -333,12 +328,7 @@ def _render_pages(
 def page_renderer(scene: Scene) -> Callable[[Job], bytes]:
     """A scene -> a function rendering its pages (what a worker of `render_farm` runs)."""
     config = scene.config
-    env = make_environment(scene.templates, config.language, config.timezone)
-    ctx = SiteContext(scene.site, config, scene.excerpts)
-    try:
-        ctx.use_templates(env)
-    except MACRO_FAULTS as exc:
-        raise DigestError(template_error(exc, "_macros.html", env)) from None
+    env, ctx = _staged(scene.site, scene.excerpts, config, scene.templates)
     tables: dict[str, dict[str, Any]] = {
         "stories": ctx.stories,
         "articles": ctx.articles,
@@ -350,6 +340,23 @@ def page_renderer(scene: Scene) -> Callable[[Job], bytes]:
         return _render_job(env, ctx, scene.site, config, replace(job, values=values))
 
     return render
+
+
+def _staged(
+    site: Site,
+    excerpts: frozenset[str],
+    config: Config,
+    templates: Path | Sequence[tuple[str, str, bytes]] | None,
+) -> tuple[jinja2.Environment, SiteContext]:
+    """The shown site and the project's templates -> the environment and site
+    context its pages are rendered with (here or in a worker)."""
+    env = make_environment(templates, config.language, config.timezone)
+    ctx = SiteContext(site, config, excerpts)
+    try:
+        ctx.use_templates(env)
+    except MACRO_FAULTS as exc:
+        raise DigestError(template_error(exc, "_macros.html", env)) from None
+    return env, ctx
 
 
 def _render_job(

@@ -124,7 +124,6 @@ class Farm:
         self.workers: Workers | None = None
         self.local = executor is None
         self.count = 0
-        self.handed = 0  # pages rendered by workers
         self.filling = _Batch()
 
     def render(self, job: Job) -> bytes | _Handed:
@@ -136,7 +135,6 @@ class Farm:
         batch.jobs.append(job)
         if len(batch.jobs) >= BATCH:
             self._send()
-        self.handed += 1
         return _Handed(batch, len(batch.jobs) - 1)
 
     def _started(self) -> bool:
