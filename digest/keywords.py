@@ -271,13 +271,32 @@ def names_something(label: str, lang: str = "en") -> bool:
     "ahead")."""
     if " " in label.strip():
         return True
-    if label.lower() in _WHEN_WORDS or label.lower() in _MONTHS:
-        return False  # "December": when, not what
     lang = lang.split("-")[0].lower() or "en"
+    if label.casefold() in when_words(lang):
+        return False  # "December": when, not what
     zipf = common_words(lang).get(label.lower(), 0.0)
     # German capitalises every noun: a capital says nothing about a name there
     as_name = label[:1].isupper() and lang not in NOUNS_CAPITALISED
     return zipf < (NAME_PAGE_ZIPF if as_name else WORD_PAGE_ZIPF)
+
+
+@functools.lru_cache(maxsize=64)
+def when_words(lang: str) -> frozenset[str]:
+    """A language code -> the words that date a report in it but never say what it is
+    about, case-folded: the English weekdays, months and "yesterday", with the
+    language's own month and weekday names from Babel's CLDR data (inside its
+    wheel; an unknown code gets the English ones alone)."""
+    found = set(_WHEN_WORDS | _MONTHS)
+    from babel import Locale, UnknownLocaleError  # imported here: only page choices need it
+
+    try:
+        locale = Locale.parse(lang)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return frozenset(found)
+    for table in (locale.months, locale.days):
+        for context in ("format", "stand-alone"):
+            found.update(name.casefold() for name in table[context]["wide"].values())
+    return frozenset(found)
 
 
 # Languages that capitalise every noun.

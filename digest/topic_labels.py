@@ -4,7 +4,8 @@ A label is the one or two story keywords most distinctive of the group: used by
 many of its stories and few of the others. Words of general language never label
 a topic: a lower-case word as common as "people", "report" or "game" (by
 `wordfreq`'s frequencies of the digest's language, which ship inside its wheel) is
-passed over, and names and multi-word phrases are preferred, since they say
+passed over, as are month and weekday names ("December · Japan" named a
+business section), and names and multi-word phrases are preferred, since they say
 what a topic is about. A group with no such keyword is named after its first
 story's title.
 """
@@ -15,7 +16,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from digest.keywords import NAME_PAGE_ZIPF, WORD_PAGE_ZIPF
+from digest.keywords import NAME_PAGE_ZIPF, WORD_PAGE_ZIPF, when_words
 from digest.languages import common_words
 from digest.models import Story
 
@@ -39,6 +40,8 @@ def is_generic(label: str, language: str) -> bool:
     if len(words) > 1:  # a phrase is generic only if every word of it is
         return all(is_generic(w, language) for w in words)
     word = words[0]
+    if word.casefold() in when_words(language.split("-")[0].lower() or "en"):
+        return True  # "December", "Monday": when, not what
     zipf = common_words(language.split("-")[0].lower() or "en").get(word.lower(), 0.0)
     return zipf >= (NAME_PAGE_ZIPF if word[:1].isupper() else WORD_PAGE_ZIPF)
 

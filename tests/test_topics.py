@@ -404,3 +404,13 @@ def test_fine_topics_of_one_section_join_and_sections_stay_apart() -> None:
     for group, core in zip(groups, cores, strict=True):
         assert len(core) == 7 and set(core) < set(group)
         assert len({part_of[i] for i in core}) == 1
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("December", "en"), ("Monday", "en"), ("janvier", "fr"), ("Dezember", "de")],
+)
+def test_month_and_weekday_names_never_label_a_topic(word: str, language: str) -> None:
+    # a business section of the speed corpus was labelled "December · Japan"
+    assert is_generic(word, language)
+    assert not is_generic("Yukos", language)
