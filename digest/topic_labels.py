@@ -1,6 +1,7 @@
 """Groups of stories -> labels that name each group's subject.
 
-A label is the one or two story keywords most distinctive of the group: used by
+A label is the one or two story keywords most distinctive of the group, in
+alphabetical order (so near-equal weights never swap them): used by
 many of its stories and few of the others. Words of general language never label
 a topic: a lower-case word as common as "people", "report" or "game" (by
 `wordfreq`'s frequencies of the digest's language, which ship inside its wheel) is
@@ -87,15 +88,23 @@ def label_groups(groups: Sequence[Sequence[Story]], language: str) -> list[str]:
         # the whole ranking each time, cost 11 s of topics' 40 s at 20,000 articles)
         pool = _distinct_words([display[k] for k in ranked if weight(k) > 0])
         words = list(itertools.islice(pool, LABEL_KEYWORDS))
-        label = " · ".join(words) or _title_label(members)
+        label = _joined(words) or _title_label(members)
         while label in used and (more := next(pool, None)) is not None:
             words.append(more)
-            label = " · ".join(words)
+            label = _joined(words)
         while label in used:
             label += " (more)"
         used.add(label)
         labels.append(label)
     return labels
+
+
+def _joined(words: Sequence[str]) -> str:
+    """A label's words in alphabetical order, not by weight: two words of a topic
+    weigh nearly the same as often as not, and one story joining swapped them
+    ("Labour · Blair" -> "Blair · Labour" in a 1,000-article digest), which
+    rewrote every page that names the topic (its 138 story pages)."""
+    return " · ".join(sorted(words, key=lambda w: (w.casefold(), w)))
 
 
 def _distinct_words(ranked: Sequence[str]) -> Iterator[str]:

@@ -72,9 +72,11 @@ CEILINGS: dict[str, dict[str, float]] = {
         # Raised on 2026-12-01 from 0.076, the one exception to "only lowered": linking
         # fine topics into broad ones (bbc_news NMI 0.41 -> 0.71 on the whole set) lets
         # one edge story of this 200-article subset leave a 12-story topic, whose label
-        # then swaps its two words and rewrites the topic's 11 story pages (62 files of
-        # 618 against 47). On the whole growing set it stays 0.028, under the 0.05.
-        "files_changed+bbc": 0.102,  # 0.1003
+        # then swapped its two words and rewrote the topic's 11 story pages (62 files of
+        # 618 against 47). Lowered from 0.102 the same day: a label's words are now in
+        # alphabetical order, so they cannot swap (51 files). On the whole growing set it
+        # stays under the 0.05.
+        "files_changed+bbc": 0.085,  # 0.083 (0.1003 before alphabetical labels)
         "files_changed+uci": 0.057,  # 0.055 (0.099 when pinned)
     },
 }

@@ -414,3 +414,21 @@ def test_month_and_weekday_names_never_label_a_topic(word: str, language: str) -
     # a business section of the speed corpus was labelled "December · Japan"
     assert is_generic(word, language)
     assert not is_generic("Yukos", language)
+
+
+def test_a_labels_words_stay_in_alphabetical_order_whatever_they_weigh() -> None:
+    from digest.models import Keyword
+    from digest.topic_labels import label_groups
+
+    def story(n: int, keys: list[str]) -> Story:
+        kws = tuple(Keyword(k, k.casefold(), 1.0) for k in keys)
+        return Story(f"s{n}", f"Story {n}", (f"a{n}",), (), kws, (), 0.5, None)
+
+    # "Yukos" is in every story of the first group, "Moscow" in two of three: by weight
+    # the label would read "Yukos · Moscow"; a story more with Moscow would swap them
+    first = [story(0, ["Yukos", "Moscow"]), story(1, ["Yukos", "Moscow"]), story(2, ["Yukos"])]
+    second = [story(3, ["Arsenal", "Chelsea"]), story(4, ["Arsenal", "Chelsea"])]
+    labels = label_groups([first, second], "en")
+    assert labels == ["Moscow · Yukos", "Arsenal · Chelsea"]
+    more = [*first, story(5, ["Moscow"]), story(6, ["Moscow"])]
+    assert label_groups([more, second], "en")[0] == "Moscow · Yukos"
