@@ -45,7 +45,7 @@ from digest.models import Article, Story, Topic
 from digest.state import code_hash
 
 if TYPE_CHECKING:
-    from digest.render import Outlet, SiteContext
+    from digest.site_context import Outlet, SiteContext
 
 # Bumped when what a fingerprint covers changes: every page is rendered again.
 FORMAT = 1

@@ -13,7 +13,7 @@ import lxml.etree
 import pytest
 from click.testing import CliRunner
 
-from digest import feeds, render
+from digest import feeds, render, site_context
 from digest.cli import main
 from digest.config import Config, load_config
 from digest.keywords import names_something
@@ -374,7 +374,7 @@ def test_date_archive_once_the_digest_is_large(fixture_sites: dict[str, Path]) -
 def test_front_page_shortens_topics_when_archived(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "INDEX_STORIES_PER_TOPIC", 1)
+    monkeypatch.setattr(site_context, "INDEX_STORIES_PER_TOPIC", 1)
     content = write_fixture(tmp_path / "content")
     site = build_into(tmp_path, content, "site", archive_threshold=3, top_stories=0)
     world = parse_html(site / "index.html").xpath("//section[@class='topic']")[0]
