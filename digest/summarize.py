@@ -10,7 +10,8 @@ maximal marginal relevance so the summary does not repeat itself, with a bonus f
 the pairs of words other reports also use that the summary does not hold yet (so
 each sentence adds particulars the story agrees on), best first: a summary cut short
 still opens with the sentence that says most, and never with a quotation (the
-reader would not know who is speaking).
+reader would not know who is speaking) nor with an opening that leans on a sentence
+not shown ("He said ...", "But ...").
 
 A story whose reports are headlines alone (no body) is summarised by its headlines.
 """
@@ -336,6 +337,8 @@ def _pick(
                 continue
             if not chosen and not allow_fragments and _OPENS_QUOTE.match(c.text):
                 continue  # a summary opening with a quotation leaves the reader asking who
+            if not chosen and not allow_fragments and _DANGLING.match(c.text):
+                continue  # nor one opening with "He said ..." or "But ..."
             seen, overlap = overlaps.get(i, (0, 0.0))
             for j in chosen[seen:]:
                 overlap = max(overlap, cosine(c.vector, candidates[j].vector))
