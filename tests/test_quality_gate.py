@@ -34,12 +34,14 @@ FLOORS: dict[str, dict[str, float]] = {
     "wikiref220": {"b3_f1": 0.87, "nmi": 0.88},  # 0.887, 0.900
     "bbc_news": {"b3_f1": 0.73, "nmi": 0.72},  # 0.745, 0.738
     "multinews_summaries": {
-        "rouge1@100": 0.352,  # 0.3604
-        "rouge2@100": 0.123,  # 0.1261
-        "rougeL@100": 0.176,  # 0.1813
-        "rouge1@250": 0.452,  # 0.4616
-        "rouge2@250": 0.156,  # 0.1598
-        "rougeL@250": 0.195,  # 0.1978 (0.1999 when pinned)
+        # raised with the word-pair bonus and stop_words (0.3604, 0.1261, 0.1813,
+        # 0.4616, 0.1598, 0.1978 before)
+        "rouge1@100": 0.352,  # 0.3592
+        "rouge2@100": 0.124,  # 0.1267
+        "rougeL@100": 0.178,  # 0.1820
+        "rouge1@250": 0.453,  # 0.4629
+        "rouge2@250": 0.158,  # 0.1617
+        "rougeL@250": 0.195,  # 0.1980 (0.1999 when pinned)
     },
     # the dated build, and its lead over the undated build of the same clusters: the
     # issue's target is that it never falls more than 0.01 below it

@@ -147,3 +147,13 @@ def test_a_summary_does_not_open_with_a_quotation() -> None:
     assert not summary[0].text.startswith("\u201c")
     # the quotation may still follow: it is only kept from the opening
     assert any(s.text == quoted for s in summary[1:])
+
+
+def test_a_summary_does_not_open_with_a_sentence_leaning_on_another() -> None:
+    leaning = "He said the river burst its banks in Bexley and flooded the streets."
+    a = make_article("a", f"{leaning} Rescue crews worked through the night in the town.")
+    b = make_article("b", f"{leaning} Forecasters expect more rain in Bexley this week.")
+    plain = make_article("c", "Heavy rain made the river burst its banks in Bexley on Monday.")
+    summary = summarize([a, b, plain], 20, 60)
+    assert summary
+    assert not summary[0].text.startswith("He said")
