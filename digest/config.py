@@ -126,7 +126,9 @@ class Config:
     )
     story_window_days: int = _opt(
         2,
-        "Articles dated more than this many days apart are not one story (0 turns the check off).",
+        "Articles dated more than this many days apart are not one story: counted in hours "
+        "(days × 24) when both dates carry a time of day, else in calendar days (0 turns the "
+        "check off).",
     )
     topic_threshold: float = _opt(
         0.08,

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from digest.cluster import counted_similarity, word_part
+from digest.cluster import counted_similarity, too_far, word_part
 from digest.config import Config
 from digest.dates import moment
 from digest.models import Article, PairEvidence, StoryEvidence
@@ -48,7 +48,12 @@ def pair_evidence(
     (day_a, hour_a), (day_b, hour_b) = moment(a.meta.date), moment(b.meta.date)
     hours = abs(hour_a - hour_b) if hour_a is not None and hour_b is not None else None
     window = config.story_window_days
-    if window and day_a is not None and day_b is not None and abs(day_a - day_b) > window:
+    if (
+        window
+        and day_a is not None
+        and day_b is not None
+        and too_far(day_a - day_b, math.nan if hours is None else hours, window)
+    ):
         return PairEvidence(round(alike, 4), _rounded(hours), 0.0, too_far=True)
     small, large = (va, vb) if len(va) <= len(vb) else (vb, va)
     both = rare[0] & rare[1]
@@ -56,7 +61,11 @@ def pair_evidence(
     shortest = min(len(va), len(vb))
     counted = float(
         counted_similarity(
-            alike, math.nan if hours is None else hours, shortest, config, distinctive=through
+            alike,
+            math.nan if hours is None else hours,
+            shortest,
+            config,
+            distinctive=through,
         )
     )
     part = float(word_part(alike, through, shortest))

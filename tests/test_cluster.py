@@ -20,6 +20,7 @@ from digest.cluster import (
     article_vectors,
     counted_similarity,
     group_articles,
+    too_far,
 )
 from digest.config import Config
 from digest.evidence import pair_evidence, story_evidence
@@ -179,6 +180,18 @@ def test_time_bonus_is_added_only_above_the_floor() -> None:
     assert math.isclose(headlines, 0.05 + HEADLINE_BONUS * 0.1)
     nothing = float(counted_similarity(0.0, 0.0, 0, config, distinctive=0.0))
     assert nothing == 0.0  # nothing shared: nothing added
+
+
+def test_story_window_counts_hours_when_dates_have_a_time_of_day() -> None:
+    # 47 hours apart across three calendar days; 25 hours apart within two
+    assert bool(too_far(2, 47.0, 2)) is False
+    assert bool(too_far(1, 49.0, 2)) is True
+    assert bool(too_far(3, math.nan, 2)) is True  # no time of day: calendar days
+    assert bool(too_far(2, math.nan, 2)) is False
+    assert bool(too_far(math.nan, math.nan, 2)) is False  # undated: never too far
+    dates = ["2024-05-01T01:00:00Z", "2024-05-03T03:00:00Z"]  # 50 hours, 2 days apart
+    assert members([FLOOD, FLOOD_2], dates, Config()) == [(0,), (1,)]
+    assert members([FLOOD, FLOOD_2], ["2024-05-01", "2024-05-03"], Config()) == [(0, 1)]
 
 
 def test_far_apart_dates_never_pair() -> None:

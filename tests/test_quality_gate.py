@@ -26,7 +26,7 @@ FLOORS: dict[str, dict[str, float]] = {
     # issue 12: French and Portuguese news in one folder, no language given
     "kp_multilingual": {"f1@10_fr": 0.35, "f1@10_pt": 0.29},  # 0.3571, 0.2955
     "multinews_dev": {"b3_f1": 0.93, "nmi": 0.965},  # 0.9488, 0.9843
-    "uci_week": {"b3_f1": 0.905, "nmi": 0.936},  # 0.9235, 0.9550
+    "uci_week": {"b3_f1": 0.918, "nmi": 0.942},  # 0.9365, 0.9617 (story window in hours)
     # Lowered on 2026-11-30 (issue 11), the one exception to "only raised": topics were
     # redesigned to stay put as a digest grows (no k-means, no global choice of how many
     # topics), which cost the recovery of broad sections. Were 0.855 / 0.875 and 0.63 /
@@ -45,7 +45,7 @@ FLOORS: dict[str, dict[str, float]] = {
     },
     # the dated build, and its lead over the undated build of the same clusters: the
     # issue's target is that it never falls more than 0.01 below it
-    "multinews_dated": {"b3_f1": 0.935, "b3_f1_minus_undated": -0.01},  # 0.9539, 0.0123
+    "multinews_dated": {"b3_f1": 0.935, "b3_f1_minus_undated": -0.01},  # 0.9545, 0.0128
     # the issue's targets: 0.95 of stories keep their topic; the front page opens with the
     # most-covered story in all three builds (1.0)
     # issue 12: article bodies of saved pages, read back from the article pages
