@@ -201,15 +201,14 @@ def pair_weights(candidates: Sequence[Candidate]) -> dict[str, float]:
     """A story's candidate sentences -> the weight of each word pair some other report
     (in a story of one report, some other sentence) also uses: the share of the other
     reports using it (of the other sentences)."""
-    uses: Counter[str] = Counter()
     by_report: dict[int, set[str]] = {}
     for c in candidates:
-        uses.update(c.pairs)
         by_report.setdefault(c.article, set()).update(c.pairs)
     peers = len(by_report) - 1
     if peers:
         reports = Counter(p for pairs in by_report.values() for p in pairs)
         return {p: (k - 1) / peers for p, k in reports.items() if k > 1}
+    uses = Counter(p for c in candidates for p in c.pairs)
     return {p: (k - 1) / len(candidates) for p, k in uses.items() if k > 1}
 
 

@@ -42,9 +42,10 @@ def is_generic(label: str, language: str) -> bool:
     if len(words) > 1:  # a phrase is generic only if every word of it is
         return all(is_generic(w, language) for w in words)
     word = words[0]
-    if word.casefold() in when_words(language.split("-")[0].lower() or "en"):
+    lang = language.split("-")[0].lower() or "en"
+    if word.casefold() in when_words(lang):
         return True  # "December", "Monday": when, not what
-    zipf = common_words(language.split("-")[0].lower() or "en").get(word.lower(), 0.0)
+    zipf = common_words(lang).get(word.lower(), 0.0)
     return zipf >= (NAME_PAGE_ZIPF if word[:1].isupper() else WORD_PAGE_ZIPF)
 
 

@@ -3,7 +3,6 @@ order; a template error in a worker's page stops the build as it would here."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from digest import render_farm
 from digest.config import Config
-from digest.executors import ProcessExecutor, Workers
+from digest.executors import ProcessExecutor, Workers, _PoolWorkers
 from digest.models import DigestError, Site
 from digest.pipeline import build
 from digest.render import render_pages
@@ -35,6 +34,7 @@ class Counting:
         self.inner = ProcessExecutor(2)
         self.handed = 0
         self.checked = 0
+        self.shared_files: list[Path] = []  # where each pool's site was pickled
 
     def map(self, fn: Any, *columns: Any) -> Any:
         return self.inner.map(fn, *columns)
@@ -48,7 +48,8 @@ class Counting:
 
     def share(self, shared: Any) -> Workers | None:
         shared_by = self.inner.share(shared)
-        assert shared_by is not None
+        assert isinstance(shared_by, _PoolWorkers)
+        self.shared_files.append(shared_by.path)
         workers: Workers = shared_by
         outer = self
 
@@ -103,10 +104,11 @@ def test_workers_render_the_same_files_in_the_same_order(tmp_path: Path) -> None
     templates = _templates(tmp_path)
     here = list(render_pages(site, config, templates))
     counting = Counting()
-    shared_files = set(Path(tempfile.gettempdir()).glob("digest-shared-*"))
     there = list(render_pages(site, config, templates, executor=counting))
-    # the site pickled for the workers is gone once they are
-    assert set(Path(tempfile.gettempdir()).glob("digest-shared-*")) == shared_files
+    # the site pickled for the workers is gone once they are (asked by path: other
+    # test processes may be rendering beside this one)
+    assert counting.shared_files
+    assert not any(path.exists() for path in counting.shared_files)
     assert [path for path, _ in there] == [path for path, _ in here]
     assert there == here
     assert counting.checked == 1  # workers were asked to render as this process does
