@@ -37,23 +37,25 @@ _WORDS = (
 ).split()
 
 
-def _seconds(step: Callable[[], object], runs: int = 3) -> float:
-    """The shortest of a few runs of a step (the least disturbed by other work)."""
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        best = min(best, time.perf_counter() - start)
-    return best
+def _seconds(step: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
 
 
 def _ratio(
     make: Callable[[int], object], step: Callable[[object], object], n: int, runs: int = 3
 ) -> float:
-    """Time of a step on an input of size 4n over its time on one of size n."""
+    """Time of a step on an input of size 4n over its time on one of size n: the
+    shortest of a few runs of each (the least disturbed by other work), the two
+    sizes taken in turn so that both meet the same load on a busy machine."""
     small, large = make(n), make(4 * n)
     step(small)  # warm up: imports, caches, compiled patterns
-    return _seconds(lambda: step(large), runs) / max(_seconds(lambda: step(small), runs), 1e-4)
+    best_small = best_large = float("inf")
+    for _ in range(runs):
+        best_small = min(best_small, _seconds(lambda: step(small)))
+        best_large = min(best_large, _seconds(lambda: step(large)))
+    return best_large / max(best_small, 1e-4)
 
 
 def _repeat(unit: str) -> Callable[[int], str]:
